@@ -1,0 +1,76 @@
+"""Reading and verifying the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from quietline.actions.context import Actor, check_admin
+from quietline.crypto.audit_chain import ChainReport, verify_chain
+from quietline.domain.audit import AuditKind
+from quietline.domain.errors import InvalidInput
+from quietline.domain.models import AuditEntry
+from quietline.storage.unit import Unit
+
+_KNOWN_KINDS = {k.value for k in AuditKind}
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    kinds: list[str] | None = None
+    actor_user_id: UUID | None = None
+    subject_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+    limit: int = 100
+
+
+def query_audit(unit: Unit, actor: Actor, query: AuditFilter) -> list[AuditEntry]:
+    """Admins read their practice's log, newest first. The reading is itself recorded."""
+    check_admin(actor)
+    if query.kinds and not set(query.kinds) <= _KNOWN_KINDS:
+        unknown = ", ".join(sorted(set(query.kinds) - _KNOWN_KINDS))
+        raise InvalidInput(
+            f"Unknown event kind: {unknown}. Known kinds: {', '.join(sorted(_KNOWN_KINDS))}."
+        )
+    if query.since and query.until and query.since >= query.until:
+        raise InvalidInput("'since' must be before 'until'.")
+    entries = unit.audit_log.query(
+        actor.practice_id,
+        kinds=query.kinds,
+        actor_user_id=query.actor_user_id,
+        subject_id=query.subject_id,
+        since=query.since,
+        until=query.until,
+        before_seq=query.before_seq,
+        limit=query.limit,
+    )
+    unit.audit(
+        AuditKind.AUDIT_QUERIED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        details={"results": len(entries)},
+    )
+    return entries
+
+
+def verify_practice_chain(unit: Unit, audit_key: bytes, practice_id: UUID) -> ChainReport:
+    return verify_chain(
+        audit_key,
+        practice_id,
+        unit.audit_log.iterate_chain(practice_id),
+        unit.audit_log.head(practice_id),
+    )
+
+
+def check_verify(unit: Unit, actor: Actor, audit_key: bytes) -> ChainReport:
+    check_admin(actor)
+    return verify_practice_chain(unit, audit_key, actor.practice_id)
+
+
+def verify_all(unit: Unit, audit_key: bytes) -> list[ChainReport]:
+    """Every practice's chain (the CLI's ``audit verify``)."""
+    return [verify_practice_chain(unit, audit_key, p.id) for p in unit.practices.list_all()]

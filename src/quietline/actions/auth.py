@@ -1,0 +1,479 @@
+"""Signing in and out, device sessions, passwords and second factors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from quietline.actions.context import Actor, check_admin
+from quietline.crypto import second_factor
+from quietline.crypto.envelope import read_header
+from quietline.crypto.fields import open_user_secret, seal_user_secret
+from quietline.crypto.passwords import Passwords, password_problem
+from quietline.crypto.tokens import keyed_hash, new_token, token_hash
+from quietline.domain.audit import AuditKind
+from quietline.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    SecondFactorRequired,
+    TooManyRequests,
+    Unauthenticated,
+    present,
+)
+from quietline.domain.events import Event, session_topic
+from quietline.domain.models import DeviceSession
+from quietline.storage.unit import Unit
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_ACCOUNT_FAILURES = 5
+MAX_ADDRESS_FAILURES = 30
+TOUCH_INTERVAL = timedelta(seconds=60)
+_GENERIC_FAILURE = "The email or password is not right. Check both and try again."
+_THROTTLED = (
+    "Too many sign-in attempts. Wait 15 minutes and try again, or ask your practice admin "
+    "to reset your password."
+)
+TOTP_PURPOSE = "totp"
+_SESSION_ENDED = "Your session has ended. Sign in again."
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRequest:
+    practice_slug: str
+    email: str
+    password: str
+    device_name: str
+    address: str
+    otp_code: str | None = None
+    recovery_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    token: str
+    actor: Actor
+    restricted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignInRefused:
+    """A refusal that must still commit (failure counters, audit), so it is returned."""
+
+    error: Exception
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    actor: Actor
+    needs_touch: bool
+    restricted: bool
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _throttle_keys(lookup_key: bytes, req: SignInRequest) -> tuple[bytes, bytes]:
+    account = keyed_hash(lookup_key, f"account|{req.practice_slug}|{normalize_email(req.email)}")
+    address = keyed_hash(lookup_key, f"address|{req.address}")
+    return account, address
+
+
+def do_sign_in(
+    unit: Unit, passwords: Passwords, lookup_key: bytes, req: SignInRequest
+) -> SignedIn | SignInRefused:
+    """Check credentials and open a device session.
+
+    Every refusal says the same thing whether or not the account exists, and takes the same
+    password-hash time.
+    """
+    account_key, address_key = _throttle_keys(lookup_key, req)
+    practice = unit.practices.get_by_slug(req.practice_slug.strip().lower())
+    if (
+        unit.throttle.failures(account_key, unit.now, THROTTLE_WINDOW) >= MAX_ACCOUNT_FAILURES
+        or unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW) >= MAX_ADDRESS_FAILURES
+    ):
+        if practice is not None:
+            unit.audit(AuditKind.SIGN_IN_THROTTLED, practice.id, details={})
+        return SignInRefused(TooManyRequests(_THROTTLED, headers={"Retry-After": "900"}))
+
+    user = unit.users.get_by_email(practice.id, normalize_email(req.email)) if practice else None
+    check = passwords.verify(user.password_hash if user else None, req.password)
+
+    def refuse(reason: str, error: Exception | None = None) -> SignInRefused:
+        unit.throttle.record_failure(account_key, unit.now, THROTTLE_WINDOW)
+        unit.throttle.record_failure(address_key, unit.now, THROTTLE_WINDOW)
+        if practice is not None:
+            unit.audit(
+                AuditKind.SIGN_IN_FAILED,
+                practice.id,
+                subject_type="user" if user else None,
+                subject_id=user.id if user else None,
+                details={"reason": reason},
+            )
+        return SignInRefused(error or Unauthenticated(_GENERIC_FAILURE))
+
+    if practice is None or user is None:
+        return refuse("unknown_account")
+    if not check.ok:
+        return refuse("bad_password")
+    if not user.is_active:
+        return refuse("inactive_account")
+
+    verified = False
+    if user.has_second_factor:
+        if req.recovery_code:
+            if not unit.users.use_recovery_code(
+                practice.id, user.id, second_factor.recovery_code_hash(req.recovery_code), unit.now
+            ):
+                return refuse(
+                    "bad_recovery_code",
+                    SecondFactorRequired("That recovery code is not valid or was already used."),
+                )
+            unit.audit(
+                AuditKind.RECOVERY_CODE_USED,
+                practice.id,
+                actor_user_id=user.id,
+                subject_type="user",
+                subject_id=user.id,
+            )
+        elif req.otp_code:
+            if not _consume_totp(
+                unit,
+                user.practice_id,
+                user.id,
+                user.totp_secret_sealed,
+                user.totp_last_step,
+                req.otp_code,
+            ):
+                return refuse(
+                    "bad_second_factor",
+                    SecondFactorRequired(
+                        "That code is not right. Enter the 6-digit code your authenticator app "
+                        "shows now, or a recovery code."
+                    ),
+                )
+        else:
+            # The password was right; no failure is counted, the person is asked for the code.
+            return SignInRefused(
+                SecondFactorRequired(
+                    "Enter the 6-digit code from your authenticator app, or a recovery code."
+                )
+            )
+        verified = True
+
+    if check.needs_rehash:
+        unit.users.update(practice.id, user.id, password_hash=passwords.hash(req.password))
+    unit.throttle.clear(account_key)
+    token = new_token()
+    session_id = uuid4()
+    unit.sessions.insert(
+        session_id=session_id,
+        practice_id=practice.id,
+        user_id=user.id,
+        token_hash=token_hash(token),
+        device_name=_device_name(req.device_name),
+        now=unit.now,
+        second_factor_verified=verified,
+    )
+    unit.audit(
+        AuditKind.SIGN_IN,
+        practice.id,
+        actor_user_id=user.id,
+        actor_session_id=session_id,
+        subject_type="session",
+        subject_id=session_id,
+        details={"second_factor": verified},
+    )
+    session = present(unit.sessions.get(practice.id, session_id), "new session")
+    restricted = practice.policy.require_second_factor and not verified
+    return SignedIn(token, Actor(user, session, practice), restricted)
+
+
+def _device_name(raw: str) -> str:
+    name = " ".join(raw.split())[:100]
+    return name or "Unnamed device"
+
+
+def _consume_totp(
+    unit: Unit,
+    practice_id: UUID,
+    user_id: UUID,
+    sealed: bytes | None,
+    last_step: int | None,
+    code: str,
+) -> bool:
+    if sealed is None:
+        return False
+    secret = _open_totp(unit, practice_id, user_id, sealed)
+    step = second_factor.match_totp(secret, code, unit.now, after_step=last_step)
+    if step is None:
+        return False
+    unit.users.update(practice_id, user_id, totp_last_step=step)
+    return True
+
+
+def _open_totp(unit: Unit, practice_id: UUID, user_id: UUID, sealed: bytes) -> str:
+    key_id = read_header(sealed).key_id
+    raw = unit.keyring.practice_key(practice_id, unit.practices.key(practice_id, key_id))
+    return open_user_secret(raw, practice_id, user_id, TOTP_PURPOSE, sealed)
+
+
+def authenticate(unit: Unit, token: str) -> Authenticated:
+    """Resolve a bearer token to an actor, applying the practice's current policy."""
+    session = unit.sessions.by_token_hash(token_hash(token))
+    if session is None:
+        raise Unauthenticated(_SESSION_ENDED)
+    return check_session(unit, session)
+
+
+def check_session(unit: Unit, session: DeviceSession) -> Authenticated:
+    """Is this device session still alive now? Revocation, deactivation, idle and absolute
+    limits, all under the practice's current policy."""
+    if session.revoked_at is not None:
+        raise Unauthenticated(_SESSION_ENDED)
+    practice = unit.practices.get(session.practice_id)
+    user = unit.users.get(session.practice_id, session.user_id)
+    if practice is None or user is None or not user.is_active:
+        raise Unauthenticated(_SESSION_ENDED)
+    policy = practice.policy
+    if unit.now >= session.created_at + policy.absolute_lifetime:
+        raise Unauthenticated(
+            f"Sessions last at most {policy.session_absolute_hours} hours. Sign in again."
+        )
+    if unit.now - session.last_seen_at >= policy.idle_timeout:
+        raise Unauthenticated(
+            f"You were signed out after {policy.session_idle_minutes} minutes without "
+            "activity. Sign in again."
+        )
+    touch_every = min(TOUCH_INTERVAL, policy.idle_timeout / 10)
+    return Authenticated(
+        actor=Actor(user, session, practice),
+        needs_touch=unit.now - session.last_seen_at >= touch_every,
+        restricted=policy.require_second_factor and not session.second_factor_verified,
+    )
+
+
+def do_touch(unit: Unit, actor: Actor) -> None:
+    unit.sessions.touch(actor.practice_id, actor.session_id, unit.now)
+
+
+def revoke_sessions(
+    unit: Unit,
+    practice_id: UUID,
+    session_ids: list[UUID],
+    *,
+    reason: str,
+    by: Actor | None,
+    audit_kind: AuditKind | None = AuditKind.DEVICE_REVOKED,
+) -> list[UUID]:
+    """Revoke sessions, audit each, and tell their open sockets to close."""
+    revoked = unit.sessions.revoke(
+        practice_id, session_ids, unit.now, reason, by.user_id if by else None
+    )
+    for sid in revoked:
+        if audit_kind is not None:
+            unit.audit(
+                audit_kind,
+                practice_id,
+                actor_user_id=by.user_id if by else None,
+                actor_session_id=by.session_id if by else None,
+                subject_type="session",
+                subject_id=sid,
+                details={"reason": reason},
+            )
+        unit.emit(
+            Event(
+                practice_id,
+                "session.revoked",
+                (session_topic(sid),),
+                {"session_id": str(sid), "reason": reason},
+            )
+        )
+    return revoked
+
+
+def do_sign_out(unit: Unit, actor: Actor) -> None:
+    revoke_sessions(
+        unit,
+        actor.practice_id,
+        [actor.session_id],
+        reason="signed_out",
+        by=actor,
+        audit_kind=AuditKind.SIGN_OUT,
+    )
+
+
+def list_devices(unit: Unit, actor: Actor) -> list[DeviceSession]:
+    return _live(unit, actor.practice_id, actor.user_id, actor)
+
+
+def _live(unit: Unit, practice_id: UUID, user_id: UUID, actor: Actor) -> list[DeviceSession]:
+    policy = actor.practice.policy
+    return [
+        s
+        for s in unit.sessions.list_for_user(practice_id, user_id)
+        if unit.now < s.created_at + policy.absolute_lifetime
+        and unit.now - s.last_seen_at < policy.idle_timeout
+    ]
+
+
+def list_user_devices(unit: Unit, actor: Actor, user_id: UUID) -> list[DeviceSession]:
+    check_admin(actor)
+    if unit.users.get(actor.practice_id, user_id) is None:
+        raise NotFound("user")
+    return _live(unit, actor.practice_id, user_id, actor)
+
+
+def do_revoke_device(unit: Unit, actor: Actor, session_id: UUID) -> None:
+    """A person revokes any of their own devices; an admin, any device in the practice."""
+    target = unit.sessions.get(actor.practice_id, session_id)
+    if target is None or (target.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("device")
+    if target.revoked_at is not None:
+        return
+    reason = "revoked_by_owner" if target.user_id == actor.user_id else "revoked_by_admin"
+    revoke_sessions(unit, actor.practice_id, [session_id], reason=reason, by=actor)
+
+
+def do_change_password(
+    unit: Unit, passwords: Passwords, actor: Actor, current: str, new: str
+) -> None:
+    """Change the password; every other session of the person is revoked."""
+    if not passwords.verify(actor.user.password_hash, current).ok:
+        raise Forbidden("The current password is not right.")
+    problem = password_problem(new)
+    if problem:
+        raise InvalidInput(problem)
+    if current == new:
+        raise InvalidInput("Choose a new password that differs from the current one.")
+    unit.users.update(
+        actor.practice_id,
+        actor.user_id,
+        password_hash=passwords.hash(new),
+        password_changed_at=unit.now,
+    )
+    unit.audit(
+        AuditKind.PASSWORD_CHANGED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=actor.user_id,
+    )
+    others = [
+        sid
+        for sid in unit.sessions.live_ids_for_user(actor.practice_id, actor.user_id)
+        if sid != actor.session_id
+    ]
+    revoke_sessions(unit, actor.practice_id, others, reason="password_changed", by=actor)
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrollment:
+    secret: str
+    uri: str
+
+
+def do_begin_totp(unit: Unit, actor: Actor, issuer: str) -> TotpEnrollment:
+    if actor.user.has_second_factor:
+        raise Conflict("An authenticator app is already set up. Turn it off first to replace it.")
+    secret = second_factor.new_totp_secret()
+    stored, pk = unit.practice_key(actor.practice_id)
+    sealed = seal_user_secret(
+        pk, stored.key_id, actor.practice_id, actor.user_id, TOTP_PURPOSE, secret
+    )
+    unit.users.update(actor.practice_id, actor.user_id, totp_pending_sealed=sealed)
+    return TotpEnrollment(secret, second_factor.provisioning_uri(secret, actor.user.email, issuer))
+
+
+def do_confirm_totp(unit: Unit, actor: Actor, code: str) -> list[str]:
+    """Turn the pending authenticator on once it produced a valid code; returns recovery codes."""
+    user = present(unit.users.get(actor.practice_id, actor.user_id), "acting user")
+    if user.has_second_factor:
+        raise Conflict("An authenticator app is already set up.")
+    if user.totp_pending_sealed is None:
+        raise Conflict("Start the set-up first: no authenticator is waiting for confirmation.")
+    secret = _open_totp(unit, actor.practice_id, actor.user_id, user.totp_pending_sealed)
+    step = second_factor.match_totp(secret, code, unit.now, after_step=None)
+    if step is None:
+        raise InvalidInput("That code is not right. Enter the 6-digit code your app shows now.")
+    unit.users.update(
+        actor.practice_id,
+        actor.user_id,
+        totp_secret_sealed=user.totp_pending_sealed,
+        totp_pending_sealed=None,
+        totp_enabled_at=unit.now,
+        totp_last_step=step,
+    )
+    unit.sessions.mark_second_factor(actor.practice_id, actor.session_id)
+    codes = _replace_recovery_codes(unit, actor)
+    unit.audit(
+        AuditKind.SECOND_FACTOR_ENABLED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=actor.user_id,
+        details={"method": "totp"},
+    )
+    return codes
+
+
+def _replace_recovery_codes(unit: Unit, actor: Actor) -> list[str]:
+    codes = second_factor.new_recovery_codes()
+    unit.users.replace_recovery_codes(
+        actor.practice_id,
+        actor.user_id,
+        [(uuid4(), second_factor.recovery_code_hash(c)) for c in codes],
+    )
+    return codes
+
+
+def do_regenerate_recovery_codes(unit: Unit, actor: Actor, code: str) -> list[str]:
+    user = present(unit.users.get(actor.practice_id, actor.user_id), "acting user")
+    if not user.has_second_factor:
+        raise Conflict("Set up an authenticator app first.")
+    if not _consume_totp(
+        unit, user.practice_id, user.id, user.totp_secret_sealed, user.totp_last_step, code
+    ):
+        raise InvalidInput("That code is not right. Enter the 6-digit code your app shows now.")
+    codes = _replace_recovery_codes(unit, actor)
+    unit.audit(
+        AuditKind.RECOVERY_CODES_REGENERATED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=actor.user_id,
+    )
+    return codes
+
+
+def do_disable_totp(unit: Unit, passwords: Passwords, actor: Actor, password: str) -> None:
+    if actor.practice.policy.require_second_factor:
+        raise Forbidden("Your practice requires a second factor, so it cannot be turned off.")
+    if not passwords.verify(actor.user.password_hash, password).ok:
+        raise Forbidden("The password is not right.")
+    if not actor.user.has_second_factor:
+        return
+    unit.users.update(
+        actor.practice_id,
+        actor.user_id,
+        totp_secret_sealed=None,
+        totp_pending_sealed=None,
+        totp_enabled_at=None,
+        totp_last_step=None,
+    )
+    unit.users.replace_recovery_codes(actor.practice_id, actor.user_id, [])
+    unit.audit(
+        AuditKind.SECOND_FACTOR_DISABLED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=actor.user_id,
+    )

@@ -1,0 +1,497 @@
+"""Sending, reading, recalling and acknowledging messages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from sqlalchemy.exc import IntegrityError
+
+from quietline.actions.context import Actor
+from quietline.actions.conversations import check_member, check_ttl
+from quietline.crypto.fields import SealedMessage, open_message_body, seal_message_body
+from quietline.domain.audit import AuditKind
+from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
+from quietline.domain.events import Event, conversation_topic
+from quietline.domain.models import Conversation, StoredMessage
+from quietline.storage.unit import Unit
+
+MAX_BODY = 4000
+MAX_PAGE = 200
+IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+SEARCH_SCAN_LIMIT = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: UUID
+    conversation_id: UUID
+    seq: int
+    sender_id: UUID
+    body: str
+    urgent: bool
+    created_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    message: MessageView
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    messages: list[MessageView]
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientReceipt:
+    user_id: UUID
+    delivered_at: datetime | None
+    seen_at: datetime | None
+
+
+def _open(unit: Unit, conversation: Conversation, message: StoredMessage) -> MessageView:
+    if message.body_sealed is None or message.dek_wrapped is None:
+        raise RuntimeError("opening a message whose content was erased")
+    body = open_message_body(
+        unit.conversation_key(conversation),
+        message.practice_id,
+        message.conversation_id,
+        message.id,
+        SealedMessage(message.body_sealed, message.dek_wrapped),
+    )
+    return MessageView(
+        message.id,
+        message.conversation_id,
+        message.seq,
+        message.sender_id,
+        body,
+        message.urgent,
+        message.created_at,
+        message.expires_at,
+    )
+
+
+def check_body(body: str) -> str:
+    if not body.strip():
+        raise InvalidInput("Write something before sending.")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"A message can be at most {MAX_BODY} characters; split it in two.")
+    if "\x00" in body:
+        raise InvalidInput("The message contains a character that cannot be sent (NUL).")
+    return body
+
+
+def do_send_message(
+    unit: Unit,
+    actor: Actor,
+    conversation_id: UUID,
+    *,
+    body: str,
+    idempotency_key: str,
+    urgent: bool = False,
+    ttl_seconds: int | None = None,
+) -> SendResult:
+    """Send once per idempotency key: a retry returns the first message, unchanged.
+
+    The same key with different content is refused, so a client bug cannot silently drop text.
+    """
+    if not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+        raise InvalidInput(
+            "idempotency_key must be 8 to 128 letters, digits or '_.:-' (a UUID works)."
+        )
+    body = check_body(body)
+    conversation = check_member(unit, actor, conversation_id)
+    existing = unit.messages.by_idempotency_key(actor.practice_id, actor.user_id, idempotency_key)
+    if existing is not None:
+        return _replay(unit, actor, conversation, existing, body, urgent)
+    ttl = check_ttl(ttl_seconds)
+    if ttl is None:
+        ttl = conversation.default_ttl_seconds or actor.practice.policy.default_message_ttl_seconds
+    message_id = uuid4()
+    try:
+        with unit.savepoint():
+            seq = unit.conversations.next_seq(actor.practice_id, conversation_id, unit.now)
+            sealed = seal_message_body(
+                unit.conversation_key(conversation),
+                actor.practice_id,
+                conversation_id,
+                message_id,
+                body,
+            )
+            stored = StoredMessage(
+                id=message_id,
+                practice_id=actor.practice_id,
+                conversation_id=conversation_id,
+                seq=seq,
+                sender_id=actor.user_id,
+                idempotency_key=idempotency_key,
+                body_sealed=sealed.body,
+                dek_wrapped=sealed.wrapped_dek,
+                urgent=urgent,
+                created_at=unit.now,
+                expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
+                recalled_at=None,
+            )
+            unit.messages.insert(stored)
+    except IntegrityError:
+        # Another server process committed the same key between our check and insert.
+        raced = unit.messages.by_idempotency_key(actor.practice_id, actor.user_id, idempotency_key)
+        if raced is None:
+            raise
+        return _replay(unit, actor, conversation, raced, body, urgent)
+    unit.audit(
+        AuditKind.MESSAGE_SENT,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="message",
+        subject_id=message_id,
+        details={
+            "conversation": str(conversation_id),
+            "seq": seq,
+            "urgent": urgent,
+            "ttl_seconds": ttl,
+        },
+    )
+    unit.emit(
+        Event(
+            actor.practice_id,
+            "message.created",
+            (conversation_topic(conversation_id),),
+            {
+                "conversation_id": str(conversation_id),
+                "message_id": str(message_id),
+                "seq": seq,
+                "sender_id": str(actor.user_id),
+                "urgent": urgent,
+            },
+        )
+    )
+    return SendResult(
+        MessageView(
+            message_id,
+            conversation_id,
+            seq,
+            actor.user_id,
+            body,
+            urgent,
+            unit.now,
+            stored.expires_at,
+        ),
+        created=True,
+    )
+
+
+def _replay(
+    unit: Unit,
+    actor: Actor,
+    conversation: Conversation,
+    existing: StoredMessage,
+    body: str,
+    urgent: bool,
+) -> SendResult:
+    if existing.conversation_id != conversation.id:
+        raise Conflict(
+            "This idempotency key was already used for a message in another "
+            "conversation. Use a new key for a new message."
+        )
+    if not existing.readable_at(unit.now):
+        raise Conflict(
+            "This idempotency key belongs to a message that was recalled or has "
+            "expired. Use a new key to send again."
+        )
+    view = _open(unit, conversation, existing)
+    if view.body != body or view.urgent != urgent:
+        raise Conflict(
+            "This idempotency key was already used with different content. "
+            "Use a new key for a new message."
+        )
+    return SendResult(view, created=False)
+
+
+def fetch_messages(
+    unit: Unit,
+    actor: Actor,
+    conversation_id: UUID,
+    *,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+    limit: int = 50,
+    via: str = "history",
+) -> MessagePage:
+    """A page of readable messages, oldest first; recorded as viewed by this device."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
+    if before_seq is not None and after_seq is not None:
+        raise InvalidInput("Use either before or after, not both.")
+    conversation = check_member(unit, actor, conversation_id)
+    rows = unit.messages.page(
+        actor.practice_id,
+        conversation_id,
+        unit.now,
+        before_seq=before_seq,
+        after_seq=after_seq,
+        limit=limit + 1,
+    )
+    has_more = len(rows) > limit
+    if has_more:
+        rows = rows[:limit] if after_seq is not None else rows[1:]
+    views = [_open(unit, conversation, m) for m in rows]
+    if views:
+        _record_views(unit, actor, conversation_id, views, via)
+        _advance(unit, actor, conversation_id, "delivered", max(v.seq for v in views))
+    return MessagePage(views, has_more)
+
+
+def _record_views(
+    unit: Unit, actor: Actor, conversation_id: UUID, views: list[MessageView], via: str
+) -> None:
+    unit.audit(
+        AuditKind.MESSAGES_VIEWED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="conversation",
+        subject_id=conversation_id,
+        details={"via": via, "messages": [str(v.id) for v in views]},
+    )
+
+
+def read_for_delivery(
+    unit: Unit, practice_id: UUID, conversation_id: UUID, message_id: UUID
+) -> MessageView | None:
+    """The content of a just-sent message for live delivery to connected members.
+
+    The caller (the WebSocket layer) already holds the subscription that membership grants;
+    the message is re-checked for recall and expiry at this instant.
+    """
+    conversation = unit.conversations.get(practice_id, conversation_id)
+    message = unit.messages.get(practice_id, conversation_id, message_id)
+    if conversation is None or message is None or not message.readable_at(unit.now):
+        return None
+    return _open(unit, conversation, message)
+
+
+def record_live_delivery(
+    unit: Unit, actor: Actor, conversation_id: UUID, message_ids: list[UUID], up_to_seq: int
+) -> None:
+    """A device acknowledged live messages: the delivery receipt and the view record."""
+    check_member(unit, actor, conversation_id)
+    if message_ids:
+        unit.audit(
+            AuditKind.MESSAGES_VIEWED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="conversation",
+            subject_id=conversation_id,
+            details={"via": "live", "messages": [str(m) for m in message_ids]},
+        )
+    _advance(unit, actor, conversation_id, "delivered", up_to_seq)
+
+
+def do_mark(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:
+    """Move the actor's delivered or seen cursor; returns the cursor after the change.
+
+    "seen" must only be sent when the messages were shown in the open conversation.
+    """
+    if kind not in ("delivered", "seen"):
+        raise InvalidInput("kind must be 'delivered' or 'seen'.")
+    if up_to_seq < 0:
+        raise InvalidInput("up_to_seq cannot be negative.")
+    conversation = check_member(unit, actor, conversation_id)
+    return _advance(unit, actor, conversation_id, kind, min(up_to_seq, conversation.last_seq))
+
+
+def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:
+    if up_to_seq > 0 and unit.conversations.advance_cursor(
+        actor.practice_id, conversation_id, actor.user_id, kind, up_to_seq
+    ):
+        unit.messages.add_receipt_mark(
+            mark_id=uuid4(),
+            practice_id=actor.practice_id,
+            conversation_id=conversation_id,
+            user_id=actor.user_id,
+            device_session_id=actor.session_id,
+            kind=kind,
+            up_to_seq=up_to_seq,
+            at=unit.now,
+        )
+        if kind == "seen":
+            unit.audit(
+                AuditKind.MESSAGES_VIEWED,
+                actor.practice_id,
+                actor_user_id=actor.user_id,
+                actor_session_id=actor.session_id,
+                subject_type="conversation",
+                subject_id=conversation_id,
+                details={"via": "seen", "up_to_seq": up_to_seq},
+            )
+        unit.emit(
+            Event(
+                actor.practice_id,
+                "receipt.updated",
+                (conversation_topic(conversation_id),),
+                {
+                    "conversation_id": str(conversation_id),
+                    "user_id": str(actor.user_id),
+                    "kind": kind,
+                    "up_to_seq": up_to_seq,
+                    "at": unit.now.isoformat(),
+                },
+            )
+        )
+    membership = present(
+        unit.conversations.membership(actor.practice_id, conversation_id, actor.user_id),
+        "membership",
+    )
+    return membership.seen_seq if kind == "seen" else membership.delivered_seq
+
+
+def message_receipts(
+    unit: Unit, actor: Actor, conversation_id: UUID, message_id: UUID
+) -> list[RecipientReceipt]:
+    """Who has received and who has seen a message, and when. Shown to its sender."""
+    check_member(unit, actor, conversation_id)
+    message = unit.messages.get(actor.practice_id, conversation_id, message_id)
+    if message is None:
+        raise NotFound("message")
+    if message.sender_id != actor.user_id:
+        raise Forbidden("Receipts are shown to the person who sent the message.")
+    marks = unit.messages.receipts_for(actor.practice_id, conversation_id, message.seq)
+    delivered: dict[UUID, datetime] = {}
+    seen: dict[UUID, datetime] = {}
+    for mark in marks:
+        target = seen if mark.kind == "seen" else delivered
+        if mark.user_id not in target or mark.at < target[mark.user_id]:
+            target[mark.user_id] = mark.at
+    result = []
+    for uid in unit.conversations.member_ids(actor.practice_id, conversation_id):
+        if uid == message.sender_id:
+            continue
+        seen_at = seen.get(uid)
+        delivered_at = delivered.get(uid)
+        if seen_at and (delivered_at is None or seen_at < delivered_at):
+            delivered_at = seen_at  # seen implies delivered
+        result.append(RecipientReceipt(uid, delivered_at, seen_at))
+    return result
+
+
+def do_recall(unit: Unit, actor: Actor, conversation_id: UUID, message_id: UUID) -> None:
+    """The sender unsends: content and its key are erased for everyone; devices are told."""
+    check_member(unit, actor, conversation_id)
+    message = unit.messages.get(actor.practice_id, conversation_id, message_id)
+    if message is None:
+        raise NotFound("message")
+    if message.sender_id != actor.user_id:
+        raise Forbidden("Only the person who sent a message can recall it.")
+    if message.recalled_at is not None:
+        return
+    window = timedelta(minutes=actor.practice.policy.recall_window_minutes)
+    if unit.now - message.created_at > window:
+        raise Conflict(
+            f"Messages can be recalled within "
+            f"{actor.practice.policy.recall_window_minutes} minutes of sending; "
+            "this one is older."
+        )
+    unit.messages.recall(actor.practice_id, message_id, unit.now)
+    unit.audit(
+        AuditKind.MESSAGE_RECALLED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="message",
+        subject_id=message_id,
+        details={"conversation": str(conversation_id), "seq": message.seq},
+    )
+    unit.emit(
+        Event(
+            actor.practice_id,
+            "message.recalled",
+            (conversation_topic(conversation_id),),
+            {
+                "conversation_id": str(conversation_id),
+                "message_id": str(message_id),
+                "seq": message.seq,
+            },
+        )
+    )
+
+
+def search_messages(
+    unit: Unit, actor: Actor, query: str, *, conversation_id: UUID | None = None, limit: int = 50
+) -> list[MessageView]:
+    """Case-insensitive search in the actor's conversations.
+
+    Content is encrypted, so the server decrypts and matches the newest
+    ``SEARCH_SCAN_LIMIT`` readable messages of each conversation (bounded work).
+    """
+    needle = query.strip().casefold()
+    if not 2 <= len(needle) <= 200:
+        raise InvalidInput("Search for 2 to 200 characters.")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
+    if conversation_id is not None:
+        conversations = [check_member(unit, actor, conversation_id)]
+    else:
+        conversations = [
+            c
+            for cid in unit.conversations.conversation_ids_for_user(
+                actor.practice_id, actor.user_id
+            )
+            if (c := unit.conversations.get(actor.practice_id, cid)) is not None
+        ]
+    hits: list[MessageView] = []
+    for conversation in conversations:
+        rows = unit.messages.page(
+            actor.practice_id, conversation.id, unit.now, limit=SEARCH_SCAN_LIMIT
+        )
+        hits.extend(
+            v for m in rows if needle in (v := _open(unit, conversation, m)).body.casefold()
+        )
+    hits.sort(key=lambda v: v.created_at, reverse=True)
+    hits = hits[:limit]
+    by_conversation: dict[UUID, list[MessageView]] = {}
+    for v in hits:
+        by_conversation.setdefault(v.conversation_id, []).append(v)
+    for cid, views in by_conversation.items():
+        _record_views(unit, actor, cid, views, "search")
+    return hits
+
+
+def do_purge_expired(unit: Unit, batch: int = 500) -> int:
+    """Delete messages past their time-to-live, destroying their data keys. Scheduled job."""
+    expired = unit.messages.expired(unit.now, batch)
+    by_practice: dict[UUID, dict[UUID, list[UUID]]] = {}
+    for practice_id, conversation_id, message_id in expired:
+        by_practice.setdefault(practice_id, {}).setdefault(conversation_id, []).append(message_id)
+    total = 0
+    for practice_id, conversations in by_practice.items():
+        ids = [m for ms in conversations.values() for m in ms]
+        total += unit.messages.delete(practice_id, ids)
+        unit.audit(
+            AuditKind.MESSAGES_PURGED,
+            practice_id,
+            subject_type="practice",
+            subject_id=practice_id,
+            details={"count": len(ids), "conversations": sorted(str(c) for c in conversations)},
+        )
+        for conversation_id, message_ids in conversations.items():
+            unit.emit(
+                Event(
+                    practice_id,
+                    "message.expired",
+                    (conversation_topic(conversation_id),),
+                    {
+                        "conversation_id": str(conversation_id),
+                        "message_ids": [str(m) for m in message_ids],
+                    },
+                )
+            )
+    return total

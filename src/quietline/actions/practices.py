@@ -1,0 +1,131 @@
+"""Creating a practice and changing its policy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, replace
+from typing import Any
+from uuid import uuid4
+
+from quietline.actions.context import Actor, check_admin
+from quietline.actions.users import check_new_user
+from quietline.crypto.passwords import Passwords, password_problem
+from quietline.domain.audit import AuditKind
+from quietline.domain.errors import Conflict, InvalidInput, present
+from quietline.domain.events import Event
+from quietline.domain.models import Practice, User
+from quietline.domain.policy import POLICY_BOUNDS, PracticePolicy
+from quietline.domain.roles import Role
+from quietline.storage.unit import Unit
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+def check_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug):
+        raise InvalidInput(
+            "A practice code uses lowercase letters, digits and dashes (for example "
+            "'riverbend'), at most 64 characters."
+        )
+    return slug
+
+
+def do_create_practice(
+    unit: Unit,
+    passwords: Passwords,
+    *,
+    slug: str,
+    name: str,
+    owner_email: str,
+    owner_name: str,
+    owner_password: str,
+    policy: PracticePolicy | None = None,
+) -> tuple[Practice, User]:
+    """Create a practice, its key and its first owner. Used by ``quietline init`` and the demo."""
+    slug = check_slug(slug)
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput("Give the practice a name of 1 to 200 characters.")
+    if unit.practices.get_by_slug(slug) is not None:
+        raise Conflict(f"A practice with the code '{slug}' already exists. Choose another code.")
+    problem = password_problem(owner_password)
+    if problem:
+        raise InvalidInput(problem)
+    email, display = check_new_user(owner_email, owner_name)
+    practice_id = uuid4()
+    unit.practices.insert(practice_id, slug, name, unit.now, policy or PracticePolicy())
+    unit.practices.insert_key(practice_id, unit.keyring.new_practice_key(practice_id), unit.now)
+    user_id = uuid4()
+    unit.users.insert(
+        user_id=user_id,
+        practice_id=practice_id,
+        email=email,
+        display_name=display,
+        role=Role.OWNER,
+        password_hash=passwords.hash(owner_password),
+        now=unit.now,
+    )
+    unit.audit(
+        AuditKind.PRACTICE_CREATED,
+        practice_id,
+        subject_type="practice",
+        subject_id=practice_id,
+        details={"owner": str(user_id)},
+    )
+    unit.audit(
+        AuditKind.USER_CREATED,
+        practice_id,
+        subject_type="user",
+        subject_id=user_id,
+        details={"role": Role.OWNER.value},
+    )
+    practice = present(unit.practices.get(practice_id), "practice")
+    return practice, present(unit.users.get(practice_id, user_id), "owner")
+
+
+def get_policy(unit: Unit, actor: Actor) -> PracticePolicy:
+    return present(unit.practices.get(actor.practice_id), "practice").policy
+
+
+def do_update_policy(unit: Unit, actor: Actor, changes: dict[str, Any]) -> PracticePolicy:
+    """Change policy fields; takes effect for every session at the next request."""
+    check_admin(actor)
+    current = get_policy(unit, actor)
+    allowed = set(asdict(current))
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"Unknown policy setting: {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        bounds = POLICY_BOUNDS.get(field)
+        if bounds is not None and value is not None:
+            low, high = bounds
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                raise InvalidInput(f"{field} must be a whole number from {low} to {high}.")
+        if field == "require_second_factor" and not isinstance(value, bool):
+            raise InvalidInput("require_second_factor must be true or false.")
+        if value is None and field != "default_message_ttl_seconds":
+            raise InvalidInput(f"{field} cannot be empty.")
+    updated = replace(current, **changes)
+    if updated == current:
+        return current
+    unit.practices.update_policy(actor.practice_id, updated)
+    before, after = asdict(current), asdict(updated)
+    unit.audit(
+        AuditKind.POLICY_CHANGED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="practice",
+        subject_id=actor.practice_id,
+        details={k: {"from": before[k], "to": after[k]} for k in changes if before[k] != after[k]},
+    )
+    unit.emit(
+        Event(
+            actor.practice_id,
+            "policy.changed",
+            (f"practice:{actor.practice_id}",),
+            {"policy": after},
+        )
+    )
+    return updated

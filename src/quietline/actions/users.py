@@ -1,0 +1,203 @@
+"""Staff accounts: create, change, deactivate."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID, uuid4
+
+from quietline.actions.auth import normalize_email, revoke_sessions
+from quietline.actions.context import Actor, check_admin
+from quietline.crypto.passwords import Passwords, password_problem
+from quietline.domain.audit import AuditKind
+from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
+from quietline.domain.models import User
+from quietline.domain.roles import Role, may_assign_role
+from quietline.storage.unit import Unit
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+
+
+def check_new_user(email: str, display_name: str) -> tuple[str, str]:
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 320:
+        raise InvalidInput("Enter an email address like name@example.org.")
+    display = " ".join(display_name.split())
+    if not 1 <= len(display) <= 200:
+        raise InvalidInput("Enter a display name of 1 to 200 characters.")
+    return email, display
+
+
+def list_users(unit: Unit, actor: Actor) -> list[User]:
+    return unit.users.list_for_practice(actor.practice_id)
+
+
+def get_user(unit: Unit, actor: Actor, user_id: UUID) -> User:
+    user = unit.users.get(actor.practice_id, user_id)
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+def do_create_user(
+    unit: Unit,
+    passwords: Passwords,
+    actor: Actor,
+    *,
+    email: str,
+    display_name: str,
+    role: Role,
+    password: str,
+) -> User:
+    check_admin(actor)
+    if not may_assign_role(actor.user.role, role):
+        raise Forbidden("Only an owner can make someone an owner.")
+    email, display = check_new_user(email, display_name)
+    problem = password_problem(password)
+    if problem:
+        raise InvalidInput(problem)
+    if unit.users.get_by_email(actor.practice_id, email) is not None:
+        raise Conflict("Someone in this practice already signs in with that email address.")
+    user_id = uuid4()
+    unit.users.insert(
+        user_id=user_id,
+        practice_id=actor.practice_id,
+        email=email,
+        display_name=display,
+        role=role,
+        password_hash=passwords.hash(password),
+        now=unit.now,
+    )
+    unit.audit(
+        AuditKind.USER_CREATED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=user_id,
+        details={"role": role.value},
+    )
+    return present(unit.users.get(actor.practice_id, user_id), "new user")
+
+
+def do_update_user(
+    unit: Unit,
+    actor: Actor,
+    user_id: UUID,
+    *,
+    display_name: str | None = None,
+    role: Role | None = None,
+) -> User:
+    """A person may rename themselves; roles are changed by admins."""
+    target = get_user(unit, actor, user_id)
+    if target.id != actor.user_id or role is not None:
+        check_admin(actor)
+    if display_name is not None:
+        _, display = check_new_user(target.email, display_name)
+        if display != target.display_name:
+            unit.users.update(actor.practice_id, user_id, display_name=display)
+            unit.audit(
+                AuditKind.USER_UPDATED,
+                actor.practice_id,
+                actor_user_id=actor.user_id,
+                actor_session_id=actor.session_id,
+                subject_type="user",
+                subject_id=user_id,
+                details={"fields": ["display_name"]},
+            )
+    if role is not None and role != target.role:
+        if not may_assign_role(actor.user.role, role) or not may_assign_role(
+            actor.user.role, target.role
+        ):
+            raise Forbidden("Only an owner can give or take away the owner role.")
+        if target.role == Role.OWNER and unit.users.count_role(actor.practice_id, Role.OWNER) <= 1:
+            raise Conflict("A practice needs at least one owner. Make someone else owner first.")
+        unit.users.update(actor.practice_id, user_id, role=role)
+        unit.audit(
+            AuditKind.ROLE_CHANGED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="user",
+            subject_id=user_id,
+            details={"from": target.role.value, "to": role.value},
+        )
+    return get_user(unit, actor, user_id)
+
+
+def do_deactivate_user(unit: Unit, actor: Actor, user_id: UUID) -> User:
+    """Deactivate an account: it cannot sign in, and every device session ends now."""
+    check_admin(actor)
+    target = get_user(unit, actor, user_id)
+    if target.id == actor.user_id:
+        raise Conflict("You cannot deactivate your own account. Ask another admin.")
+    if not may_assign_role(actor.user.role, target.role):
+        raise Forbidden("Only an owner can deactivate an owner.")
+    if target.is_active:
+        unit.users.update(actor.practice_id, user_id, is_active=False, deactivated_at=unit.now)
+        unit.audit(
+            AuditKind.USER_DEACTIVATED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="user",
+            subject_id=user_id,
+        )
+        revoke_sessions(
+            unit,
+            actor.practice_id,
+            unit.sessions.live_ids_for_user(actor.practice_id, user_id),
+            reason="user_deactivated",
+            by=actor,
+        )
+    return get_user(unit, actor, user_id)
+
+
+def do_reactivate_user(unit: Unit, actor: Actor, user_id: UUID) -> User:
+    check_admin(actor)
+    target = get_user(unit, actor, user_id)
+    if not target.is_active:
+        unit.users.update(actor.practice_id, user_id, is_active=True, deactivated_at=None)
+        unit.audit(
+            AuditKind.USER_REACTIVATED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="user",
+            subject_id=user_id,
+        )
+    return get_user(unit, actor, user_id)
+
+
+def do_reset_password(
+    unit: Unit, passwords: Passwords, actor: Actor, user_id: UUID, new_password: str
+) -> None:
+    """An admin sets a new password for someone; all of that person's sessions end."""
+    check_admin(actor)
+    target = get_user(unit, actor, user_id)
+    if not may_assign_role(actor.user.role, target.role):
+        raise Forbidden("Only an owner can reset an owner's password.")
+    problem = password_problem(new_password)
+    if problem:
+        raise InvalidInput(problem)
+    unit.users.update(
+        actor.practice_id,
+        user_id,
+        password_hash=passwords.hash(new_password),
+        password_changed_at=unit.now,
+    )
+    unit.audit(
+        AuditKind.PASSWORD_CHANGED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=user_id,
+        details={"by_admin": True},
+    )
+    revoke_sessions(
+        unit,
+        actor.practice_id,
+        unit.sessions.live_ids_for_user(actor.practice_id, user_id),
+        reason="password_reset",
+        by=actor,
+    )

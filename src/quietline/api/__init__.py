@@ -1,0 +1,1 @@
+"""HTTP and WebSocket layer: parse, call one named action, shape the answer."""

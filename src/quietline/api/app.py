@@ -1,0 +1,73 @@
+"""Builds the ASGI application from the services made by the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from quietline import __version__
+from quietline.actions.messages import do_purge_expired
+from quietline.api import problems
+from quietline.api.middleware import EdgeMiddleware
+from quietline.api.routes import audit, auth, conversations, staff
+from quietline.api.websocket import DeliveryCache
+from quietline.api.websocket import router as websocket_router
+from quietline.app import Services
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+
+
+async def _purge_loop(services: Services) -> None:
+    """Delete expired messages (and their keys) on a schedule. Reads never depend on it:
+    expired content is filtered at query time."""
+    while True:
+        await asyncio.sleep(services.settings.purge_interval_seconds)
+        try:
+            purged = await services.db.write(do_purge_expired)
+            if purged:
+                log.info("purged %d expired messages", purged)
+        except Exception as exc:
+            log.error("expiry purge failed: %s", exc.__class__.__name__)
+
+
+def build_api(services: Services) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services.hub.bind(asyncio.get_running_loop())
+        app.state.delivery_cache = DeliveryCache(services)
+        purge = asyncio.create_task(_purge_loop(services))
+        try:
+            yield
+        finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
+            services.hub.bind(None)
+
+    app = FastAPI(
+        title="Quietline API",
+        version=__version__,
+        description="Secure messaging for therapy practices. Errors are RFC 9457 problems.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    problems.install(app)
+    for router in (
+        auth.router,
+        staff.router,
+        conversations.router,
+        audit.router,
+        audit.health_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(websocket_router)
+    app.add_middleware(EdgeMiddleware, tls=services.settings.tls)
+    return app

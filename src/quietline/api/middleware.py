@@ -1,0 +1,127 @@
+"""One pure-ASGI middleware (cheaper than Starlette's BaseHTTPMiddleware) that:
+
+* refuses request bodies over the limit with a 413 problem,
+* adds security headers and ``Cache-Control: no-store`` to every API answer,
+* writes the access log with the route *template*, never the requested path or query.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("quietline.access")
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _template(scope: Scope) -> str:
+    route = scope.get("route")  # set by the router on the scope it passes down
+    return str(getattr(route, "path", "<unmatched>"))
+
+
+class EdgeMiddleware:
+    def __init__(self, app: ASGIApp, *, tls: bool) -> None:
+        self.app = app
+        self.headers: list[tuple[bytes, bytes]] = [
+            (b"cache-control", b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-frame-options", b"DENY"),
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+            (b"cross-origin-resource-policy", b"same-origin"),
+        ]
+        if tls:
+            self.headers.append((b"strict-transport-security", b"max-age=63072000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+        declared = _content_length(scope)
+        if declared is not None and declared > MAX_BODY_BYTES:
+            await _too_large(send)
+            self._log(scope, 413, started)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    raise _BodyTooLarge
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *[(k, v) for k, v in message.get("headers", []) if k != b"cache-control"],
+                    *self.headers,
+                ]
+            await send(message)
+
+        inner = dict(scope)  # the router records the matched route here
+        try:
+            await self.app(inner, limited_receive, send_with_headers)
+        except _BodyTooLarge:
+            if status == 0:
+                await _too_large(send)
+            status = 413
+        self._log(inner, status, started)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        if log.isEnabledFor(logging.INFO):
+            log.info(
+                "%s %s %d %.1fms",
+                scope.get("method"),
+                _template(scope),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", []):
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _too_large(send: Send) -> None:
+    body: dict[str, Any] = {
+        "type": "urn:quietline:problem:request-too-large",
+        "title": "Request too large",
+        "status": 413,
+        "detail": f"Requests can be at most {MAX_BODY_BYTES // 1024} KiB. Send less at once.",
+    }
+    payload = orjson.dumps(body)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})

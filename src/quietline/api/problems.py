@@ -1,0 +1,130 @@
+"""RFC 9457 problem responses for every error, including the ones no code anticipated.
+
+Nothing here echoes input values back: a rejected field may hold message text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quietline.domain.errors import QuietlineError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Something went wrong",
+}
+_DETAILS = {
+    404: "There is nothing at this address. Check the URL.",
+    405: "This address does not accept that method. Check the API documentation at /api/v1/docs.",
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    slug = code or _TITLES.get(status, "error").lower().replace(" ", "-")
+    body: dict[str, Any] = {
+        "type": f"urn:quietline:problem:{slug}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "request"
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    messages = {
+        "missing": "is required",
+        "string_too_short": f"must be at least {ctx.get('min_length')} characters",
+        "string_too_long": f"must be at most {ctx.get('max_length')} characters",
+        "uuid_parsing": "must be an id like 3f2b8c1e-...",
+        "uuid_type": "must be an id like 3f2b8c1e-...",
+        "int_parsing": "must be a whole number",
+        "int_type": "must be a whole number",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "string_type": "must be text",
+        "greater_than_equal": f"must be at least {ctx.get('ge')}",
+        "less_than_equal": f"must be at most {ctx.get('le')}",
+        "greater_than": f"must be more than {ctx.get('gt')}",
+        "less_than": f"must be less than {ctx.get('lt')}",
+        "enum": f"must be one of: {ctx.get('expected')}",
+        "literal_error": f"must be one of: {ctx.get('expected')}",
+        "json_invalid": "is not valid JSON",
+        "model_attributes_type": "must be a JSON object",
+        "dict_type": "must be a JSON object",
+        "list_type": "must be a list",
+        "extra_forbidden": "is not a known field",
+        "datetime_parsing": "must be a date and time like 2026-03-01T09:00:00Z",
+        "datetime_type": "must be a date and time like 2026-03-01T09:00:00Z",
+        "datetime_from_date_parsing": "must be a date and time like 2026-03-01T09:00:00Z",
+        "timezone_aware": "must include a time zone, like 2026-03-01T09:00:00Z",
+    }
+    return messages.get(kind, "is not valid")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(QuietlineError)
+    async def _domain(_request: Request, exc: QuietlineError) -> JSONResponse:
+        return problem(exc.status, exc.detail, code=exc.code, title=exc.title, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field(e.get("loc", ())), "problem": _validation_message(e)}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']} {e['problem']}" for e in errors[:5])
+        return problem(
+            422, f"Check the request: {summary}.", code="invalid-input", extra={"errors": errors}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = _DETAILS.get(exc.status_code) or (
+            exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
+        )
+        return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        # The type only: an exception's message may carry data from the request.
+        log.error("unhandled error: %s", exc.__class__.__name__, exc_info=False)
+        return problem(
+            500,
+            "Something went wrong on the server. Nothing was lost; "
+            "try again, and tell your practice admin if it keeps happening.",
+        )

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response
+
+from quietline.actions.auth import (
+    SignedIn as SignedInResult,
+)
+from quietline.actions.auth import (
+    SignInRequest,
+    do_begin_totp,
+    do_change_password,
+    do_confirm_totp,
+    do_disable_totp,
+    do_regenerate_recovery_codes,
+    do_revoke_device,
+    do_sign_in,
+    do_sign_out,
+    list_devices,
+)
+from quietline.api import schemas as s
+from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny
+from quietline.api.views import me_out, policy_out, user_out
+
+router = APIRouter(tags=["sign-in and devices"])
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/auth/sign-in", response_model=s.SignInOut, dependencies=[Public])
+async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.SignInOut:
+    """Open a device session. The answer is the same whether or not the account exists."""
+    req = SignInRequest(
+        practice_slug=body.practice,
+        email=body.email,
+        password=body.password,
+        device_name=body.device_name or request.headers.get("user-agent", "")[:60],
+        address=_client_address(request),
+        otp_code=body.otp_code,
+        recovery_code=body.recovery_code,
+    )
+    result = await svc.db.write(lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req))
+    if not isinstance(result, SignedInResult):
+        raise result.error
+    actor = result.actor
+    return s.SignInOut(
+        token=result.token,
+        session_id=actor.session_id,
+        user=user_out(actor.user),
+        practice_id=actor.practice_id,
+        restricted=result.restricted,
+        policy=policy_out(actor.practice.policy),
+    )
+
+
+@router.post("/auth/sign-out", status_code=204)
+async def sign_out(actor: SignedInAny, svc: ServicesDep) -> Response:
+    await svc.db.write(lambda unit: do_sign_out(unit, actor))
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=s.MeOut)
+async def me(actor: SignedInAny, svc: ServicesDep) -> s.MeOut:
+    policy = actor.practice.policy
+    restricted = policy.require_second_factor and not actor.session.second_factor_verified
+    return me_out(actor, restricted)
+
+
+@router.post("/me/password", status_code=204)
+async def change_password(body: s.PasswordChangeIn, actor: SignedIn, svc: ServicesDep) -> Response:
+    """Change your password. Every other device is signed out."""
+    await svc.db.write(
+        lambda unit: do_change_password(
+            unit, svc.passwords, actor, body.current_password, body.new_password
+        )
+    )
+    return Response(status_code=204)
+
+
+@router.get("/me/devices", response_model=list[s.DeviceOut])
+async def my_devices(actor: SignedInAny, svc: ServicesDep) -> list[s.DeviceOut]:
+    sessions = await svc.db.read(lambda unit: list_devices(unit, actor))
+    return [
+        s.DeviceOut(
+            id=d.id,
+            device_name=d.device_name,
+            created_at=d.created_at,
+            last_seen_at=d.last_seen_at,
+            current=d.id == actor.session_id,
+        )
+        for d in sessions
+    ]
+
+
+@router.delete("/devices/{device_id}", status_code=204)
+async def revoke_device(device_id: UUID, actor: SignedIn, svc: ServicesDep) -> Response:
+    """Sign a device out now: yours, or (admins) anyone's in the practice."""
+    await svc.db.write(lambda unit: do_revoke_device(unit, actor, device_id))
+    return Response(status_code=204)
+
+
+@router.post("/me/second-factor/totp", response_model=s.TotpBeginOut)
+async def begin_totp(actor: SignedInAny, svc: ServicesDep) -> s.TotpBeginOut:
+    """Start setting up an authenticator app; confirm with a code to turn it on."""
+    enrollment = await svc.db.write(lambda unit: do_begin_totp(unit, actor, svc.settings.issuer))
+    return s.TotpBeginOut(secret=enrollment.secret, otpauth_uri=enrollment.uri)
+
+
+@router.post("/me/second-factor/totp/confirm", response_model=s.RecoveryCodesOut)
+async def confirm_totp(body: s.CodeIn, actor: SignedInAny, svc: ServicesDep) -> s.RecoveryCodesOut:
+    codes = await svc.db.write(lambda unit: do_confirm_totp(unit, actor, body.code))
+    return s.RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.post("/me/second-factor/recovery-codes", response_model=s.RecoveryCodesOut)
+async def regenerate_codes(body: s.CodeIn, actor: SignedIn, svc: ServicesDep) -> s.RecoveryCodesOut:
+    codes = await svc.db.write(lambda unit: do_regenerate_recovery_codes(unit, actor, body.code))
+    return s.RecoveryCodesOut(recovery_codes=codes)
+
+
+@router.post("/me/second-factor/disable", status_code=204)
+async def disable_totp(body: s.PasswordIn, actor: SignedIn, svc: ServicesDep) -> Response:
+    await svc.db.write(lambda unit: do_disable_totp(unit, svc.passwords, actor, body.password))
+    return Response(status_code=204)
+
+
+@router.get("/practice/policy", response_model=s.PolicyOut)
+async def read_policy(actor: SignedInAny) -> s.PolicyOut:
+    return policy_out(actor.practice.policy)

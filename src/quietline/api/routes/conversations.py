@@ -1,0 +1,203 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from quietline.actions.conversations import (
+    do_add_member,
+    do_create_direct,
+    do_create_group,
+    do_remove_member,
+    do_update_conversation,
+    get_conversation,
+    list_conversations,
+)
+from quietline.actions.messages import (
+    do_mark,
+    do_recall,
+    do_send_message,
+    fetch_messages,
+    message_receipts,
+    search_messages,
+)
+from quietline.api import schemas as s
+from quietline.api.access import ServicesDep, SignedIn
+from quietline.api.views import conversation_out, message_out
+from quietline.domain.errors import InvalidInput
+
+router = APIRouter(tags=["conversations and messages"])
+
+
+@router.get("/conversations", response_model=list[s.ConversationOut])
+async def conversations(actor: SignedIn, svc: ServicesDep) -> list[s.ConversationOut]:
+    """Your conversations, most recent activity first, with unread counts."""
+    views = await svc.db.read(lambda unit: list_conversations(unit, actor))
+    return [conversation_out(v) for v in views]
+
+
+@router.post("/conversations", response_model=s.ConversationOut, status_code=201)
+async def create_conversation(
+    body: s.ConversationCreateIn, actor: SignedIn, svc: ServicesDep
+) -> s.ConversationOut:
+    """A direct conversation with one colleague (found if it exists), or a named channel."""
+    if body.kind == "direct":
+        if body.user_id is None:
+            raise InvalidInput("A direct conversation needs user_id: the colleague to write to.")
+        user_id = body.user_id
+        view = await svc.db.write(lambda unit: do_create_direct(unit, actor, user_id))
+    else:
+        if not body.title:
+            raise InvalidInput("A channel needs a title.")
+        title = body.title
+        view = await svc.db.write(
+            lambda unit: do_create_group(
+                unit, actor, title, body.member_ids, body.default_ttl_seconds
+            )
+        )
+    return conversation_out(view)
+
+
+@router.get("/conversations/{conversation_id}", response_model=s.ConversationOut)
+async def read_conversation(
+    conversation_id: UUID, actor: SignedIn, svc: ServicesDep
+) -> s.ConversationOut:
+    view = await svc.db.read(lambda unit: get_conversation(unit, actor, conversation_id))
+    return conversation_out(view)
+
+
+@router.patch("/conversations/{conversation_id}", response_model=s.ConversationOut)
+async def update_conversation(
+    conversation_id: UUID, body: s.ConversationPatch, actor: SignedIn, svc: ServicesDep
+) -> s.ConversationOut:
+    fields = body.model_dump(exclude_unset=True)
+    title = fields.get("title")
+    if "default_ttl_seconds" in fields:
+        ttl = fields["default_ttl_seconds"]
+        view = await svc.db.write(
+            lambda unit: do_update_conversation(
+                unit, actor, conversation_id, title=title, default_ttl_seconds=ttl
+            )
+        )
+    else:
+        view = await svc.db.write(
+            lambda unit: do_update_conversation(unit, actor, conversation_id, title=title)
+        )
+    return conversation_out(view)
+
+
+@router.post("/conversations/{conversation_id}/members", response_model=s.ConversationOut)
+async def add_member(
+    conversation_id: UUID, body: s.MemberIn, actor: SignedIn, svc: ServicesDep
+) -> s.ConversationOut:
+    view = await svc.db.write(
+        lambda unit: do_add_member(unit, actor, conversation_id, body.user_id)
+    )
+    return conversation_out(view)
+
+
+@router.delete("/conversations/{conversation_id}/members/{user_id}", status_code=204)
+async def remove_member(
+    conversation_id: UUID, user_id: UUID, actor: SignedIn, svc: ServicesDep
+) -> Response:
+    """Leave a channel, or remove someone. Their access ends immediately."""
+    await svc.db.write(lambda unit: do_remove_member(unit, actor, conversation_id, user_id))
+    return Response(status_code=204)
+
+
+@router.get("/conversations/{conversation_id}/messages", response_model=s.MessagePageOut)
+async def history(
+    conversation_id: UUID,
+    actor: SignedIn,
+    svc: ServicesDep,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="Older than this seq")] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="Newer than this seq")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> s.MessagePageOut:
+    """Messages oldest first. Page back with 'before', catch up with 'after'."""
+    page = await svc.db.write(
+        lambda unit: fetch_messages(
+            unit, actor, conversation_id, before_seq=before, after_seq=after, limit=limit
+        )
+    )
+    return s.MessagePageOut(
+        messages=[message_out(m) for m in page.messages],
+        has_more=page.has_more,
+        next_before=page.messages[0].seq
+        if page.has_more and page.messages and after is None
+        else None,
+    )
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    response_model=s.MessageOut,
+    status_code=201,
+    responses={200: {"model": s.MessageOut, "description": "A retry of an earlier send"}},
+)
+async def send(
+    conversation_id: UUID, body: s.SendIn, actor: SignedIn, svc: ServicesDep, response: Response
+) -> s.MessageOut:
+    """Send a message. Retrying with the same idempotency_key never sends it twice."""
+    result = await svc.db.write(
+        lambda unit: do_send_message(
+            unit,
+            actor,
+            conversation_id,
+            body=body.body,
+            idempotency_key=body.idempotency_key,
+            urgent=body.urgent,
+            ttl_seconds=body.ttl_seconds,
+        )
+    )
+    if not result.created:
+        response.status_code = 200
+    return message_out(result.message)
+
+
+@router.delete("/conversations/{conversation_id}/messages/{message_id}", status_code=204)
+async def recall(
+    conversation_id: UUID, message_id: UUID, actor: SignedIn, svc: ServicesDep
+) -> Response:
+    """Unsend: the content is erased for everyone and open devices remove it."""
+    await svc.db.write(lambda unit: do_recall(unit, actor, conversation_id, message_id))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/conversations/{conversation_id}/messages/{message_id}/receipts",
+    response_model=list[s.ReceiptOut],
+)
+async def receipts(
+    conversation_id: UUID, message_id: UUID, actor: SignedIn, svc: ServicesDep
+) -> list[s.ReceiptOut]:
+    rows = await svc.db.read(
+        lambda unit: message_receipts(unit, actor, conversation_id, message_id)
+    )
+    return [
+        s.ReceiptOut(user_id=r.user_id, delivered_at=r.delivered_at, seen_at=r.seen_at)
+        for r in rows
+    ]
+
+
+@router.post("/conversations/{conversation_id}/receipts", response_model=s.MarkOut)
+async def mark(
+    conversation_id: UUID, body: s.MarkIn, actor: SignedIn, svc: ServicesDep
+) -> s.MarkOut:
+    """Report messages delivered to this device, or seen in the open conversation."""
+    cursor = await svc.db.write(
+        lambda unit: do_mark(unit, actor, conversation_id, body.kind, body.up_to_seq)
+    )
+    return s.MarkOut(kind=body.kind, up_to_seq=cursor)
+
+
+@router.post("/search", response_model=list[s.MessageOut])
+async def search(body: s.SearchIn, actor: SignedIn, svc: ServicesDep) -> list[s.MessageOut]:
+    """Search your messages. A POST, so the words never appear in a URL or an access log."""
+    views = await svc.db.write(
+        lambda unit: search_messages(
+            unit, actor, body.query, conversation_id=body.conversation_id, limit=body.limit
+        )
+    )
+    return [message_out(v) for v in views]

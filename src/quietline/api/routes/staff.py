@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from quietline.actions.auth import list_user_devices
+from quietline.actions.practices import do_update_policy
+from quietline.actions.users import (
+    do_create_user,
+    do_deactivate_user,
+    do_reactivate_user,
+    do_reset_password,
+    do_update_user,
+    get_user,
+    list_users,
+)
+from quietline.api import schemas as s
+from quietline.api.access import ServicesDep, SignedIn
+from quietline.api.views import policy_out, user_out
+
+router = APIRouter(tags=["staff and policy"])
+
+
+@router.get("/users", response_model=list[s.UserOut])
+async def staff_directory(actor: SignedIn, svc: ServicesDep) -> list[s.UserOut]:
+    users = await svc.db.read(lambda unit: list_users(unit, actor))
+    return [user_out(u) for u in users]
+
+
+@router.post("/users", response_model=s.UserOut, status_code=201)
+async def create_user(body: s.UserCreateIn, actor: SignedIn, svc: ServicesDep) -> s.UserOut:
+    """Admins add staff with a first password they pass on privately."""
+    user = await svc.db.write(
+        lambda unit: do_create_user(
+            unit,
+            svc.passwords,
+            actor,
+            email=body.email,
+            display_name=body.display_name,
+            role=body.role,
+            password=body.password,
+        )
+    )
+    return user_out(user)
+
+
+@router.get("/users/{user_id}", response_model=s.UserOut)
+async def read_user(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> s.UserOut:
+    return user_out(await svc.db.read(lambda unit: get_user(unit, actor, user_id)))
+
+
+@router.patch("/users/{user_id}", response_model=s.UserOut)
+async def update_user(
+    user_id: UUID, body: s.UserPatch, actor: SignedIn, svc: ServicesDep
+) -> s.UserOut:
+    user = await svc.db.write(
+        lambda unit: do_update_user(
+            unit, actor, user_id, display_name=body.display_name, role=body.role
+        )
+    )
+    return user_out(user)
+
+
+@router.post("/users/{user_id}/deactivate", response_model=s.UserOut)
+async def deactivate_user(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> s.UserOut:
+    """The account stops working everywhere at once: every device is signed out."""
+    return user_out(await svc.db.write(lambda unit: do_deactivate_user(unit, actor, user_id)))
+
+
+@router.post("/users/{user_id}/reactivate", response_model=s.UserOut)
+async def reactivate_user(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> s.UserOut:
+    return user_out(await svc.db.write(lambda unit: do_reactivate_user(unit, actor, user_id)))
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+async def reset_password(
+    user_id: UUID, body: s.PasswordResetIn, actor: SignedIn, svc: ServicesDep
+) -> Response:
+    await svc.db.write(
+        lambda unit: do_reset_password(unit, svc.passwords, actor, user_id, body.new_password)
+    )
+    return Response(status_code=204)
+
+
+@router.get("/users/{user_id}/devices", response_model=list[s.DeviceOut])
+async def user_devices(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> list[s.DeviceOut]:
+    sessions = await svc.db.read(lambda unit: list_user_devices(unit, actor, user_id))
+    return [
+        s.DeviceOut(
+            id=d.id,
+            device_name=d.device_name,
+            created_at=d.created_at,
+            last_seen_at=d.last_seen_at,
+            current=d.id == actor.session_id,
+        )
+        for d in sessions
+    ]
+
+
+@router.patch("/practice/policy", response_model=s.PolicyOut)
+async def update_policy(body: s.PolicyPatch, actor: SignedIn, svc: ServicesDep) -> s.PolicyOut:
+    """Owners and admins change the rules; they apply to everyone at the next request."""
+    changes = body.model_dump(exclude_unset=True)
+    if "default_message_ttl_seconds" not in changes:
+        changes = {k: v for k, v in changes.items() if v is not None}
+    policy = await svc.db.write(lambda unit: do_update_policy(unit, actor, changes))
+    return policy_out(policy)

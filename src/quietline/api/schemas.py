@@ -1,0 +1,215 @@
+"""Request and response bodies of the HTTP API (they make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from quietline.domain.roles import Role
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignInIn(Strict):
+    practice: str = Field(min_length=1, max_length=64, description="The practice code")
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+    device_name: str = Field(default="", max_length=200)
+    otp_code: str | None = Field(default=None, max_length=16)
+    recovery_code: str | None = Field(default=None, max_length=64)
+
+
+class UserOut(BaseModel):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    is_active: bool
+    has_second_factor: bool
+
+
+class PolicyOut(BaseModel):
+    require_second_factor: bool
+    session_idle_minutes: int
+    session_absolute_hours: int
+    app_lock_minutes: int
+    default_message_ttl_seconds: int | None
+    recall_window_minutes: int
+
+
+class PolicyPatch(Strict):
+    require_second_factor: bool | None = None
+    session_idle_minutes: int | None = Field(default=None, ge=1, le=1440)
+    session_absolute_hours: int | None = Field(default=None, ge=1, le=720)
+    app_lock_minutes: int | None = Field(default=None, ge=1, le=240)
+    default_message_ttl_seconds: int | None = Field(default=None, ge=60, le=315360000)
+    recall_window_minutes: int | None = Field(default=None, ge=1, le=43200)
+
+
+class SignInOut(BaseModel):
+    token: str = Field(description="Send as 'Authorization: Bearer <token>'. Shown once.")
+    session_id: UUID
+    user: UserOut
+    practice_id: UUID
+    restricted: bool = Field(
+        description="True when the practice requires a second factor the person has not set "
+        "up: only second-factor set-up and sign-out are allowed until they do."
+    )
+    policy: PolicyOut
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    session_id: UUID
+    practice_id: UUID
+    practice_name: str
+    restricted: bool
+    policy: PolicyOut
+
+
+class DeviceOut(BaseModel):
+    id: UUID
+    device_name: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class TotpBeginOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class CodeIn(Strict):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class PasswordIn(Strict):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description="Shown once; each works one time.")
+
+
+class UserCreateIn(Strict):
+    email: str = Field(min_length=3, max_length=320)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserPatch(Strict):
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Role | None = None
+
+
+class PasswordResetIn(Strict):
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class ConversationCreateIn(Strict):
+    kind: Literal["direct", "group"]
+    user_id: UUID | None = Field(default=None, description="The colleague, for a direct one")
+    title: str | None = Field(default=None, max_length=200, description="Channel name")
+    member_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    default_ttl_seconds: int | None = Field(default=None, ge=10, le=315360000)
+
+
+class ConversationPatch(Strict):
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    default_ttl_seconds: int | None = Field(default=None, ge=10, le=315360000)
+
+
+class MemberIn(Strict):
+    user_id: UUID
+
+
+class ConversationOut(BaseModel):
+    id: UUID
+    kind: str
+    title: str | None
+    member_ids: list[UUID]
+    unread: int
+    last_seq: int
+    last_activity_at: datetime
+    default_ttl_seconds: int | None
+    created_at: datetime
+
+
+class SendIn(Strict):
+    body: str = Field(min_length=1, max_length=4000)
+    idempotency_key: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    urgent: bool = False
+    ttl_seconds: int | None = Field(default=None, ge=10, le=315360000)
+
+
+class MessageOut(BaseModel):
+    id: UUID
+    conversation_id: UUID
+    seq: int
+    sender_id: UUID
+    body: str
+    urgent: bool
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class MessagePageOut(BaseModel):
+    messages: list[MessageOut]
+    has_more: bool
+    next_before: int | None = Field(description="Pass as 'before' for older messages")
+
+
+class MarkIn(Strict):
+    kind: Literal["delivered", "seen"]
+    up_to_seq: int = Field(ge=0, le=2**62)
+
+
+class MarkOut(BaseModel):
+    kind: str
+    up_to_seq: int
+
+
+class ReceiptOut(BaseModel):
+    user_id: UUID
+    delivered_at: datetime | None
+    seen_at: datetime | None
+
+
+class SearchIn(Strict):
+    query: str = Field(min_length=2, max_length=200)
+    conversation_id: UUID | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class AuditEntryOut(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    actor_user_id: UUID | None
+    actor_session_id: UUID | None
+    subject_type: str | None
+    subject_id: str | None
+    details: dict[str, object]
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+    problem: str | None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]

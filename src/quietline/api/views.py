@@ -1,0 +1,55 @@
+"""Domain objects to response bodies."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from quietline.actions.context import Actor
+from quietline.actions.conversations import ConversationView
+from quietline.actions.messages import MessageView
+from quietline.api import schemas as s
+from quietline.domain.models import User
+from quietline.domain.policy import PracticePolicy
+
+
+def user_out(user: User) -> s.UserOut:
+    return s.UserOut(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=user.role,
+        is_active=user.is_active,
+        has_second_factor=user.has_second_factor,
+    )
+
+
+def policy_out(policy: PracticePolicy) -> s.PolicyOut:
+    return s.PolicyOut(**asdict(policy))
+
+
+def me_out(actor: Actor, restricted: bool) -> s.MeOut:
+    return s.MeOut(
+        user=user_out(actor.user),
+        session_id=actor.session_id,
+        practice_id=actor.practice_id,
+        practice_name=actor.practice.name,
+        restricted=restricted,
+        policy=policy_out(actor.practice.policy),
+    )
+
+
+def conversation_out(view: ConversationView) -> s.ConversationOut:
+    return s.ConversationOut(**asdict(view))
+
+
+def message_out(view: MessageView) -> s.MessageOut:
+    return s.MessageOut(
+        id=view.id,
+        conversation_id=view.conversation_id,
+        seq=view.seq,
+        sender_id=view.sender_id,
+        body=view.body,
+        urgent=view.urgent,
+        created_at=view.created_at,
+        expires_at=view.expires_at,
+    )

@@ -1,0 +1,315 @@
+"""The WebSocket: live events for one signed-in device.
+
+Protocol (JSON text frames):
+
+* client -> ``{"type": "auth", "token": "..."}`` first, within 10 seconds (never in the URL);
+* server -> ``{"type": "ready", "session_id", "conversations": {id: last_seq}}``;
+* server -> events: ``message.created`` (with the message), ``message.recalled``,
+  ``message.expired``, ``receipt.updated``, ``membership.added``, ``membership.removed``,
+  ``conversation.updated``, ``policy.changed``, ``session.revoked``;
+* client -> ``ack`` (delivered), ``seen``, ``resume`` (backlog after a seq), ``ping``.
+
+A revoked session's socket is told and closed as soon as the revocation commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ValidationError
+from starlette.websockets import WebSocketState
+
+from quietline.actions.auth import Authenticated, authenticate, check_session
+from quietline.actions.context import Actor
+from quietline.actions.messages import (
+    MessageView,
+    do_mark,
+    fetch_messages,
+    read_for_delivery,
+    record_live_delivery,
+)
+from quietline.actions.realtime import connection_state
+from quietline.api.views import message_out
+from quietline.app import Services
+from quietline.domain.errors import QuietlineError
+from quietline.domain.events import Event, conversation_topic, session_topic, user_topic
+from quietline.events.hub import Subscription
+from quietline.storage.unit import Unit
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+AUTH_TIMEOUT = 10.0
+REVALIDATE_EVERY = 15.0
+CLOSE_SESSION_ENDED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_AUTH_TIMEOUT = 4408
+CLOSE_RESYNC = 4409
+MAX_FRAME = 16_384
+
+
+class DeliveryCache:
+    """Decrypt each new message once per process, however many sockets receive it."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._pending: dict[UUID, asyncio.Future[MessageView | None]] = {}
+
+    async def get(self, event: Event) -> MessageView | None:
+        message_id = UUID(event.data["message_id"])
+        future = self._pending.get(message_id)
+        if future is None:
+            conversation_id = UUID(event.data["conversation_id"])
+            future = asyncio.ensure_future(
+                self._services.db.read(
+                    lambda unit: read_for_delivery(
+                        unit, event.practice_id, conversation_id, message_id
+                    )
+                )
+            )
+            self._pending[message_id] = future
+            asyncio.get_running_loop().call_later(5.0, self._pending.pop, message_id, None)
+        return await asyncio.shield(future)
+
+
+class _Ack(BaseModel):
+    type: str
+    conversation_id: UUID
+    up_to_seq: int
+    message_ids: list[UUID] = []
+
+
+class _Resume(BaseModel):
+    type: str
+    conversation_id: UUID
+    after_seq: int = 0
+    limit: int = 100
+
+
+def origin_allowed(websocket: WebSocket, services: Services) -> bool:
+    """Browsers send Origin: it must be this server. Non-browser clients send none."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = set()
+    if services.settings.public_origin:
+        allowed.add(services.settings.public_origin.rstrip("/"))
+    host = websocket.headers.get("host")
+    if host:
+        allowed.update({f"http://{host}", f"https://{host}"})
+    return origin.rstrip("/") in allowed
+
+
+class Connection:
+    def __init__(
+        self,
+        websocket: WebSocket,
+        services: Services,
+        actor: Actor,
+        subscription: Subscription,
+        cache: DeliveryCache,
+    ) -> None:
+        self.ws = websocket
+        self.svc = services
+        self.actor = actor
+        self.sub = subscription
+        self.cache = cache
+        self.closing = False
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        await self.ws.send_json(payload)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        if self.ws.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=code, reason=reason)
+
+    async def pump_events(self) -> None:
+        while not self.closing:
+            try:
+                event = await asyncio.wait_for(self.sub.queue.get(), REVALIDATE_EVERY)
+            except TimeoutError:
+                await self.revalidate()
+                continue
+            if self.sub.overflowed:
+                await self.close(CLOSE_RESYNC, "too far behind; reconnect and resume")
+                return
+            await self.handle_event(event)
+
+    async def revalidate(self) -> None:
+        token_session = self.actor.session_id
+        try:
+            auth = await self.svc.db.read(lambda unit: _recheck(unit, self.actor))
+        except QuietlineError:
+            auth = None
+        if auth is None or auth.actor.session_id != token_session:
+            await self.send({"type": "session.ended"})
+            await self.close(CLOSE_SESSION_ENDED, "session ended")
+
+    async def handle_event(self, event: Event) -> None:
+        data = event.data
+        if event.kind == "session.revoked":
+            await self.send({"type": "session.revoked", "reason": data.get("reason")})
+            await self.close(CLOSE_SESSION_ENDED, "session revoked")
+            return
+        if event.kind in ("membership.added", "membership.removed") and data["user_id"] == str(
+            self.actor.user_id
+        ):
+            topic = conversation_topic(UUID(data["conversation_id"]))
+            if event.kind == "membership.added":
+                self.sub.add(topic)
+            else:
+                self.sub.remove(topic)
+        if event.kind == "message.created":
+            view = await self.cache.get(event)
+            if view is None:
+                return  # recalled or expired before it could be delivered
+            await self.send(
+                {"type": event.kind, "message": message_out(view).model_dump(mode="json")}
+            )
+            return
+        await self.send({"type": event.kind, **data})
+
+    async def pump_client(self) -> None:
+        while not self.closing:
+            raw = await self.ws.receive_text()
+            if len(raw) > MAX_FRAME:
+                await self.send({"type": "error", "detail": "Frame too large."})
+                continue
+            try:
+                await self.handle_client(raw)
+            except ValidationError:
+                await self.send(
+                    {"type": "error", "detail": "Frame not understood; check the field names."}
+                )
+            except QuietlineError as exc:
+                await self.send({"type": "error", "status": exc.status, "detail": exc.detail})
+
+    async def handle_client(self, raw: str) -> None:
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            await self.send({"type": "error", "detail": "Frames must be JSON objects."})
+            return
+        if not isinstance(frame, dict):
+            await self.send({"type": "error", "detail": "Frames must be JSON objects."})
+            return
+        kind = frame.get("type")
+        actor = self.actor
+        if kind == "ping":
+            await self.send({"type": "pong"})
+        elif kind == "ack":
+            ack = _Ack.model_validate(frame)
+            await self.svc.db.write(
+                lambda unit: record_live_delivery(
+                    unit, actor, ack.conversation_id, ack.message_ids[:200], ack.up_to_seq
+                )
+            )
+        elif kind == "seen":
+            ack = _Ack.model_validate(frame)
+            await self.svc.db.write(
+                lambda unit: do_mark(unit, actor, ack.conversation_id, "seen", ack.up_to_seq)
+            )
+        elif kind == "resume":
+            resume = _Resume.model_validate(frame)
+            page = await self.svc.db.write(
+                lambda unit: fetch_messages(
+                    unit,
+                    actor,
+                    resume.conversation_id,
+                    after_seq=max(resume.after_seq, 0),
+                    limit=min(max(resume.limit, 1), 200),
+                    via="backlog",
+                )
+            )
+            await self.send(
+                {
+                    "type": "backlog",
+                    "conversation_id": str(resume.conversation_id),
+                    "messages": [message_out(m).model_dump(mode="json") for m in page.messages],
+                    "has_more": page.has_more,
+                }
+            )
+        else:
+            await self.send({"type": "error", "detail": "Unknown frame type."})
+
+
+def _recheck(unit: Unit, actor: Actor) -> Authenticated | None:
+    """The connection's session, checked again (the server never keeps the token)."""
+    session = unit.sessions.get(actor.practice_id, actor.session_id)
+    return None if session is None else check_session(unit, session)
+
+
+@router.websocket("/api/v1/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    services: Services = websocket.app.state.services
+    cache: DeliveryCache = websocket.app.state.delivery_cache
+    if not origin_allowed(websocket, services):
+        await websocket.close(code=CLOSE_FORBIDDEN)
+        return
+    await websocket.accept()
+    try:
+        first = await asyncio.wait_for(websocket.receive_json(), AUTH_TIMEOUT)
+    except TimeoutError:
+        await websocket.close(code=CLOSE_AUTH_TIMEOUT, reason="sign-in frame expected")
+        return
+    except (WebSocketDisconnect, ValueError, KeyError):
+        with contextlib.suppress(Exception):
+            await websocket.close(code=CLOSE_SESSION_ENDED)
+        return
+    token = first.get("token") if isinstance(first, dict) and first.get("type") == "auth" else None
+    if not isinstance(token, str) or not 0 < len(token) <= 200:
+        await websocket.close(code=CLOSE_SESSION_ENDED, reason="send {type: auth, token} first")
+        return
+    try:
+        auth = await services.db.read(lambda unit: authenticate(unit, token))
+    except QuietlineError as exc:
+        await websocket.send_json({"type": "error", "status": exc.status, "detail": exc.detail})
+        await websocket.close(code=CLOSE_SESSION_ENDED, reason="session ended")
+        return
+    if auth.restricted:
+        await websocket.close(code=CLOSE_FORBIDDEN, reason="second factor required")
+        return
+    actor = auth.actor
+    sub = services.hub.subscribe()
+    sub.add(
+        session_topic(actor.session_id), user_topic(actor.user_id), f"practice:{actor.practice_id}"
+    )
+    conn = Connection(websocket, services, actor, sub, cache)
+    try:
+        state = await services.db.read(lambda unit: connection_state(unit, actor))
+        sub.add(*(conversation_topic(cid) for cid in state))
+        await conn.send(
+            {
+                "type": "ready",
+                "session_id": str(actor.session_id),
+                "user_id": str(actor.user_id),
+                "conversations": {str(k): v for k, v in state.items()},
+            }
+        )
+        events = asyncio.ensure_future(conn.pump_events())
+        client = asyncio.ensure_future(conn.pump_client())
+        done, pending = await asyncio.wait({events, client}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for task in done:
+            failure = task.exception()
+            if failure is not None and not isinstance(failure, WebSocketDisconnect):
+                log.warning("websocket closed after %s", failure.__class__.__name__)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        sub.close()
+        await conn.close(1000, "bye")

@@ -1,0 +1,176 @@
+"""Typed settings, read once at start-up from ``QUIETLINE_*`` environment variables and an
+optional TOML file. Secrets (the database password, the master and audit keys) are read from
+files and never logged. A missing or invalid setting stops start-up with a sentence that
+names the setting and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+
+class ConfigError(Exception):
+    """Start-up configuration is missing or invalid; the message says which and why."""
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "quietline"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUIETLINE_", extra="forbid")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder for the SQLite database and key files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    database_password_file: Path | None = Field(
+        default=None, description="File holding the database password (never in the URL)."
+    )
+    master_key_file: Path | None = Field(
+        default=None, description="Master key file; default: data_dir/keys/master.key"
+    )
+    audit_key_file: Path | None = Field(
+        default=None, description="Audit chain key file; default: data_dir/keys/audit.key"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    behind_tls_proxy: bool = Field(
+        default=False,
+        description="Set when a TLS-terminating proxy sits in front; allows plain HTTP on a "
+        "non-loopback address.",
+    )
+    public_origin: str | None = Field(
+        default=None, description="The https://host the app is reached at (for Origin checks)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
+    purge_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    issuer: str = "Quietline"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings merges the file and the environment itself, so only init values count.
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+        if self.database_url is not None:
+            try:
+                url = make_url(self.database_url)
+            except Exception as exc:
+                raise ValueError("database_url is not a valid database URL") from exc
+            if url.get_backend_name() not in ("sqlite", "postgresql"):
+                raise ValueError("database_url must be a sqlite or postgresql URL")
+            if url.password:
+                raise ValueError(
+                    "database_url must not contain a password; put it in a file and set "
+                    "database_password_file"
+                )
+        return self
+
+    # -- derived values -----------------------------------------------------------
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "keys" / "master.key"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.data_dir / "keys" / "audit.key"
+
+    def resolved_database_url(self) -> str:
+        """The URL with the password read from its file (never log the result)."""
+        if self.database_url is None:
+            return f"sqlite:///{self.data_dir / 'quietline.db'}"
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        if self.database_password_file is not None:
+            try:
+                password = self.database_password_file.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"QUIETLINE_DATABASE_PASSWORD_FILE: cannot read {self.database_password_file}"
+                    f" ({exc.__class__.__name__})"
+                ) from exc
+            url = url.set(password=password)
+        return url.render_as_string(hide_password=False)
+
+    def check_listen_address(self) -> None:
+        """Refuse plain HTTP on a non-loopback address unless a TLS proxy is declared."""
+        if self.tls or self.behind_tls_proxy:
+            return
+        try:
+            loopback = ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            loopback = self.host == "localhost"
+        if not loopback:
+            raise ConfigError(
+                f"QUIETLINE_HOST={self.host} is not a loopback address, and the server would "
+                "serve plain HTTP there. Set QUIETLINE_TLS_CERT_FILE and QUIETLINE_TLS_KEY_FILE "
+                "to serve TLS, or QUIETLINE_BEHIND_TLS_PROXY=true if a TLS proxy is in front."
+            )
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the TOML file (if any), then environment variables, then ``overrides``."""
+    file_values: dict[str, Any] = {}
+    config_file = config_file or (
+        Path(os.environ["QUIETLINE_CONFIG"]) if os.environ.get("QUIETLINE_CONFIG") else None
+    )
+    if config_file is not None:
+        try:
+            with config_file.open("rb") as handle:
+                file_values = tomllib.load(handle)
+        except FileNotFoundError as exc:
+            raise ConfigError(f"Config file {config_file} does not exist.") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"Config file {config_file} is not valid TOML: {exc}") from exc
+    env_values = {
+        key[len("QUIETLINE_") :].lower(): value
+        for key, value in os.environ.items()
+        if key.startswith("QUIETLINE_") and key != "QUIETLINE_CONFIG"
+    }
+    merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = ["Quietline cannot start because of its settings:"]
+    for error in exc.errors():
+        loc = ".".join(str(p) for p in error["loc"])
+        name = f"QUIETLINE_{loc.upper()}" if loc else "settings"
+        lines.append(f"  {name}: {error['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Encryption at rest: envelopes, the key hierarchy, tokens, passwords and second factors."""

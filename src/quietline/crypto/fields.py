@@ -1,0 +1,78 @@
+"""Encrypted fields: the only functions that turn stored ciphertext back into text.
+
+Every purpose has its own associated data built from immutable ids, so ciphertext moved
+to another row, conversation, practice or purpose fails to decrypt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from quietline.crypto.envelope import associated_data, new_key, open_envelope, seal
+
+_DEK_ID = "dek"
+_CK_ID = "ck"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedMessage:
+    body: bytes
+    wrapped_dek: bytes
+
+
+def seal_message_body(
+    conversation_key: bytes, practice_id: UUID, conversation_id: UUID, message_id: UUID, body: str
+) -> SealedMessage:
+    """Encrypt a message body under a fresh data key, itself wrapped by the conversation key."""
+    dek = new_key()
+    ids = {"practice": practice_id, "conversation": conversation_id, "message": message_id}
+    sealed_body = seal(dek, _DEK_ID, body.encode(), associated_data("message-body", **ids))
+    wrapped = seal(conversation_key, _CK_ID, dek, associated_data("message-key", **ids))
+    return SealedMessage(sealed_body, wrapped)
+
+
+def open_message_body(
+    conversation_key: bytes,
+    practice_id: UUID,
+    conversation_id: UUID,
+    message_id: UUID,
+    sealed: SealedMessage,
+) -> str:
+    ids = {"practice": practice_id, "conversation": conversation_id, "message": message_id}
+    dek = open_envelope(conversation_key, sealed.wrapped_dek, associated_data("message-key", **ids))
+    return open_envelope(dek, sealed.body, associated_data("message-body", **ids)).decode()
+
+
+def seal_conversation_title(
+    conversation_key: bytes, practice_id: UUID, conversation_id: UUID, title: str
+) -> bytes:
+    aad = associated_data("conversation-title", practice=practice_id, conversation=conversation_id)
+    return seal(conversation_key, _CK_ID, title.encode(), aad)
+
+
+def open_conversation_title(
+    conversation_key: bytes, practice_id: UUID, conversation_id: UUID, sealed: bytes
+) -> str:
+    aad = associated_data("conversation-title", practice=practice_id, conversation=conversation_id)
+    return open_envelope(conversation_key, sealed, aad).decode()
+
+
+def seal_user_secret(
+    practice_key: bytes,
+    practice_key_id: str,
+    practice_id: UUID,
+    user_id: UUID,
+    purpose: str,
+    secret: str,
+) -> bytes:
+    """Per-user secrets (the TOTP seed) sealed by the practice key."""
+    aad = associated_data(f"user-secret/{purpose}", practice=practice_id, user=user_id)
+    return seal(practice_key, practice_key_id, secret.encode(), aad)
+
+
+def open_user_secret(
+    practice_key: bytes, practice_id: UUID, user_id: UUID, purpose: str, sealed: bytes
+) -> str:
+    aad = associated_data(f"user-secret/{purpose}", practice=practice_id, user=user_id)
+    return open_envelope(practice_key, sealed, aad).decode()

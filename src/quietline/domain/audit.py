@@ -1,0 +1,35 @@
+"""Audit event kinds. Details are structured data with ids and counts only, never content."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditKind(StrEnum):
+    PRACTICE_CREATED = "practice.created"
+    POLICY_CHANGED = "policy.changed"
+    SIGN_IN = "auth.sign_in"
+    SIGN_IN_FAILED = "auth.sign_in_failed"
+    SIGN_IN_THROTTLED = "auth.sign_in_throttled"
+    SIGN_OUT = "auth.sign_out"
+    SESSION_EXPIRED = "auth.session_expired"
+    PASSWORD_CHANGED = "auth.password_changed"  # noqa: S105 - an event name
+    SECOND_FACTOR_ENABLED = "auth.second_factor_enabled"
+    SECOND_FACTOR_DISABLED = "auth.second_factor_disabled"
+    RECOVERY_CODES_REGENERATED = "auth.recovery_codes_regenerated"
+    RECOVERY_CODE_USED = "auth.recovery_code_used"
+    DEVICE_REVOKED = "device.revoked"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    ROLE_CHANGED = "user.role_changed"
+    USER_DEACTIVATED = "user.deactivated"
+    USER_REACTIVATED = "user.reactivated"
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_UPDATED = "conversation.updated"
+    MEMBER_ADDED = "conversation.member_added"
+    MEMBER_REMOVED = "conversation.member_removed"
+    MESSAGE_SENT = "message.sent"
+    MESSAGES_VIEWED = "message.viewed"
+    MESSAGE_RECALLED = "message.recalled"
+    MESSAGES_PURGED = "message.expiry_purged"
+    AUDIT_QUERIED = "audit.queried"

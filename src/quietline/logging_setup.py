@@ -1,0 +1,20 @@
+"""Logging set-up. Log lines carry ids, counts and route templates, never content: message
+text, names, phone numbers and tokens are not passed to loggers in the first place, bind
+parameters are hidden by the engines, and the access log names the route template instead
+of the requested path."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's access log prints the full request line, query string included: replaced by
+    # the middleware in quietline.api.app, which logs the route template.
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,1 @@
+"""Persistence: tables, the database runner and the stores (the only place with SQL)."""

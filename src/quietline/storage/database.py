@@ -1,0 +1,277 @@
+"""Engines, the read pool and the group-commit writer.
+
+All SQL runs on worker threads, never on the event loop. Reads run on a small pool. Writes
+run on one writer thread per process that gathers the jobs waiting at that moment and commits
+them together, each inside its own savepoint: one fsync for many sends, and a job that fails
+rolls back alone. Events a job emitted are handed to the publisher only after the commit that
+made them true, in commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from quietline.domain.events import Event
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+# PostgreSQL deadlock and serialization failure: the whole transaction is lost, retry it.
+_RETRYABLE_PGCODES = {"40P01", "40001"}
+_MAX_BATCH = 64
+_ATTEMPTS = 4
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code in _RETRYABLE_PGCODES:
+            return True
+        if "database is locked" in str(exc.orig):
+            return True
+    return False
+
+
+def _configure_sqlite(engine: Engine, *, writer: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so that
+        # savepoints work and writers take the write lock up front (no upgrade deadlocks).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit reported to a sender survives a power cut, not only a crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        # Overwrite deleted content (recalled and purged messages) instead of leaving it in
+        # free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+def make_engine(url: str, *, writer: bool = True, pool_size: int = 5) -> Engine:
+    """An engine with the project's settings. Bind parameters are never logged."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            hide_parameters=True,
+            pool_size=1 if writer else pool_size,
+            max_overflow=0 if writer else pool_size,
+            connect_args={"check_same_thread": False, "timeout": 10},
+        )
+        _configure_sqlite(engine, writer=writer)
+        return engine
+    return create_engine(
+        url,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+    )
+
+
+def make_migration_engine(url: str) -> Engine:
+    engine = create_engine(url, hide_parameters=True, poolclass=NullPool)
+    if url.startswith("sqlite"):
+        _configure_sqlite(engine, writer=True)
+    return engine
+
+
+class UnitOfWorkLike(Protocol):
+    """What the runner needs from a unit of work (see :mod:`quietline.storage.unit`)."""
+
+    events: list[Event]
+
+
+UnitT = TypeVar("UnitT", bound=UnitOfWorkLike)
+
+
+@dataclass
+class _Job(Generic[UnitT]):
+    fn: Callable[[UnitT], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+class Publisher(Protocol):
+    """Receives committed events, in commit order, on the writer thread."""
+
+    def publish(self, events: Sequence[Event]) -> None: ...
+
+
+class Database(Generic[UnitT]):
+    """Runs functions of a unit of work on worker threads.
+
+    ``make_unit(connection, read_only)`` builds the unit a job receives. Every job runs in a
+    transaction: reads in a snapshot, writes in the writer's batch.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        make_unit: Callable[[Connection, bool], UnitT],
+        publisher: Publisher,
+        *,
+        read_threads: int = 4,
+    ) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.write_engine = make_engine(url, writer=True)
+        self.read_engine = (
+            make_engine(url, writer=False, pool_size=read_threads)
+            if self.is_sqlite
+            else self.write_engine
+        )
+        self._make_unit = make_unit
+        self._publisher = publisher
+        self._reader = ThreadPoolExecutor(read_threads, thread_name_prefix="quietline-read")
+        self._queue: queue.SimpleQueue[_Job[UnitT] | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(
+            target=self._write_loop, name="quietline-writer", daemon=True
+        )
+        self._closed = False
+        self._writer.start()
+
+    # -- public API -------------------------------------------------------------
+    async def read(self, fn: Callable[[UnitT], T]) -> T:
+        return await asyncio.wrap_future(self._reader.submit(self.read_sync, fn))
+
+    async def write(self, fn: Callable[[UnitT], T]) -> T:
+        return await asyncio.wrap_future(self.submit_write(fn))
+
+    def read_sync(self, fn: Callable[[UnitT], T]) -> T:
+        with self.read_engine.connect() as conn, conn.begin():
+            return fn(self._make_unit(conn, True))
+
+    def write_sync(self, fn: Callable[[UnitT], T]) -> T:
+        future: Future[T] = self.submit_write(fn)
+        return future.result()
+
+    def submit_write(self, fn: Callable[[UnitT], T]) -> Future[T]:
+        if self._closed:
+            raise RuntimeError("database is closed")
+        job: _Job[UnitT] = _Job(fn)
+        self._queue.put(job)
+        return job.future
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(timeout=10)
+        self._reader.shutdown(wait=True)
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+    # -- the writer thread --------------------------------------------------------
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job[UnitT]]) -> None:
+        try:
+            outcomes = self._attempt(batch)
+        except Exception as exc:  # the shared commit failed or a retryable conflict
+            if len(batch) > 1 or _is_retryable(exc):
+                # Fall back to one transaction per job so one job's trouble is its own.
+                for job in batch:
+                    self._run_alone(job)
+                return
+            log.exception("write transaction failed")
+            self._fail(batch[0], exc)
+            return
+        self._settle(outcomes)
+
+    def _run_alone(self, job: _Job[UnitT]) -> None:
+        last: BaseException | None = None
+        for _ in range(_ATTEMPTS):
+            try:
+                outcomes = self._attempt([job])
+            except Exception as exc:
+                last = exc
+                if _is_retryable(exc):
+                    continue
+                break
+            self._settle(outcomes)
+            return
+        if last is not None:
+            log.error("write transaction failed: %s", last.__class__.__name__)
+            self._fail(job, last)
+
+    def _attempt(
+        self, batch: list[_Job[UnitT]]
+    ) -> list[tuple[_Job[UnitT], bool, Any, list[Event]]]:
+        outcomes: list[tuple[_Job[UnitT], bool, Any, list[Event]]] = []
+        with self.write_engine.connect() as conn, conn.begin():
+            for job in batch:
+                unit = self._make_unit(conn, False)
+                savepoint = conn.begin_nested()
+                try:
+                    result = job.fn(unit)
+                except Exception as exc:
+                    savepoint.rollback()
+                    if _is_retryable(exc):
+                        raise
+                    outcomes.append((job, False, exc, []))
+                else:
+                    savepoint.commit()
+                    outcomes.append((job, True, result, unit.events))
+        return outcomes
+
+    def _settle(self, outcomes: list[tuple[_Job[UnitT], bool, Any, list[Event]]]) -> None:
+        committed: list[Event] = []
+        for _job, ok, _value, events in outcomes:
+            if ok:
+                committed.extend(events)
+        if committed:
+            try:
+                self._publisher.publish(committed)
+            except Exception:
+                log.exception("publishing committed events failed")
+        for job, ok, value, _events in outcomes:
+            if job.future.set_running_or_notify_cancel():
+                if ok:
+                    job.future.set_result(value)
+                else:
+                    job.future.set_exception(value)
+
+    @staticmethod
+    def _fail(job: _Job[UnitT], exc: BaseException) -> None:
+        if job.future.set_running_or_notify_cancel():
+            job.future.set_exception(exc)

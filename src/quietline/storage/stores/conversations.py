@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from quietline.domain.models import Conversation, ConversationSummary, Membership
+from quietline.storage.tables import conversation_members, conversations, messages
+
+_CONVERSATION_COLUMNS = (
+    conversations.c.id,
+    conversations.c.practice_id,
+    conversations.c.kind,
+    conversations.c.title_sealed,
+    conversations.c.key_wrapped,
+    conversations.c.practice_key_id,
+    conversations.c.last_seq,
+    conversations.c.default_ttl_seconds,
+    conversations.c.created_by,
+    conversations.c.created_at,
+    conversations.c.last_activity_at,
+)
+
+
+def _conversation(row: Any) -> Conversation:
+    m = row._mapping
+    return Conversation(**{c.name: m[c.name] for c in _CONVERSATION_COLUMNS})
+
+
+def _membership(row: Any) -> Membership:
+    return Membership(**dict(row._mapping))
+
+
+class ConversationStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(
+        self,
+        *,
+        conversation_id: UUID,
+        practice_id: UUID,
+        kind: str,
+        title_sealed: bytes | None,
+        key_wrapped: bytes,
+        practice_key_id: str,
+        direct_pair: str | None,
+        default_ttl_seconds: int | None,
+        created_by: UUID,
+        now: datetime,
+    ) -> None:
+        self._conn.execute(
+            conversations.insert().values(
+                id=conversation_id,
+                practice_id=practice_id,
+                kind=kind,
+                title_sealed=title_sealed,
+                key_wrapped=key_wrapped,
+                practice_key_id=practice_key_id,
+                direct_pair=direct_pair,
+                last_seq=0,
+                default_ttl_seconds=default_ttl_seconds,
+                created_by=created_by,
+                created_at=now,
+                last_activity_at=now,
+            )
+        )
+
+    def get(self, practice_id: UUID, conversation_id: UUID) -> Conversation | None:
+        row = self._conn.execute(
+            select(*_CONVERSATION_COLUMNS).where(
+                conversations.c.practice_id == practice_id, conversations.c.id == conversation_id
+            )
+        ).first()
+        return _conversation(row) if row else None
+
+    def find_direct(self, practice_id: UUID, direct_pair: str) -> Conversation | None:
+        row = self._conn.execute(
+            select(*_CONVERSATION_COLUMNS).where(
+                conversations.c.practice_id == practice_id,
+                conversations.c.direct_pair == direct_pair,
+            )
+        ).first()
+        return _conversation(row) if row else None
+
+    def update(self, practice_id: UUID, conversation_id: UUID, **values: Any) -> None:
+        self._conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.practice_id == practice_id, conversations.c.id == conversation_id
+            )
+            .values(**values)
+        )
+
+    def next_seq(self, practice_id: UUID, conversation_id: UUID, now: datetime) -> int:
+        """Take the next sequence number. The row lock this takes orders concurrent senders."""
+        row = self._conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.practice_id == practice_id, conversations.c.id == conversation_id
+            )
+            .values(last_seq=conversations.c.last_seq + 1, last_activity_at=now)
+            .returning(conversations.c.last_seq)
+        ).one()
+        return int(row.last_seq)
+
+    # -- membership ---------------------------------------------------------------
+    def add_member(
+        self, practice_id: UUID, conversation_id: UUID, user_id: UUID, now: datetime, seq: int
+    ) -> None:
+        self._conn.execute(
+            conversation_members.insert().values(
+                conversation_id=conversation_id,
+                user_id=user_id,
+                practice_id=practice_id,
+                joined_at=now,
+                delivered_seq=seq,
+                seen_seq=seq,
+            )
+        )
+
+    def remove_member(self, practice_id: UUID, conversation_id: UUID, user_id: UUID) -> bool:
+        result = self._conn.execute(
+            delete(conversation_members).where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id == conversation_id,
+                conversation_members.c.user_id == user_id,
+            )
+        )
+        return result.rowcount == 1
+
+    def membership(
+        self, practice_id: UUID, conversation_id: UUID, user_id: UUID
+    ) -> Membership | None:
+        row = self._conn.execute(
+            select(conversation_members).where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id == conversation_id,
+                conversation_members.c.user_id == user_id,
+            )
+        ).first()
+        return _membership(row) if row else None
+
+    def members(self, practice_id: UUID, conversation_id: UUID) -> list[Membership]:
+        rows = self._conn.execute(
+            select(conversation_members)
+            .where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id == conversation_id,
+            )
+            .order_by(conversation_members.c.joined_at)
+        )
+        return [_membership(r) for r in rows]
+
+    def member_ids(self, practice_id: UUID, conversation_id: UUID) -> list[UUID]:
+        rows = self._conn.execute(
+            select(conversation_members.c.user_id).where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id == conversation_id,
+            )
+        )
+        return [r.user_id for r in rows]
+
+    def conversation_ids_for_user(self, practice_id: UUID, user_id: UUID) -> list[UUID]:
+        rows = self._conn.execute(
+            select(conversation_members.c.conversation_id).where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.user_id == user_id,
+            )
+        )
+        return [r.conversation_id for r in rows]
+
+    def last_seqs_for_user(self, practice_id: UUID, user_id: UUID) -> dict[UUID, int]:
+        rows = self._conn.execute(
+            select(conversations.c.id, conversations.c.last_seq)
+            .join(
+                conversation_members, conversation_members.c.conversation_id == conversations.c.id
+            )
+            .where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.user_id == user_id,
+            )
+        )
+        return {r.id: int(r.last_seq) for r in rows}
+
+    def advance_cursor(
+        self,
+        practice_id: UUID,
+        conversation_id: UUID,
+        user_id: UUID,
+        kind: str,
+        up_to_seq: int,
+    ) -> bool:
+        """Move the delivered or seen cursor forward (never back). True when it moved.
+
+        Seen implies delivered, so a seen mark also advances the delivered cursor.
+        """
+        column = (
+            conversation_members.c.seen_seq
+            if kind == "seen"
+            else conversation_members.c.delivered_seq
+        )
+        values: dict[str, Any] = {column.name: up_to_seq}
+        result = self._conn.execute(
+            update(conversation_members)
+            .where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id == conversation_id,
+                conversation_members.c.user_id == user_id,
+                column < up_to_seq,
+            )
+            .values(**values)
+        )
+        if kind == "seen":
+            self._conn.execute(
+                update(conversation_members)
+                .where(
+                    conversation_members.c.practice_id == practice_id,
+                    conversation_members.c.conversation_id == conversation_id,
+                    conversation_members.c.user_id == user_id,
+                    conversation_members.c.delivered_seq < up_to_seq,
+                )
+                .values(delivered_seq=up_to_seq)
+            )
+        return result.rowcount == 1
+
+    def summaries_for_user(
+        self, practice_id: UUID, user_id: UUID, now: datetime
+    ) -> list[ConversationSummary]:
+        """Every conversation of the user with its unread count, most recent activity first.
+
+        Two queries whatever the number of conversations: one for the rows, one grouped count.
+        """
+        rows = self._conn.execute(
+            select(*_CONVERSATION_COLUMNS, conversation_members.c.seen_seq)
+            .join(
+                conversation_members, conversation_members.c.conversation_id == conversations.c.id
+            )
+            .where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.user_id == user_id,
+            )
+            .order_by(conversations.c.last_activity_at.desc())
+        ).all()
+        if not rows:
+            return []
+        mine = conversation_members.alias("mine")
+        unread_rows = self._conn.execute(
+            select(messages.c.conversation_id, func.count().label("n"))
+            .join(
+                mine,
+                and_(
+                    mine.c.conversation_id == messages.c.conversation_id,
+                    mine.c.user_id == user_id,
+                    mine.c.practice_id == practice_id,
+                ),
+            )
+            .where(
+                messages.c.seq > mine.c.seen_seq,
+                messages.c.sender_id != user_id,
+                messages.c.recalled_at.is_(None),
+                or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
+            )
+            .group_by(messages.c.conversation_id)
+        )
+        unread = {r.conversation_id: int(r.n) for r in unread_rows}
+        counts = {
+            r.conversation_id: int(r.n)
+            for r in self._conn.execute(
+                select(conversation_members.c.conversation_id, func.count().label("n"))
+                .where(
+                    conversation_members.c.practice_id == practice_id,
+                    conversation_members.c.conversation_id.in_([r.id for r in rows]),
+                )
+                .group_by(conversation_members.c.conversation_id)
+            )
+        }
+        return [
+            ConversationSummary(_conversation(r), unread.get(r.id, 0), counts.get(r.id, 0))
+            for r in rows
+        ]
+
+    def member_ids_for_conversations(
+        self, practice_id: UUID, conversation_ids: list[UUID]
+    ) -> dict[UUID, list[UUID]]:
+        result: dict[UUID, list[UUID]] = {cid: [] for cid in conversation_ids}
+        if not conversation_ids:
+            return result
+        rows = self._conn.execute(
+            select(conversation_members.c.conversation_id, conversation_members.c.user_id).where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id.in_(conversation_ids),
+            )
+        )
+        for r in rows:
+            result[r.conversation_id].append(r.user_id)
+        return result

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.engine import Connection
+
+from quietline.domain.models import ReceiptMark, StoredMessage
+from quietline.storage.tables import messages, receipt_marks
+
+
+def _message(row: Any) -> StoredMessage:
+    return StoredMessage(**dict(row._mapping))
+
+
+class MessageStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def insert(self, message: StoredMessage) -> None:
+        self._conn.execute(
+            messages.insert().values(
+                id=message.id,
+                practice_id=message.practice_id,
+                conversation_id=message.conversation_id,
+                seq=message.seq,
+                sender_id=message.sender_id,
+                idempotency_key=message.idempotency_key,
+                body_sealed=message.body_sealed,
+                dek_wrapped=message.dek_wrapped,
+                urgent=message.urgent,
+                created_at=message.created_at,
+                expires_at=message.expires_at,
+                recalled_at=None,
+            )
+        )
+
+    def by_idempotency_key(
+        self, practice_id: UUID, sender_id: UUID, key: str
+    ) -> StoredMessage | None:
+        row = self._conn.execute(
+            select(messages).where(
+                messages.c.practice_id == practice_id,
+                messages.c.sender_id == sender_id,
+                messages.c.idempotency_key == key,
+            )
+        ).first()
+        return _message(row) if row else None
+
+    def get(
+        self, practice_id: UUID, conversation_id: UUID, message_id: UUID
+    ) -> StoredMessage | None:
+        row = self._conn.execute(
+            select(messages).where(
+                messages.c.practice_id == practice_id,
+                messages.c.conversation_id == conversation_id,
+                messages.c.id == message_id,
+            )
+        ).first()
+        return _message(row) if row else None
+
+    def page(
+        self,
+        practice_id: UUID,
+        conversation_id: UUID,
+        now: datetime,
+        *,
+        before_seq: int | None = None,
+        after_seq: int | None = None,
+        limit: int = 50,
+    ) -> list[StoredMessage]:
+        """Readable messages in sequence order (oldest first).
+
+        ``before_seq`` pages backwards from the newest; ``after_seq`` pages forwards (backlog).
+        Expired and recalled messages are filtered here, in SQL, at the instant of the query:
+        this is the one query every reading path uses.
+        """
+        query = select(messages).where(
+            messages.c.practice_id == practice_id,
+            messages.c.conversation_id == conversation_id,
+            messages.c.recalled_at.is_(None),
+            or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
+        )
+        if after_seq is not None:
+            query = query.where(messages.c.seq > after_seq).order_by(messages.c.seq).limit(limit)
+            return [_message(r) for r in self._conn.execute(query)]
+        if before_seq is not None:
+            query = query.where(messages.c.seq < before_seq)
+        query = query.order_by(messages.c.seq.desc()).limit(limit)
+        return [_message(r) for r in reversed(self._conn.execute(query).all())]
+
+    def recall(self, practice_id: UUID, message_id: UUID, now: datetime) -> None:
+        """Erase the content and its key; the row stays as a tombstone for ordering."""
+        self._conn.execute(
+            update(messages)
+            .where(messages.c.practice_id == practice_id, messages.c.id == message_id)
+            .values(recalled_at=now, body_sealed=None, dek_wrapped=None)
+        )
+
+    def expired(self, now: datetime, limit: int) -> list[tuple[UUID, UUID, UUID]]:
+        """(practice, conversation, message) ids of messages whose time has passed.
+
+        Runs across practices on purpose: it is the purge job, not a user's request.
+        """
+        rows = self._conn.execute(
+            select(messages.c.practice_id, messages.c.conversation_id, messages.c.id)
+            .where(messages.c.expires_at.is_not(None), messages.c.expires_at <= now)
+            .order_by(messages.c.expires_at)
+            .limit(limit)
+        )
+        return [(r.practice_id, r.conversation_id, r.id) for r in rows]
+
+    def delete(self, practice_id: UUID, message_ids: list[UUID]) -> int:
+        """Delete messages with their wrapped data keys: the content is unrecoverable."""
+        if not message_ids:
+            return 0
+        result = self._conn.execute(
+            delete(messages).where(
+                messages.c.practice_id == practice_id, messages.c.id.in_(message_ids)
+            )
+        )
+        return int(result.rowcount)
+
+    # -- receipts -----------------------------------------------------------------
+    def add_receipt_mark(
+        self,
+        *,
+        mark_id: UUID,
+        practice_id: UUID,
+        conversation_id: UUID,
+        user_id: UUID,
+        device_session_id: UUID | None,
+        kind: str,
+        up_to_seq: int,
+        at: datetime,
+    ) -> None:
+        self._conn.execute(
+            receipt_marks.insert().values(
+                id=mark_id,
+                practice_id=practice_id,
+                conversation_id=conversation_id,
+                user_id=user_id,
+                device_session_id=device_session_id,
+                kind=kind,
+                up_to_seq=up_to_seq,
+                at=at,
+            )
+        )
+
+    def receipts_for(self, practice_id: UUID, conversation_id: UUID, seq: int) -> list[ReceiptMark]:
+        """The first delivered and first seen mark covering ``seq``, per member."""
+        rows = self._conn.execute(
+            select(
+                receipt_marks.c.user_id,
+                receipt_marks.c.kind,
+                receipt_marks.c.up_to_seq,
+                receipt_marks.c.at,
+                receipt_marks.c.device_session_id,
+            )
+            .where(
+                receipt_marks.c.practice_id == practice_id,
+                receipt_marks.c.conversation_id == conversation_id,
+                receipt_marks.c.up_to_seq >= seq,
+            )
+            .order_by(receipt_marks.c.at)
+        )
+        first: dict[tuple[UUID, str], ReceiptMark] = {}
+        for r in rows:
+            first.setdefault(
+                (r.user_id, r.kind),
+                ReceiptMark(r.user_id, r.kind, int(r.up_to_seq), r.at, r.device_session_id),
+            )
+        return list(first.values())

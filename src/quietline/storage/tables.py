@@ -1,0 +1,261 @@
+"""Every table. Every row carries ``practice_id``; stores filter on it in every query.
+
+Columns holding free text that can carry health information are ciphertext (``*_sealed``,
+LargeBinary) produced by :mod:`quietline.crypto.fields`; there is no plaintext twin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import JSON, TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError("expected a datetime from the database")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _practice_fk() -> Column[Any]:
+    return Column(
+        "practice_id", Uuid, ForeignKey("practices.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+practices = Table(
+    "practices",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # policy
+    Column("require_second_factor", Boolean, nullable=False, default=False),
+    Column("session_idle_minutes", Integer, nullable=False),
+    Column("session_absolute_hours", Integer, nullable=False),
+    Column("app_lock_minutes", Integer, nullable=False),
+    Column("default_message_ttl_seconds", Integer, nullable=True),
+    Column("recall_window_minutes", Integer, nullable=False),
+)
+
+practice_keys = Table(
+    "practice_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    _practice_fk(),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Index("ix_practice_keys_practice_active", "practice_id", "active"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("email", String(320), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("totp_secret_sealed", LargeBinary, nullable=True),
+    Column("totp_pending_sealed", LargeBinary, nullable=True),
+    Column("totp_enabled_at", UTCDateTime, nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
+    Column("is_active", Boolean, nullable=False),
+    Column("deactivated_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", LargeBinary(32), nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Index("ix_recovery_codes_user", "user_id"),
+)
+
+device_sessions = Table(
+    "device_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("device_name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("second_factor_verified", Boolean, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_reason", String(40), nullable=True),
+    Column("revoked_by", Uuid, nullable=True),
+    Index("ix_device_sessions_user", "user_id"),
+)
+
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key_hash", LargeBinary(32), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("kind", String(16), nullable=False),
+    Column("title_sealed", LargeBinary, nullable=True),
+    Column("key_wrapped", LargeBinary, nullable=False),
+    Column("practice_key_id", String(64), ForeignKey("practice_keys.key_id"), nullable=False),
+    Column("direct_pair", String(80), nullable=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("default_ttl_seconds", Integer, nullable=True),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_activity_at", UTCDateTime, nullable=False),
+    CheckConstraint("kind in ('direct', 'group')", name="kind"),
+    UniqueConstraint("practice_id", "direct_pair", name="uq_conversations_direct_pair"),
+)
+
+conversation_members = Table(
+    "conversation_members",
+    metadata,
+    Column(
+        "conversation_id",
+        Uuid,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _practice_fk(),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("delivered_seq", BigInteger, nullable=False),
+    Column("seen_seq", BigInteger, nullable=False),
+    Index("ix_conversation_members_user", "user_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column(
+        "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("seq", BigInteger, nullable=False),
+    Column("sender_id", Uuid, ForeignKey("users.id"), nullable=False),
+    Column("idempotency_key", String(128), nullable=False),
+    Column("body_sealed", LargeBinary, nullable=True),
+    Column("dek_wrapped", LargeBinary, nullable=True),
+    Column("urgent", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("recalled_at", UTCDateTime, nullable=True),
+    UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+    UniqueConstraint("sender_id", "idempotency_key", name="uq_messages_sender_idempotency"),
+    Index("ix_messages_expires_at", "expires_at"),
+    # Covers the unread count: no table lookups needed.
+    Index(
+        "ix_messages_unread",
+        "conversation_id",
+        "seq",
+        "sender_id",
+        "recalled_at",
+        "expires_at",
+    ),
+)
+
+receipt_marks = Table(
+    "receipt_marks",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column(
+        "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("device_session_id", Uuid, nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("up_to_seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    CheckConstraint("kind in ('delivered', 'seen')", name="kind"),
+    Index("ix_receipt_marks_lookup", "conversation_id", "up_to_seq"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("actor_user_id", Uuid, nullable=True),
+    Column("actor_session_id", Uuid, nullable=True),
+    Column("subject_type", String(32), nullable=True),
+    Column("subject_id", String(64), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("prev_mac", LargeBinary(32), nullable=False),
+    Column("mac", LargeBinary(32), nullable=False),
+    UniqueConstraint("practice_id", "seq", name="uq_audit_events_practice_seq"),
+    Index("ix_audit_events_practice_at", "practice_id", "at"),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("practice_id", Uuid, ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_mac", LargeBinary(32), nullable=False),
+)

@@ -1,0 +1,99 @@
+"""The unit of work an action receives: one transaction, its stores, its clock reading,
+the key ring, the audit writer and the events to publish after commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.engine import Connection
+
+from quietline.crypto.keys import KeyRing, WrappedKey
+from quietline.domain.audit import AuditKind
+from quietline.domain.clock import Clock
+from quietline.domain.events import Event
+from quietline.domain.models import Conversation
+from quietline.storage.stores.audit import AuditStore
+from quietline.storage.stores.conversations import ConversationStore
+from quietline.storage.stores.messages import MessageStore
+from quietline.storage.stores.practices import PracticeStore
+from quietline.storage.stores.sessions import SessionStore, ThrottleStore
+from quietline.storage.stores.users import UserStore
+
+
+class Unit:
+    """Holds one open transaction. Not thread-safe; lives for one job on one worker thread."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        *,
+        read_only: bool,
+        clock: Clock,
+        keyring: KeyRing,
+        audit_key: bytes,
+    ) -> None:
+        self.conn = conn
+        self.read_only = read_only
+        self.now: datetime = clock.now()
+        self.keyring = keyring
+        self.practices = PracticeStore(conn)
+        self.users = UserStore(conn)
+        self.sessions = SessionStore(conn)
+        self.throttle = ThrottleStore(conn)
+        self.conversations = ConversationStore(conn)
+        self.messages = MessageStore(conn)
+        self.audit_log = AuditStore(conn, audit_key)
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        """Queue an event; it is published only if and after this transaction commits."""
+        self._writable()
+        self.events.append(event)
+
+    def audit(
+        self,
+        kind: AuditKind,
+        practice_id: UUID,
+        *,
+        actor_user_id: UUID | None = None,
+        actor_session_id: UUID | None = None,
+        subject_type: str | None = None,
+        subject_id: object | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        """Append to the practice's audit chain in this same transaction."""
+        self._writable()
+        self.audit_log.append(
+            practice_id=practice_id,
+            at=self.now,
+            kind=kind.value,
+            actor_user_id=actor_user_id,
+            actor_session_id=actor_session_id,
+            subject_type=subject_type,
+            subject_id=str(subject_id) if subject_id is not None else None,
+            details=details or {},
+        )
+
+    # -- keys -----------------------------------------------------------------------
+    def practice_key(self, practice_id: UUID) -> tuple[WrappedKey, bytes]:
+        stored = self.practices.active_key(practice_id)
+        return stored, self.keyring.practice_key(practice_id, stored)
+
+    def conversation_key(self, conversation: Conversation) -> bytes:
+        cached = self.keyring.cached_conversation_key(conversation.id, conversation.practice_key_id)
+        if cached is not None:
+            return cached
+        stored = self.practices.key(conversation.practice_id, conversation.practice_key_id)
+        return self.keyring.conversation_key(
+            conversation.practice_id, conversation.id, conversation.key_wrapped, stored
+        )
+
+    def savepoint(self) -> Any:
+        """A nested transaction: on error only the work inside it is undone."""
+        return self.conn.begin_nested()
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise RuntimeError("this unit of work is read-only")

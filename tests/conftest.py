@@ -1,0 +1,232 @@
+"""Shared fixtures. Every test that touches storage runs against SQLite and PostgreSQL.
+
+PostgreSQL is expected at 127.0.0.1:5432 (trust auth, database ``test``); override with
+``QL_TEST_PG_URL``. ``QL_TEST_BACKENDS=sqlite`` limits a local run to SQLite; in CI
+(``CI=true``) both are required and a missing PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from quietline.actions.practices import do_create_practice
+from quietline.app import Services, build_services, create_app, ensure_key_files
+from quietline.config import Settings
+from quietline.domain.clock import ManualClock
+from quietline.storage.migrate import upgrade
+from quietline.storage.tables import metadata
+
+PG_URL = os.environ.get("QL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("QL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_report_header() -> str:
+    return f"quietline backends: {', '.join(BACKENDS)}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_ready() -> str:
+    engine = create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001
+        engine.dispose()
+        message = f"PostgreSQL is not reachable at {PG_URL}: {exc.__class__.__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    upgrade(PG_URL)
+    return PG_URL
+
+
+def _truncate_pg(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "quietline.db"
+        shutil.copyfile(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("pg_ready")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        purge_interval_seconds=0.2,
+    )
+    ensure_key_files(settings)
+    return settings
+
+
+@pytest.fixture
+def services(settings: Settings, clock: ManualClock) -> Iterator[Services]:
+    svc = build_services(settings, clock=clock)
+    yield svc
+    svc.close()
+
+
+@dataclass
+class PracticeHandle:
+    id: UUID
+    slug: str
+    owner_id: UUID
+    owner_email: str
+
+
+def make_practice(services: Services, slug: str, owner_email: str | None = None) -> PracticeHandle:
+    email = owner_email or f"owner@{slug}.test"
+    practice, owner = services.db.write_sync(
+        lambda unit: do_create_practice(
+            unit,
+            services.passwords,
+            slug=slug,
+            name=f"Practice {slug}",
+            owner_email=email,
+            owner_name=f"Owner of {slug}",
+            owner_password=PASSWORD,
+        )
+    )
+    return PracticeHandle(practice.id, slug, owner.id, email)
+
+
+class Api:
+    """A signed-in API client: thin sugar over TestClient or httpx with a bearer token."""
+
+    def __init__(self, client: Any, token: str, user_id: UUID, session_id: UUID) -> None:
+        self.client = client
+        self.token = token
+        self.user_id = user_id
+        self.session_id = session_id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def patch(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.client.patch(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.client.delete(f"/api/v1{path}", headers=self.headers, **kw)
+
+
+def sign_in(
+    client: Any, practice: str, email: str, password: str = PASSWORD, device: str = "test device",
+    **extra: Any,
+) -> Api:
+    response = client.post(
+        "/api/v1/auth/sign-in",
+        json={"practice": practice, "email": email, "password": password,
+              "device_name": device, **extra},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return Api(client, body["token"], UUID(body["user"]["id"]), UUID(body["session_id"]))
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def practice(services: Services) -> PracticeHandle:
+    return make_practice(services, "riverbend")
+
+
+@pytest.fixture
+def owner(client: TestClient, practice: PracticeHandle) -> Api:
+    return sign_in(client, practice.slug, practice.owner_email)
+
+
+def add_staff(owner: Api, email: str, role: str = "clinician", name: str | None = None) -> UUID:
+    response = owner.post("/users", {"email": email, "display_name": name or email.split("@")[0],
+                                     "role": role, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    return UUID(response.json()["id"])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ws_url: str
+    services: Services
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(services: Services) -> Iterator[LiveServer]:
+    """The real app under uvicorn on a loopback port, for WebSocket and timing tests."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+                                           log_config=None, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/v1/ws", services)
+    server.should_exit = True
+    thread.join(timeout=10)
