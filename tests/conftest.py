@@ -8,6 +8,7 @@ PostgreSQL is expected at 127.0.0.1:5432 (trust auth, database ``test``); overri
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import threading
@@ -23,6 +24,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from quietline.actions.practices import do_create_practice
 from quietline.app import Services, build_services, create_app, ensure_key_files
@@ -49,23 +51,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_ready() -> str:
-    engine = create_engine(PG_URL)
+def pg_ready() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run (so parallel runs never collide)."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as conn:
+        with admin.connect() as conn:
             conn.execute(text("select 1"))
     except Exception as exc:  # noqa: BLE001
-        engine.dispose()
+        admin.dispose()
         message = f"PostgreSQL is not reachable at {PG_URL}: {exc.__class__.__name__}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(PG_URL)
-    return PG_URL
+    name = f"quietline_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _truncate_pg(url: str) -> None:
