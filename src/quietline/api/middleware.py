@@ -125,3 +125,51 @@ async def _too_large(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": payload})
+
+
+class ContainErrors:
+    """The outermost layer in a real server.
+
+    Starlette re-raises unhandled errors after answering so that the server can log them,
+    and the server would log the exception's message, which may quote request data. This
+    layer logs the exception type only and makes sure the client got a 500 problem.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] in ("http.response.start", "websocket.accept", "websocket.close"):
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("unhandled error in %s: %s", scope["type"], exc.__class__.__name__)
+            if scope["type"] == "http" and not started:
+                payload = orjson.dumps(
+                    {
+                        "type": "urn:quietline:problem:something-went-wrong",
+                        "title": "Something went wrong",
+                        "status": 500,
+                        "detail": "Something went wrong on the server. Try again, and tell your "
+                        "practice admin if it keeps happening.",
+                    }
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": [
+                            (b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(payload)).encode()),
+                            (b"cache-control", b"no-store"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": payload})

@@ -158,6 +158,7 @@ def serve(config: ConfigOption = None) -> None:
 def _run_server(services: Services) -> None:
     import uvicorn
 
+    from quietline.api.middleware import ContainErrors
     from quietline.app import create_app
     from quietline.logging_setup import configure_logging
 
@@ -165,7 +166,7 @@ def _run_server(services: Services) -> None:
     configure_logging(settings.log_level)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(services),
+            ContainErrors(create_app(services)),
             host=settings.host,
             port=settings.port,
             ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
