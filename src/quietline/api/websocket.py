@@ -170,7 +170,12 @@ class Connection:
             else:
                 self.sub.remove(topic)
         if event.kind == "message.created":
-            view = await self.cache.get(event)
+            try:
+                view = await self.cache.get(event)
+            except Exception as exc:
+                # The client will catch up with "resume"; one failed read must not end the socket.
+                log.warning("live delivery read failed: %s", exc.__class__.__name__)
+                return
             if view is None:
                 return  # recalled or expired before it could be delivered
             await self.send(
