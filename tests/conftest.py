@@ -57,7 +57,7 @@ def pg_ready() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text("select 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         admin.dispose()
         message = f"PostgreSQL is not reachable at {PG_URL}: {exc.__class__.__name__}"
         if os.environ.get("CI"):
@@ -170,13 +170,22 @@ class Api:
 
 
 def sign_in(
-    client: Any, practice: str, email: str, password: str = PASSWORD, device: str = "test device",
+    client: Any,
+    practice: str,
+    email: str,
+    password: str = PASSWORD,
+    device: str = "test device",
     **extra: Any,
 ) -> Api:
     response = client.post(
         "/api/v1/auth/sign-in",
-        json={"practice": practice, "email": email, "password": password,
-              "device_name": device, **extra},
+        json={
+            "practice": practice,
+            "email": email,
+            "password": password,
+            "device_name": device,
+            **extra,
+        },
     )
     assert response.status_code == 200, response.text
     body = response.json()
@@ -200,8 +209,15 @@ def owner(client: TestClient, practice: PracticeHandle) -> Api:
 
 
 def add_staff(owner: Api, email: str, role: str = "clinician", name: str | None = None) -> UUID:
-    response = owner.post("/users", {"email": email, "display_name": name or email.split("@")[0],
-                                     "role": role, "password": PASSWORD})
+    response = owner.post(
+        "/users",
+        {
+            "email": email,
+            "display_name": name or email.split("@", maxsplit=1)[0],
+            "role": role,
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 201, response.text
     return UUID(response.json()["id"])
 
@@ -224,8 +240,16 @@ def _free_port() -> int:
 def live_server(services: Services) -> Iterator[LiveServer]:
     """The real app under uvicorn on a loopback port, for WebSocket and timing tests."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                           log_config=None, access_log=False, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(services),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

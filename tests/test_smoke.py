@@ -13,8 +13,10 @@ def test_send_and_read_a_message(client: TestClient, practice: PracticeHandle, o
     created = owner.post("/conversations", {"kind": "direct", "user_id": str(dana_id)})
     assert created.status_code == 201, created.text
     cid = created.json()["id"]
-    sent = owner.post(f"/conversations/{cid}/messages",
-                      {"body": "is room 3 free at 2?", "idempotency_key": str(uuid.uuid4())})
+    sent = owner.post(
+        f"/conversations/{cid}/messages",
+        {"body": "is room 3 free at 2?", "idempotency_key": str(uuid.uuid4())},
+    )
     assert sent.status_code == 201, sent.text
     listing = dana.get("/conversations").json()
     assert listing[0]["unread"] == 1

@@ -56,6 +56,8 @@ def _derive(key: bytes, purpose: bytes) -> bytes:
 def ensure_key_files(settings: Settings) -> list[Path]:
     """Create the master and audit key files when missing (init and demo only)."""
     created = []
+    # Private before anything is put in it: it also holds the SQLite database.
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not settings.master_key_path.exists():
         create_master_key_file(settings.master_key_path)
         created.append(settings.master_key_path)

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         description="Set when a TLS-terminating proxy sits in front; allows plain HTTP on a "
         "non-loopback address.",
     )
+    trusted_proxies: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated addresses of the TLS proxies whose X-Forwarded-For is "
+        "believed (only with behind_tls_proxy).",
+    )
     public_origin: str | None = Field(
         default=None, description="The https://host the app is reached at (for Origin checks)."
     )
@@ -79,18 +84,20 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if (self.tls_cert_file is None) != (self.tls_key_file is None):
-            raise ValueError("tls_cert_file and tls_key_file must be set together")
+            raise ValueError(
+                "QUIETLINE_TLS_CERT_FILE and QUIETLINE_TLS_KEY_FILE must be set together"
+            )
         if self.database_url is not None:
             try:
                 url = make_url(self.database_url)
             except Exception as exc:
-                raise ValueError("database_url is not a valid database URL") from exc
+                raise ValueError("QUIETLINE_DATABASE_URL is not a valid database URL") from exc
             if url.get_backend_name() not in ("sqlite", "postgresql"):
-                raise ValueError("database_url must be a sqlite or postgresql URL")
+                raise ValueError("QUIETLINE_DATABASE_URL must be a sqlite or postgresql URL")
             if url.password:
                 raise ValueError(
-                    "database_url must not contain a password; put it in a file and set "
-                    "database_password_file"
+                    "QUIETLINE_DATABASE_URL must not contain a password; put it in a file and "
+                    "set QUIETLINE_DATABASE_PASSWORD_FILE"
                 )
         return self
 
@@ -172,5 +179,8 @@ def _explain(exc: ValidationError) -> str:
     for error in exc.errors():
         loc = ".".join(str(p) for p in error["loc"])
         name = f"QUIETLINE_{loc.upper()}" if loc else "settings"
-        lines.append(f"  {name}: {error['msg']}")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "is not a known setting; check its spelling"
+        lines.append(f"  {name}: {message}")
     return "\n".join(lines)

@@ -18,3 +18,6 @@ def configure_logging(level: str) -> None:
     # uvicorn's access log prints the full request line, query string included: replaced by
     # the middleware in quietline.api.app, which logs the route template.
     logging.getLogger("uvicorn.access").disabled = True
+    # The WebSocket protocol logs every frame through "uvicorn.error" at DEBUG, the sign-in
+    # frame with its session token included (and message frames, elided only by length).
+    logging.getLogger("uvicorn.error").setLevel(max(logging.INFO, root.level))

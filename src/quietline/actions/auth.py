@@ -24,7 +24,7 @@ from quietline.domain.errors import (
     present,
 )
 from quietline.domain.events import Event, session_topic
-from quietline.domain.models import DeviceSession
+from quietline.domain.models import DeviceSession, Practice, User
 from quietline.storage.unit import Unit
 
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -77,7 +77,8 @@ def normalize_email(email: str) -> str:
 
 
 def _throttle_keys(lookup_key: bytes, req: SignInRequest) -> tuple[bytes, bytes]:
-    account = keyed_hash(lookup_key, f"account|{req.practice_slug}|{normalize_email(req.email)}")
+    slug = req.practice_slug.strip().lower()
+    account = keyed_hash(lookup_key, f"account|{slug}|{normalize_email(req.email)}")
     address = keyed_hash(lookup_key, f"address|{req.address}")
     return account, address
 
@@ -224,19 +225,26 @@ def _open_totp(unit: Unit, practice_id: UUID, user_id: UUID, sealed: bytes) -> s
 
 def authenticate(unit: Unit, token: str) -> Authenticated:
     """Resolve a bearer token to an actor, applying the practice's current policy."""
-    session = unit.sessions.by_token_hash(token_hash(token))
-    if session is None:
+    found = unit.sessions.with_owner_by_token_hash(token_hash(token))
+    if found is None:
         raise Unauthenticated(_SESSION_ENDED)
-    return check_session(unit, session)
+    session, user, practice = found
+    return check_session(unit, session, user, practice)
 
 
-def check_session(unit: Unit, session: DeviceSession) -> Authenticated:
+def check_session(
+    unit: Unit,
+    session: DeviceSession,
+    user: User | None = None,
+    practice: Practice | None = None,
+) -> Authenticated:
     """Is this device session still alive now? Revocation, deactivation, idle and absolute
-    limits, all under the practice's current policy."""
+    limits, all under the practice's current policy. ``user`` and ``practice`` may be passed
+    when the caller loaded them with the session."""
     if session.revoked_at is not None:
         raise Unauthenticated(_SESSION_ENDED)
-    practice = unit.practices.get(session.practice_id)
-    user = unit.users.get(session.practice_id, session.user_id)
+    practice = practice or unit.practices.get(session.practice_id)
+    user = user or unit.users.get(session.practice_id, session.user_id)
     if practice is None or user is None or not user.is_active:
         raise Unauthenticated(_SESSION_ENDED)
     policy = practice.policy

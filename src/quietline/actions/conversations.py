@@ -32,13 +32,14 @@ class ConversationView:
     created_at: datetime
 
 
-def check_member(unit: Unit, actor: Actor, conversation_id: UUID) -> Conversation:
+def check_member(
+    unit: Unit, actor: Actor, conversation_id: UUID, *, lock: bool = False
+) -> Conversation:
     """The conversation, if the actor is a member of it; otherwise the same 404 as a missing one."""
-    conversation = unit.conversations.get(actor.practice_id, conversation_id)
-    if (
-        conversation is None
-        or unit.conversations.membership(actor.practice_id, conversation_id, actor.user_id) is None
-    ):
+    conversation = unit.conversations.get_if_member(
+        actor.practice_id, conversation_id, actor.user_id, lock=lock
+    )
+    if conversation is None:
         raise NotFound("conversation")
     return conversation
 

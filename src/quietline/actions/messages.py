@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quietline.actions.context import Actor
 from quietline.actions.conversations import check_member, check_ttl
+from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import SealedMessage, open_message_body, seal_message_body
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
@@ -22,6 +24,8 @@ MAX_BODY = 4000
 MAX_PAGE = 200
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 SEARCH_SCAN_LIMIT = 2000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,25 @@ def _open(unit: Unit, conversation: Conversation, message: StoredMessage) -> Mes
     )
 
 
+def _open_readable(
+    unit: Unit, conversation: Conversation, rows: list[StoredMessage]
+) -> list[MessageView]:
+    """Open each message, leaving out (and logging, by id) any whose ciphertext fails
+    authentication: damaged, or copied from another row. One bad row must neither hide the
+    whole conversation behind an error nor show another row's text."""
+    views = []
+    for message in rows:
+        try:
+            views.append(_open(unit, conversation, message))
+        except DecryptionError:
+            log.error(
+                "message %s in conversation %s cannot be decrypted; left out",
+                message.id,
+                message.conversation_id,
+            )
+    return views
+
+
 def check_body(body: str) -> str:
     if not body.strip():
         raise InvalidInput("Write something before sending.")
@@ -106,7 +129,9 @@ def do_send_message(
             "idempotency_key must be 8 to 128 letters, digits or '_.:-' (a UUID works)."
         )
     body = check_body(body)
-    conversation = check_member(unit, actor, conversation_id)
+    # The lock orders concurrent senders (and retries from other server processes): once
+    # held, a committed message with this key is visible to the check below.
+    conversation = check_member(unit, actor, conversation_id, lock=True)
     existing = unit.messages.by_idempotency_key(actor.practice_id, actor.user_id, idempotency_key)
     if existing is not None:
         return _replay(unit, actor, conversation, existing, body, urgent)
@@ -114,37 +139,32 @@ def do_send_message(
     if ttl is None:
         ttl = conversation.default_ttl_seconds or actor.practice.policy.default_message_ttl_seconds
     message_id = uuid4()
+    seq = unit.conversations.next_seq(actor.practice_id, conversation_id, unit.now)
+    sealed = seal_message_body(
+        unit.conversation_key(conversation), actor.practice_id, conversation_id, message_id, body
+    )
+    stored = StoredMessage(
+        id=message_id,
+        practice_id=actor.practice_id,
+        conversation_id=conversation_id,
+        seq=seq,
+        sender_id=actor.user_id,
+        idempotency_key=idempotency_key,
+        body_sealed=sealed.body,
+        dek_wrapped=sealed.wrapped_dek,
+        urgent=urgent,
+        created_at=unit.now,
+        expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
+        recalled_at=None,
+    )
     try:
-        with unit.savepoint():
-            seq = unit.conversations.next_seq(actor.practice_id, conversation_id, unit.now)
-            sealed = seal_message_body(
-                unit.conversation_key(conversation),
-                actor.practice_id,
-                conversation_id,
-                message_id,
-                body,
-            )
-            stored = StoredMessage(
-                id=message_id,
-                practice_id=actor.practice_id,
-                conversation_id=conversation_id,
-                seq=seq,
-                sender_id=actor.user_id,
-                idempotency_key=idempotency_key,
-                body_sealed=sealed.body,
-                dek_wrapped=sealed.wrapped_dek,
-                urgent=urgent,
-                created_at=unit.now,
-                expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
-                recalled_at=None,
-            )
-            unit.messages.insert(stored)
+        unit.messages.insert(stored)
     except IntegrityError:
-        # Another server process committed the same key between our check and insert.
-        raced = unit.messages.by_idempotency_key(actor.practice_id, actor.user_id, idempotency_key)
-        if raced is None:
-            raise
-        return _replay(unit, actor, conversation, raced, body, urgent)
+        # Only possible when the same key is sent to another conversation at the same moment.
+        raise Conflict(
+            "This idempotency key is being used for another message right now. "
+            "Use a new key for a new message."
+        ) from None
     unit.audit(
         AuditKind.MESSAGE_SENT,
         actor.practice_id,
@@ -242,7 +262,7 @@ def fetch_messages(
     has_more = len(rows) > limit
     if has_more:
         rows = rows[:limit] if after_seq is not None else rows[1:]
-    views = [_open(unit, conversation, m) for m in rows]
+    views = _open_readable(unit, conversation, rows)
     if views:
         _record_views(unit, actor, conversation_id, views, via)
         _advance(unit, actor, conversation_id, "delivered", max(v.seq for v in views))
@@ -275,14 +295,15 @@ def read_for_delivery(
     message = unit.messages.get(practice_id, conversation_id, message_id)
     if conversation is None or message is None or not message.readable_at(unit.now):
         return None
-    return _open(unit, conversation, message)
+    readable = _open_readable(unit, conversation, [message])
+    return readable[0] if readable else None
 
 
 def record_live_delivery(
     unit: Unit, actor: Actor, conversation_id: UUID, message_ids: list[UUID], up_to_seq: int
 ) -> None:
     """A device acknowledged live messages: the delivery receipt and the view record."""
-    check_member(unit, actor, conversation_id)
+    conversation = check_member(unit, actor, conversation_id)
     if message_ids:
         unit.audit(
             AuditKind.MESSAGES_VIEWED,
@@ -293,7 +314,8 @@ def record_live_delivery(
             subject_id=conversation_id,
             details={"via": "live", "messages": [str(m) for m in message_ids]},
         )
-    _advance(unit, actor, conversation_id, "delivered", up_to_seq)
+    # Never beyond the newest message: a later message must not count as delivered already.
+    _advance(unit, actor, conversation_id, "delivered", min(up_to_seq, conversation.last_seq))
 
 
 def do_mark(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:
@@ -453,7 +475,7 @@ def search_messages(
             actor.practice_id, conversation.id, unit.now, limit=SEARCH_SCAN_LIMIT
         )
         hits.extend(
-            v for m in rows if needle in (v := _open(unit, conversation, m)).body.casefold()
+            v for v in _open_readable(unit, conversation, rows) if needle in v.body.casefold()
         )
     hits.sort(key=lambda v: v.created_at, reverse=True)
     hits = hits[:limit]

@@ -7,6 +7,7 @@ from dataclasses import asdict, replace
 from typing import Any
 from uuid import uuid4
 
+from quietline.actions.auth import revoke_sessions
 from quietline.actions.context import Actor, check_admin
 from quietline.actions.users import check_new_user
 from quietline.crypto.passwords import Passwords, password_problem
@@ -109,6 +110,7 @@ def do_update_policy(unit: Unit, actor: Actor, changes: dict[str, Any]) -> Pract
     updated = replace(current, **changes)
     if updated == current:
         return current
+    _end_expired_sessions(unit, actor, current)
     unit.practices.update_policy(actor.practice_id, updated)
     before, after = asdict(current), asdict(updated)
     unit.audit(
@@ -129,3 +131,23 @@ def do_update_policy(unit: Unit, actor: Actor, changes: dict[str, Any]) -> Pract
         )
     )
     return updated
+
+
+def _end_expired_sessions(unit: Unit, actor: Actor, policy: PracticePolicy) -> None:
+    """Revoke the sessions that have already timed out under ``policy``, so that relaxing the
+    time limits cannot bring a signed-out session back to life."""
+    expired = [
+        s.id
+        for user in unit.users.list_for_practice(actor.practice_id)
+        for s in unit.sessions.list_for_user(actor.practice_id, user.id)
+        if unit.now >= s.created_at + policy.absolute_lifetime
+        or unit.now - s.last_seen_at >= policy.idle_timeout
+    ]
+    revoke_sessions(
+        unit,
+        actor.practice_id,
+        expired,
+        reason="expired",
+        by=None,
+        audit_kind=AuditKind.SESSION_EXPIRED,
+    )

@@ -17,7 +17,7 @@ from quietline.domain.errors import Forbidden, Unauthenticated
 _bearer = HTTPBearer(auto_error=False, description="The token from POST /api/v1/auth/sign-in")
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
 
@@ -25,8 +25,11 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def public() -> None:
-    """No sign-in needed (sign-in itself, health, the API schema)."""
+async def public() -> None:
+    """No sign-in needed (sign-in itself, health, the API schema).
+
+    Dependencies are ``async`` so FastAPI does not hop to a worker thread to call them.
+    """
 
 
 async def _authenticated(

@@ -67,7 +67,9 @@ def build_api(services: Services) -> FastAPI:
         audit.router,
         audit.health_router,
     ):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=problems.RESPONSES)
     app.include_router(websocket_router)
-    app.add_middleware(EdgeMiddleware, tls=services.settings.tls)
+    # HSTS whenever clients reach us over HTTPS, directly or through the TLS proxy.
+    settings = services.settings
+    app.add_middleware(EdgeMiddleware, tls=settings.tls or settings.behind_tls_proxy)
     return app

@@ -12,11 +12,13 @@ import time
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("quietline.access")
 
 MAX_BODY_BYTES = 64 * 1024
+_TOO_LARGE_DETAIL = f"Requests can be at most {MAX_BODY_BYTES // 1024} KiB. Send less at once."
 
 
 def _template(scope: Scope) -> str:
@@ -91,8 +93,12 @@ class EdgeMiddleware:
             )
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(StarletteHTTPException):
+    """An HTTPException so that FastAPI, which turns any other error raised while it reads a
+    body into a 400, lets it through to the problem handler as a 413."""
+
+    def __init__(self) -> None:
+        super().__init__(413, _TOO_LARGE_DETAIL)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -110,7 +116,7 @@ async def _too_large(send: Send) -> None:
         "type": "urn:quietline:problem:request-too-large",
         "title": "Request too large",
         "status": 413,
-        "detail": f"Requests can be at most {MAX_BODY_BYTES // 1024} KiB. Send less at once.",
+        "detail": _TOO_LARGE_DETAIL,
     }
     payload = orjson.dumps(body)
     await send(

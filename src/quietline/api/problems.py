@@ -31,9 +31,41 @@ _TITLES = {
     429: "Too many attempts",
     500: "Something went wrong",
 }
+# The OpenAPI description of every error answer (added to each route by the app), so the
+# published schema says what clients really get instead of FastAPI's default 422 body.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "problem"],
+                "properties": {"field": {"type": "string"}, "problem": {"type": "string"}},
+            },
+        },
+    },
+}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+    for code, description in (
+        ("4XX", "The request was refused; the problem's detail says why (RFC 9457)."),
+        ("5XX", "The server failed; nothing the client sent is repeated back (RFC 9457)."),
+    )
+}
 _DETAILS = {
+    # FastAPI's own answer when a body cannot be decoded (e.g. it is not UTF-8).
+    400: "The request body could not be read. Send a JSON object encoded as UTF-8.",
     404: "There is nothing at this address. Check the URL.",
-    405: "This address does not accept that method. Check the API documentation at /api/v1/docs.",
+    405: "This address does not accept that method. Check the API schema at /api/v1/openapi.json.",
 }
 
 
@@ -58,9 +90,23 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # Only the first item names where the value was (a field may itself be called "body").
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _LOCATIONS else [str(p) for p in loc]
     return ".".join(parts) or "request"
+
+
+def _error_field(error: dict[str, Any]) -> str:
+    loc = tuple(error.get("loc", ()))
+    kind = error.get("type")
+    if kind == "json_invalid":
+        return "request"  # the location is a character position, not a field
+    if kind == "extra_forbidden":
+        loc = loc[:-1]  # the unknown name is the client's own text: never repeat it
+    return _field(loc)
 
 
 def _validation_message(error: dict[str, Any]) -> str:
@@ -87,7 +133,8 @@ def _validation_message(error: dict[str, Any]) -> str:
         "model_attributes_type": "must be a JSON object",
         "dict_type": "must be a JSON object",
         "list_type": "must be a list",
-        "extra_forbidden": "is not a known field",
+        "nul_character": "contains a character that cannot be stored (NUL)",
+        "extra_forbidden": "has a field that is not accepted here; check the field names",
         "datetime_parsing": "must be a date and time like 2026-03-01T09:00:00Z",
         "datetime_type": "must be a date and time like 2026-03-01T09:00:00Z",
         "datetime_from_date_parsing": "must be a date and time like 2026-03-01T09:00:00Z",
@@ -104,8 +151,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field(e.get("loc", ())), "problem": _validation_message(e)}
-            for e in exc.errors()
+            {"field": _error_field(e), "problem": _validation_message(e)} for e in exc.errors()
         ]
         summary = "; ".join(f"{e['field']} {e['problem']}" for e in errors[:5])
         return problem(

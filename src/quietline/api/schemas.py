@@ -6,13 +6,22 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from quietline.domain.roles import Role
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """PostgreSQL cannot store NUL in text and no person types one: refuse it everywhere."""
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "contains a NUL character")
+        return value
 
 
 class SignInIn(Strict):

@@ -169,6 +169,10 @@ class Connection:
                 self.sub.add(topic)
             else:
                 self.sub.remove(topic)
+        if not self.sub.topics.intersection(event.topics):
+            # Queued before this connection left the conversation (a removal and a send
+            # published in one batch): the subscription ended with the removal.
+            return
         if event.kind == "message.created":
             try:
                 view = await self.cache.get(event)

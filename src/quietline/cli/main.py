@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -172,7 +173,7 @@ def _run_server(services: Services) -> None:
             ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
             ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
             proxy_headers=settings.behind_tls_proxy,
-            forwarded_allow_ips="127.0.0.1" if settings.behind_tls_proxy else None,
+            forwarded_allow_ips=settings.trusted_proxies if settings.behind_tls_proxy else None,
             access_log=False,
             log_config=None,
             server_header=False,
@@ -280,4 +281,7 @@ def purge(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
 
 
 def run() -> None:
+    # Files this process creates (the SQLite database, its WAL, key files, backups) are
+    # readable by the service account only.
+    os.umask(0o077)
     app()

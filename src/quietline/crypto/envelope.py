@@ -2,7 +2,7 @@
 
 Layout (all integers big-endian)::
 
-    byte 0      format version (1)
+    byte 0      format version (2)
     byte 1      algorithm (1 = AES-256-GCM)
     byte 2      length n of the key id
     bytes 3..   key id (ASCII, n bytes): which key sealed this envelope
@@ -12,6 +12,10 @@ Layout (all integers big-endian)::
 The associated data is never stored: callers rebuild it from immutable ids (practice,
 conversation, message, purpose) with :func:`associated_data`, so an envelope copied into
 another row, another practice or another purpose fails authentication.
+
+From version 2 the header (bytes 0 to the end of the key id) is authenticated too: GCM's
+associated data is ``header || associated data``, so an edited version, algorithm or key id
+fails to open. Version 1 envelopes (header not authenticated) are still opened.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+_LEGACY_VERSION = 1  # header not authenticated; opened, never written
 ALG_AES_256_GCM = 1
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -70,7 +75,7 @@ def seal(
         raise ValueError("key id must be 1..255 ASCII characters")
     nonce = nonce_source(NONCE_BYTES)
     header = bytes((FORMAT_VERSION, ALG_AES_256_GCM, len(kid))) + kid
-    return header + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return header + nonce + AESGCM(key).encrypt(nonce, plaintext, header + aad)
 
 
 def read_header(envelope: bytes) -> EnvelopeHeader:
@@ -78,7 +83,7 @@ def read_header(envelope: bytes) -> EnvelopeHeader:
     if len(envelope) < _HEADER:
         raise DecryptionError
     version, algorithm, kid_len = envelope[0], envelope[1], envelope[2]
-    if version != FORMAT_VERSION or algorithm != ALG_AES_256_GCM:
+    if version not in (FORMAT_VERSION, _LEGACY_VERSION) or algorithm != ALG_AES_256_GCM:
         raise DecryptionError
     if len(envelope) < _HEADER + kid_len + NONCE_BYTES + 16:
         raise DecryptionError
@@ -94,8 +99,9 @@ def open_envelope(key: bytes, envelope: bytes, aad: bytes) -> bytes:
     header = read_header(envelope)
     start = _HEADER + len(header.key_id)
     nonce = envelope[start : start + NONCE_BYTES]
+    bound = envelope[:start] + aad if header.version == FORMAT_VERSION else aad
     try:
-        return AESGCM(key).decrypt(nonce, envelope[start + NONCE_BYTES :], aad)
+        return AESGCM(key).decrypt(nonce, envelope[start + NONCE_BYTES :], bound)
     except (InvalidTag, ValueError) as exc:
         raise DecryptionError from exc
 

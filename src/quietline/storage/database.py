@@ -135,10 +135,12 @@ class Database(Generic[UnitT]):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.write_engine = make_engine(url, writer=True)
+        # Reads see one consistent snapshot: WAL gives SQLite that per transaction; on
+        # PostgreSQL the read pool asks for REPEATABLE READ.
         self.read_engine = (
             make_engine(url, writer=False, pool_size=read_threads)
             if self.is_sqlite
-            else self.write_engine
+            else self.write_engine.execution_options(isolation_level="REPEATABLE READ")
         )
         self._make_unit = make_unit
         self._publisher = publisher
@@ -180,7 +182,7 @@ class Database(Generic[UnitT]):
         self._writer.join(timeout=10)
         self._reader.shutdown(wait=True)
         self.write_engine.dispose()
-        if self.read_engine is not self.write_engine:
+        if self.is_sqlite:
             self.read_engine.dispose()
 
     # -- the writer thread --------------------------------------------------------
@@ -241,16 +243,19 @@ class Database(Generic[UnitT]):
         with self.write_engine.connect() as conn, conn.begin():
             for job in batch:
                 unit = self._make_unit(conn, False)
-                savepoint = conn.begin_nested()
+                # Plain SQL rather than conn.begin_nested(): SQLAlchemy compiles a fresh
+                # SAVEPOINT clause each time, which costs more than the statement itself.
+                conn.exec_driver_sql("SAVEPOINT quietline_job")
                 try:
                     result = job.fn(unit)
                 except Exception as exc:
-                    savepoint.rollback()
+                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT quietline_job")
+                    conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
                     if _is_retryable(exc):
                         raise
                     outcomes.append((job, False, exc, []))
                 else:
-                    savepoint.commit()
+                    conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
                     outcomes.append((job, True, result, unit.events))
         return outcomes
 

@@ -4,7 +4,6 @@ the key ring, the audit writer and the events to publish after commit."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
@@ -89,10 +88,6 @@ class Unit:
         return self.keyring.conversation_key(
             conversation.practice_id, conversation.id, conversation.key_wrapped, stored
         )
-
-    def savepoint(self) -> Any:
-        """A nested transaction: on error only the work inside it is undone."""
-        return self.conn.begin_nested()
 
     def _writable(self) -> None:
         if self.read_only:

@@ -19,7 +19,7 @@ async def audit_log(
     svc: ServicesDep,
     kind: Annotated[list[str] | None, Query(max_length=40)] = None,
     actor_user_id: Annotated[UUID | None, Query()] = None,
-    subject_id: Annotated[str | None, Query(max_length=64)] = None,
+    subject_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
     since: Annotated[datetime | None, Query()] = None,
     until: Annotated[datetime | None, Query()] = None,
     before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,

@@ -5,12 +5,26 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.crypto.audit_chain import canonical, entry_mac, genesis_mac
 from quietline.domain.models import AuditEntry
+from quietline.storage.prepared import Prepared
 from quietline.storage.tables import audit_events, audit_heads
+
+_HEAD_FOR_UPDATE = Prepared(
+    select(audit_heads.c.last_seq, audit_heads.c.last_mac)
+    .where(audit_heads.c.practice_id == bindparam("practice_id"))
+    .with_for_update()
+)
+_INSERT_HEAD = Prepared(audit_heads.insert(), [c.name for c in audit_heads.c])
+_INSERT = Prepared(audit_events.insert(), [c.name for c in audit_events.c])
+_UPDATE_HEAD = Prepared(
+    update(audit_heads)
+    .where(audit_heads.c.practice_id == bindparam("b_practice_id"))
+    .values(last_seq=bindparam("seq"), last_mac=bindparam("mac"))
+)
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -39,18 +53,14 @@ class AuditStore:
         Locks the chain head (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) so that
         concurrent transactions extend the chain one after another.
         """
-        head = self._conn.execute(
-            select(audit_heads.c.last_seq, audit_heads.c.last_mac)
-            .where(audit_heads.c.practice_id == practice_id)
-            .with_for_update()
-        ).first()
+        head = _HEAD_FOR_UPDATE.run(self._conn, {"practice_id": practice_id}).first()
         if head is None:
             prev_seq, prev_mac = 0, genesis_mac(self._key, practice_id)
-            self._conn.execute(
-                audit_heads.insert().values(practice_id=practice_id, last_seq=0, last_mac=prev_mac)
+            _INSERT_HEAD.run(
+                self._conn, {"practice_id": practice_id, "last_seq": 0, "last_mac": prev_mac}
             )
         else:
-            prev_seq, prev_mac = int(head.last_seq), bytes(head.last_mac)
+            prev_seq, prev_mac = int(head["last_seq"]), bytes(head["last_mac"])
         seq = prev_seq + 1
         entry_id = uuid4()
         body = canonical(
@@ -66,27 +76,24 @@ class AuditStore:
             details=details,
         )
         mac = entry_mac(self._key, prev_mac, body)
-        self._conn.execute(
-            audit_events.insert().values(
-                id=entry_id,
-                practice_id=practice_id,
-                seq=seq,
-                at=at,
-                kind=kind,
-                actor_user_id=actor_user_id,
-                actor_session_id=actor_session_id,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                details=details,
-                prev_mac=prev_mac,
-                mac=mac,
-            )
+        _INSERT.run(
+            self._conn,
+            {
+                "id": entry_id,
+                "practice_id": practice_id,
+                "seq": seq,
+                "at": at,
+                "kind": kind,
+                "actor_user_id": actor_user_id,
+                "actor_session_id": actor_session_id,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "details": details,
+                "prev_mac": prev_mac,
+                "mac": mac,
+            },
         )
-        self._conn.execute(
-            update(audit_heads)
-            .where(audit_heads.c.practice_id == practice_id)
-            .values(last_seq=seq, last_mac=mac)
-        )
+        _UPDATE_HEAD.run(self._conn, {"b_practice_id": practice_id, "seq": seq, "mac": mac})
         return seq
 
     def head(self, practice_id: UUID) -> tuple[int, bytes] | None:

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.domain.models import Conversation, ConversationSummary, Membership
+from quietline.storage.prepared import Prepared
 from quietline.storage.tables import conversation_members, conversations, messages
 
 _CONVERSATION_COLUMNS = (
@@ -25,13 +27,72 @@ _CONVERSATION_COLUMNS = (
 )
 
 
-def _conversation(row: Any) -> Conversation:
-    m = row._mapping
+_SCOPE = (
+    conversations.c.practice_id == bindparam("practice_id"),
+    conversations.c.id == bindparam("conversation_id"),
+)
+_MEMBER_SCOPE = (
+    conversation_members.c.practice_id == bindparam("practice_id"),
+    conversation_members.c.conversation_id == bindparam("conversation_id"),
+    conversation_members.c.user_id == bindparam("user_id"),
+)
+_INSERT = conversations.insert()
+_GET = Prepared(select(*_CONVERSATION_COLUMNS).where(*_SCOPE))
+_GET_IF_MEMBER_STATEMENT = (
+    select(*_CONVERSATION_COLUMNS)
+    .join(
+        conversation_members,
+        and_(
+            conversation_members.c.conversation_id == conversations.c.id,
+            conversation_members.c.user_id == bindparam("user_id"),
+            conversation_members.c.practice_id == conversations.c.practice_id,
+        ),
+    )
+    .where(*_SCOPE)
+)
+# UPDATE statements cannot bind a name that is also a column name: "b_" marks them.
+_GET_IF_MEMBER = Prepared(_GET_IF_MEMBER_STATEMENT)
+_GET_IF_MEMBER_LOCKED = Prepared(_GET_IF_MEMBER_STATEMENT.with_for_update(of=conversations))
+_NEXT_SEQ = Prepared(
+    update(conversations)
+    .where(
+        conversations.c.practice_id == bindparam("b_practice_id"),
+        conversations.c.id == bindparam("conversation_id"),
+    )
+    .values(last_seq=conversations.c.last_seq + 1, last_activity_at=bindparam("now"))
+    .returning(conversations.c.last_seq)
+)
+_ADD_MEMBER = conversation_members.insert()
+_MEMBERSHIP = Prepared(select(conversation_members).where(*_MEMBER_SCOPE))
+_MEMBER_IDS = select(conversation_members.c.user_id).where(
+    conversation_members.c.practice_id == bindparam("practice_id"),
+    conversation_members.c.conversation_id == bindparam("conversation_id"),
+)
+
+_ADVANCE = {
+    kind: Prepared(
+        update(conversation_members)
+        .where(
+            conversation_members.c.practice_id == bindparam("b_practice_id"),
+            conversation_members.c.conversation_id == bindparam("b_conversation_id"),
+            conversation_members.c.user_id == bindparam("b_user_id"),
+            column < bindparam("up_to"),
+        )
+        .values({column.name: bindparam("up_to")})
+    )
+    for kind, column in (
+        ("seen", conversation_members.c.seen_seq),
+        ("delivered", conversation_members.c.delivered_seq),
+    )
+}
+
+
+def _conversation(m: Mapping[Any, Any]) -> Conversation:
     return Conversation(**{c.name: m[c.name] for c in _CONVERSATION_COLUMNS})
 
 
-def _membership(row: Any) -> Membership:
-    return Membership(**dict(row._mapping))
+def _membership(m: Mapping[Any, Any]) -> Membership:
+    return Membership(**{c.name: m[c.name] for c in conversation_members.c})
 
 
 class ConversationStore:
@@ -53,28 +114,49 @@ class ConversationStore:
         now: datetime,
     ) -> None:
         self._conn.execute(
-            conversations.insert().values(
-                id=conversation_id,
-                practice_id=practice_id,
-                kind=kind,
-                title_sealed=title_sealed,
-                key_wrapped=key_wrapped,
-                practice_key_id=practice_key_id,
-                direct_pair=direct_pair,
-                last_seq=0,
-                default_ttl_seconds=default_ttl_seconds,
-                created_by=created_by,
-                created_at=now,
-                last_activity_at=now,
-            )
+            _INSERT,
+            {
+                "id": conversation_id,
+                "practice_id": practice_id,
+                "kind": kind,
+                "title_sealed": title_sealed,
+                "key_wrapped": key_wrapped,
+                "practice_key_id": practice_key_id,
+                "direct_pair": direct_pair,
+                "last_seq": 0,
+                "default_ttl_seconds": default_ttl_seconds,
+                "created_by": created_by,
+                "created_at": now,
+                "last_activity_at": now,
+            },
         )
 
     def get(self, practice_id: UUID, conversation_id: UUID) -> Conversation | None:
-        row = self._conn.execute(
-            select(*_CONVERSATION_COLUMNS).where(
-                conversations.c.practice_id == practice_id, conversations.c.id == conversation_id
-            )
+        row = _GET.run(
+            self._conn, {"practice_id": practice_id, "conversation_id": conversation_id}
         ).first()
+        return _conversation(row) if row else None
+
+    def get_if_member(
+        self, practice_id: UUID, conversation_id: UUID, user_id: UUID, *, lock: bool = False
+    ) -> Conversation | None:
+        """The conversation only if ``user_id`` is a member (one query: the hot access check).
+
+        ``lock`` takes the conversation's row lock (PostgreSQL; SQLite has a single writer) so
+        that senders to one conversation go one at a time from here to commit.
+        """
+        row = (
+            (_GET_IF_MEMBER_LOCKED if lock else _GET_IF_MEMBER)
+            .run(
+                self._conn,
+                {
+                    "practice_id": practice_id,
+                    "conversation_id": conversation_id,
+                    "user_id": user_id,
+                },
+            )
+            .first()
+        )
         return _conversation(row) if row else None
 
     def find_direct(self, practice_id: UUID, direct_pair: str) -> Conversation | None:
@@ -84,7 +166,7 @@ class ConversationStore:
                 conversations.c.direct_pair == direct_pair,
             )
         ).first()
-        return _conversation(row) if row else None
+        return _conversation(row._mapping) if row else None
 
     def update(self, practice_id: UUID, conversation_id: UUID, **values: Any) -> None:
         self._conn.execute(
@@ -97,29 +179,26 @@ class ConversationStore:
 
     def next_seq(self, practice_id: UUID, conversation_id: UUID, now: datetime) -> int:
         """Take the next sequence number. The row lock this takes orders concurrent senders."""
-        row = self._conn.execute(
-            update(conversations)
-            .where(
-                conversations.c.practice_id == practice_id, conversations.c.id == conversation_id
-            )
-            .values(last_seq=conversations.c.last_seq + 1, last_activity_at=now)
-            .returning(conversations.c.last_seq)
+        row = _NEXT_SEQ.run(
+            self._conn,
+            {"b_practice_id": practice_id, "conversation_id": conversation_id, "now": now},
         ).one()
-        return int(row.last_seq)
+        return int(row["last_seq"])
 
     # -- membership ---------------------------------------------------------------
     def add_member(
         self, practice_id: UUID, conversation_id: UUID, user_id: UUID, now: datetime, seq: int
     ) -> None:
         self._conn.execute(
-            conversation_members.insert().values(
-                conversation_id=conversation_id,
-                user_id=user_id,
-                practice_id=practice_id,
-                joined_at=now,
-                delivered_seq=seq,
-                seen_seq=seq,
-            )
+            _ADD_MEMBER,
+            {
+                "conversation_id": conversation_id,
+                "user_id": user_id,
+                "practice_id": practice_id,
+                "joined_at": now,
+                "delivered_seq": seq,
+                "seen_seq": seq,
+            },
         )
 
     def remove_member(self, practice_id: UUID, conversation_id: UUID, user_id: UUID) -> bool:
@@ -135,12 +214,9 @@ class ConversationStore:
     def membership(
         self, practice_id: UUID, conversation_id: UUID, user_id: UUID
     ) -> Membership | None:
-        row = self._conn.execute(
-            select(conversation_members).where(
-                conversation_members.c.practice_id == practice_id,
-                conversation_members.c.conversation_id == conversation_id,
-                conversation_members.c.user_id == user_id,
-            )
+        row = _MEMBERSHIP.run(
+            self._conn,
+            {"practice_id": practice_id, "conversation_id": conversation_id, "user_id": user_id},
         ).first()
         return _membership(row) if row else None
 
@@ -153,14 +229,11 @@ class ConversationStore:
             )
             .order_by(conversation_members.c.joined_at)
         )
-        return [_membership(r) for r in rows]
+        return [_membership(r._mapping) for r in rows]
 
     def member_ids(self, practice_id: UUID, conversation_id: UUID) -> list[UUID]:
         rows = self._conn.execute(
-            select(conversation_members.c.user_id).where(
-                conversation_members.c.practice_id == practice_id,
-                conversation_members.c.conversation_id == conversation_id,
-            )
+            _MEMBER_IDS, {"practice_id": practice_id, "conversation_id": conversation_id}
         )
         return [r.user_id for r in rows]
 
@@ -198,33 +271,15 @@ class ConversationStore:
 
         Seen implies delivered, so a seen mark also advances the delivered cursor.
         """
-        column = (
-            conversation_members.c.seen_seq
-            if kind == "seen"
-            else conversation_members.c.delivered_seq
-        )
-        values: dict[str, Any] = {column.name: up_to_seq}
-        result = self._conn.execute(
-            update(conversation_members)
-            .where(
-                conversation_members.c.practice_id == practice_id,
-                conversation_members.c.conversation_id == conversation_id,
-                conversation_members.c.user_id == user_id,
-                column < up_to_seq,
-            )
-            .values(**values)
-        )
+        params = {
+            "b_practice_id": practice_id,
+            "b_conversation_id": conversation_id,
+            "b_user_id": user_id,
+            "up_to": up_to_seq,
+        }
+        result = _ADVANCE[kind].run(self._conn, params)
         if kind == "seen":
-            self._conn.execute(
-                update(conversation_members)
-                .where(
-                    conversation_members.c.practice_id == practice_id,
-                    conversation_members.c.conversation_id == conversation_id,
-                    conversation_members.c.user_id == user_id,
-                    conversation_members.c.delivered_seq < up_to_seq,
-                )
-                .values(delivered_seq=up_to_seq)
-            )
+            _ADVANCE["delivered"].run(self._conn, params)
         return result.rowcount == 1
 
     def summaries_for_user(
@@ -279,7 +334,7 @@ class ConversationStore:
             )
         }
         return [
-            ConversationSummary(_conversation(r), unread.get(r.id, 0), counts.get(r.id, 0))
+            ConversationSummary(_conversation(r._mapping), unread.get(r.id, 0), counts.get(r.id, 0))
             for r in rows
         ]
 

@@ -1,18 +1,55 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.domain.models import ReceiptMark, StoredMessage
+from quietline.storage.prepared import Prepared
 from quietline.storage.tables import messages, receipt_marks
 
+_INSERT = Prepared(messages.insert(), [c.name for c in messages.c])
+_BY_IDEMPOTENCY_KEY = Prepared(
+    select(messages).where(
+        messages.c.practice_id == bindparam("practice_id"),
+        messages.c.sender_id == bindparam("sender_id"),
+        messages.c.idempotency_key == bindparam("key"),
+    )
+)
+_GET = Prepared(
+    select(messages).where(
+        messages.c.practice_id == bindparam("practice_id"),
+        messages.c.conversation_id == bindparam("conversation_id"),
+        messages.c.id == bindparam("message_id"),
+    )
+)
+# The one filter every reading path uses: not recalled, not expired at this instant.
+_READABLE = select(messages).where(
+    messages.c.practice_id == bindparam("practice_id"),
+    messages.c.conversation_id == bindparam("conversation_id"),
+    messages.c.recalled_at.is_(None),
+    or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
+)
+_PAGE_AFTER = Prepared(
+    _READABLE.where(messages.c.seq > bindparam("seq"))
+    .order_by(messages.c.seq)
+    .limit(bindparam("n"))
+)
+_PAGE_BEFORE = Prepared(
+    _READABLE.where(messages.c.seq < bindparam("seq"))
+    .order_by(messages.c.seq.desc())
+    .limit(bindparam("n"))
+)
+_PAGE_LATEST = Prepared(_READABLE.order_by(messages.c.seq.desc()).limit(bindparam("n")))
+_INSERT_MARK = Prepared(receipt_marks.insert(), [c.name for c in receipt_marks.c])
 
-def _message(row: Any) -> StoredMessage:
-    return StoredMessage(**dict(row._mapping))
+
+def _message(m: Mapping[Any, Any]) -> StoredMessage:
+    return StoredMessage(**{c.name: m[c.name] for c in messages.c})
 
 
 class MessageStore:
@@ -20,44 +57,42 @@ class MessageStore:
         self._conn = conn
 
     def insert(self, message: StoredMessage) -> None:
-        self._conn.execute(
-            messages.insert().values(
-                id=message.id,
-                practice_id=message.practice_id,
-                conversation_id=message.conversation_id,
-                seq=message.seq,
-                sender_id=message.sender_id,
-                idempotency_key=message.idempotency_key,
-                body_sealed=message.body_sealed,
-                dek_wrapped=message.dek_wrapped,
-                urgent=message.urgent,
-                created_at=message.created_at,
-                expires_at=message.expires_at,
-                recalled_at=None,
-            )
+        _INSERT.run(
+            self._conn,
+            {
+                "id": message.id,
+                "practice_id": message.practice_id,
+                "conversation_id": message.conversation_id,
+                "seq": message.seq,
+                "sender_id": message.sender_id,
+                "idempotency_key": message.idempotency_key,
+                "body_sealed": message.body_sealed,
+                "dek_wrapped": message.dek_wrapped,
+                "urgent": message.urgent,
+                "created_at": message.created_at,
+                "expires_at": message.expires_at,
+                "recalled_at": None,
+            },
         )
 
     def by_idempotency_key(
         self, practice_id: UUID, sender_id: UUID, key: str
     ) -> StoredMessage | None:
-        row = self._conn.execute(
-            select(messages).where(
-                messages.c.practice_id == practice_id,
-                messages.c.sender_id == sender_id,
-                messages.c.idempotency_key == key,
-            )
+        row = _BY_IDEMPOTENCY_KEY.run(
+            self._conn, {"practice_id": practice_id, "sender_id": sender_id, "key": key}
         ).first()
         return _message(row) if row else None
 
     def get(
         self, practice_id: UUID, conversation_id: UUID, message_id: UUID
     ) -> StoredMessage | None:
-        row = self._conn.execute(
-            select(messages).where(
-                messages.c.practice_id == practice_id,
-                messages.c.conversation_id == conversation_id,
-                messages.c.id == message_id,
-            )
+        row = _GET.run(
+            self._conn,
+            {
+                "practice_id": practice_id,
+                "conversation_id": conversation_id,
+                "message_id": message_id,
+            },
         ).first()
         return _message(row) if row else None
 
@@ -77,19 +112,21 @@ class MessageStore:
         Expired and recalled messages are filtered here, in SQL, at the instant of the query:
         this is the one query every reading path uses.
         """
-        query = select(messages).where(
-            messages.c.practice_id == practice_id,
-            messages.c.conversation_id == conversation_id,
-            messages.c.recalled_at.is_(None),
-            or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
-        )
+        params = {
+            "practice_id": practice_id,
+            "conversation_id": conversation_id,
+            "now": now,
+            "n": limit,
+        }
         if after_seq is not None:
-            query = query.where(messages.c.seq > after_seq).order_by(messages.c.seq).limit(limit)
-            return [_message(r) for r in self._conn.execute(query)]
+            return [
+                _message(r) for r in _PAGE_AFTER.run(self._conn, {**params, "seq": after_seq}).rows
+            ]
         if before_seq is not None:
-            query = query.where(messages.c.seq < before_seq)
-        query = query.order_by(messages.c.seq.desc()).limit(limit)
-        return [_message(r) for r in reversed(self._conn.execute(query).all())]
+            rows = _PAGE_BEFORE.run(self._conn, {**params, "seq": before_seq}).rows
+        else:
+            rows = _PAGE_LATEST.run(self._conn, params).rows
+        return [_message(r) for r in reversed(rows)]
 
     def recall(self, practice_id: UUID, message_id: UUID, now: datetime) -> None:
         """Erase the content and its key; the row stays as a tombstone for ordering."""
@@ -136,17 +173,18 @@ class MessageStore:
         up_to_seq: int,
         at: datetime,
     ) -> None:
-        self._conn.execute(
-            receipt_marks.insert().values(
-                id=mark_id,
-                practice_id=practice_id,
-                conversation_id=conversation_id,
-                user_id=user_id,
-                device_session_id=device_session_id,
-                kind=kind,
-                up_to_seq=up_to_seq,
-                at=at,
-            )
+        _INSERT_MARK.run(
+            self._conn,
+            {
+                "id": mark_id,
+                "practice_id": practice_id,
+                "conversation_id": conversation_id,
+                "user_id": user_id,
+                "device_session_id": device_session_id,
+                "kind": kind,
+                "up_to_seq": up_to_seq,
+                "at": at,
+            },
         )
 
     def receipts_for(self, practice_id: UUID, conversation_id: UUID, seq: int) -> list[ReceiptMark]:

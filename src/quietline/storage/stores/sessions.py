@@ -1,14 +1,23 @@
+"""Device sessions and sign-in throttling.
+
+Statements are built once at import with bind parameters: building and cache-keying a
+statement costs several times more than running it on SQLite, and these run on every request.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
-from quietline.domain.models import DeviceSession
-from quietline.storage.tables import device_sessions, login_throttle
+from quietline.domain.models import DeviceSession, Practice, User
+from quietline.storage.prepared import Prepared
+from quietline.storage.stores.practices import practice_from_mapping
+from quietline.storage.stores.users import user_from_mapping
+from quietline.storage.tables import device_sessions, login_throttle, practices, users
 
 _COLUMNS = (
     device_sessions.c.id,
@@ -21,10 +30,71 @@ _COLUMNS = (
     device_sessions.c.revoked_at,
     device_sessions.c.revoked_reason,
 )
+_SCOPE = (
+    device_sessions.c.practice_id == bindparam("practice_id"),
+    device_sessions.c.id == bindparam("session_id"),
+)
+_INSERT = device_sessions.insert()
+_BY_TOKEN = select(*_COLUMNS).where(device_sessions.c.token_hash == bindparam("token_hash"))
+_WITH_OWNER = Prepared(
+    select(
+        *_COLUMNS,
+        *[c.label(f"user__{c.name}") for c in users.c],
+        *[c.label(f"practice__{c.name}") for c in practices.c],
+    )
+    .join(users, users.c.id == device_sessions.c.user_id)
+    .join(practices, practices.c.id == device_sessions.c.practice_id)
+    .where(device_sessions.c.token_hash == bindparam("token_hash"))
+)
+_GET = select(*_COLUMNS).where(*_SCOPE)
+_FOR_USER = (
+    select(*_COLUMNS)
+    .where(
+        device_sessions.c.practice_id == bindparam("practice_id"),
+        device_sessions.c.user_id == bindparam("user_id"),
+        device_sessions.c.revoked_at.is_(None),
+    )
+    .order_by(device_sessions.c.last_seen_at.desc())
+)
+_LIVE_IDS_FOR_USER = select(device_sessions.c.id).where(
+    device_sessions.c.practice_id == bindparam("practice_id"),
+    device_sessions.c.user_id == bindparam("user_id"),
+    device_sessions.c.revoked_at.is_(None),
+)
+# UPDATE statements cannot bind a name that is also a column name: "b_" marks them.
+_UPDATE_SCOPE = (
+    device_sessions.c.practice_id == bindparam("b_practice_id"),
+    device_sessions.c.id == bindparam("session_id"),
+)
+_TOUCH = Prepared(
+    update(device_sessions)
+    .where(*_UPDATE_SCOPE, device_sessions.c.last_seen_at < bindparam("now"))
+    .values(last_seen_at=bindparam("now"))
+)
+_MARK_SECOND_FACTOR = (
+    update(device_sessions).where(*_UPDATE_SCOPE).values(second_factor_verified=True)
+)
+_LIVE_AMONG = select(device_sessions.c.id).where(
+    device_sessions.c.practice_id == bindparam("practice_id"),
+    device_sessions.c.id.in_(bindparam("ids", expanding=True)),
+    device_sessions.c.revoked_at.is_(None),
+)
+_REVOKE = (
+    update(device_sessions)
+    .where(
+        device_sessions.c.practice_id == bindparam("b_practice_id"),
+        device_sessions.c.id.in_(bindparam("ids", expanding=True)),
+    )
+    .values(
+        revoked_at=bindparam("now"),
+        revoked_reason=bindparam("reason"),
+        revoked_by=bindparam("by"),
+    )
+)
 
 
-def _session(row: Any) -> DeviceSession:
-    return DeviceSession(**dict(row._mapping))
+def _session(mapping: Any) -> DeviceSession:
+    return DeviceSession(**{c.name: mapping[c.name] for c in _COLUMNS})
 
 
 class SessionStore:
@@ -43,61 +113,50 @@ class SessionStore:
         second_factor_verified: bool,
     ) -> None:
         self._conn.execute(
-            device_sessions.insert().values(
-                id=session_id,
-                practice_id=practice_id,
-                user_id=user_id,
-                token_hash=token_hash,
-                device_name=device_name,
-                created_at=now,
-                last_seen_at=now,
-                second_factor_verified=second_factor_verified,
-            )
+            _INSERT,
+            {
+                "id": session_id,
+                "practice_id": practice_id,
+                "user_id": user_id,
+                "token_hash": token_hash,
+                "device_name": device_name,
+                "created_at": now,
+                "last_seen_at": now,
+                "second_factor_verified": second_factor_verified,
+            },
         )
 
     def by_token_hash(self, token_hash: bytes) -> DeviceSession | None:
         """The one lookup that is not scoped by practice: the token is what names it."""
-        row = self._conn.execute(
-            select(*_COLUMNS).where(device_sessions.c.token_hash == token_hash)
-        ).first()
-        return _session(row) if row else None
+        row = self._conn.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
+        return _session(row._mapping) if row else None
+
+    def with_owner_by_token_hash(
+        self, token_hash: bytes
+    ) -> tuple[DeviceSession, User, Practice] | None:
+        """The session, its user and its practice in one query (every request does this)."""
+        m = _WITH_OWNER.run(self._conn, {"token_hash": token_hash}).first()
+        if m is None:
+            return None
+        user = user_from_mapping({c.name: m[f"user__{c.name}"] for c in users.c})
+        practice = practice_from_mapping({c.name: m[f"practice__{c.name}"] for c in practices.c})
+        return _session(m), user, practice
 
     def get(self, practice_id: UUID, session_id: UUID) -> DeviceSession | None:
-        row = self._conn.execute(
-            select(*_COLUMNS).where(
-                device_sessions.c.practice_id == practice_id, device_sessions.c.id == session_id
-            )
-        ).first()
-        return _session(row) if row else None
+        row = self._conn.execute(_GET, {"practice_id": practice_id, "session_id": session_id})
+        found = row.first()
+        return _session(found._mapping) if found else None
 
     def list_for_user(self, practice_id: UUID, user_id: UUID) -> list[DeviceSession]:
-        rows = self._conn.execute(
-            select(*_COLUMNS)
-            .where(
-                device_sessions.c.practice_id == practice_id,
-                device_sessions.c.user_id == user_id,
-                device_sessions.c.revoked_at.is_(None),
-            )
-            .order_by(device_sessions.c.last_seen_at.desc())
-        )
-        return [_session(r) for r in rows]
+        rows = self._conn.execute(_FOR_USER, {"practice_id": practice_id, "user_id": user_id})
+        return [_session(r._mapping) for r in rows]
 
     def touch(self, practice_id: UUID, session_id: UUID, now: datetime) -> None:
-        self._conn.execute(
-            update(device_sessions)
-            .where(
-                device_sessions.c.practice_id == practice_id,
-                device_sessions.c.id == session_id,
-                device_sessions.c.last_seen_at < now,
-            )
-            .values(last_seen_at=now)
-        )
+        _TOUCH.run(self._conn, {"b_practice_id": practice_id, "session_id": session_id, "now": now})
 
     def mark_second_factor(self, practice_id: UUID, session_id: UUID) -> None:
         self._conn.execute(
-            update(device_sessions)
-            .where(device_sessions.c.practice_id == practice_id, device_sessions.c.id == session_id)
-            .values(second_factor_verified=True)
+            _MARK_SECOND_FACTOR, {"b_practice_id": practice_id, "session_id": session_id}
         )
 
     def revoke(
@@ -114,30 +173,38 @@ class SessionStore:
         live = [
             r.id
             for r in self._conn.execute(
-                select(device_sessions.c.id).where(
-                    device_sessions.c.practice_id == practice_id,
-                    device_sessions.c.id.in_(session_ids),
-                    device_sessions.c.revoked_at.is_(None),
-                )
+                _LIVE_AMONG, {"practice_id": practice_id, "ids": session_ids}
             )
         ]
         if live:
             self._conn.execute(
-                update(device_sessions)
-                .where(device_sessions.c.practice_id == practice_id, device_sessions.c.id.in_(live))
-                .values(revoked_at=now, revoked_reason=reason, revoked_by=by)
+                _REVOKE,
+                {"b_practice_id": practice_id, "ids": live, "now": now, "reason": reason, "by": by},
             )
         return live
 
     def live_ids_for_user(self, practice_id: UUID, user_id: UUID) -> list[UUID]:
         rows = self._conn.execute(
-            select(device_sessions.c.id).where(
-                device_sessions.c.practice_id == practice_id,
-                device_sessions.c.user_id == user_id,
-                device_sessions.c.revoked_at.is_(None),
-            )
+            _LIVE_IDS_FOR_USER, {"practice_id": practice_id, "user_id": user_id}
         )
         return [r.id for r in rows]
+
+
+_THROTTLE_GET = select(login_throttle.c.failures, login_throttle.c.window_started_at).where(
+    login_throttle.c.key_hash == bindparam("key_hash")
+)
+_THROTTLE_INSERT = login_throttle.insert()
+_THROTTLE_RESTART = (
+    update(login_throttle)
+    .where(login_throttle.c.key_hash == bindparam("b_key_hash"))
+    .values(failures=1, window_started_at=bindparam("now"))
+)
+_THROTTLE_BUMP = (
+    update(login_throttle)
+    .where(login_throttle.c.key_hash == bindparam("b_key_hash"))
+    .values(failures=login_throttle.c.failures + 1)
+)
+_THROTTLE_CLEAR = delete(login_throttle).where(login_throttle.c.key_hash == bindparam("key_hash"))
 
 
 class ThrottleStore:
@@ -147,37 +214,21 @@ class ThrottleStore:
         self._conn = conn
 
     def failures(self, key_hash: bytes, now: datetime, window: timedelta) -> int:
-        row = self._conn.execute(
-            select(login_throttle.c.failures, login_throttle.c.window_started_at).where(
-                login_throttle.c.key_hash == key_hash
-            )
-        ).first()
+        row = self._conn.execute(_THROTTLE_GET, {"key_hash": key_hash}).first()
         if row is None or row.window_started_at <= now - window:
             return 0
         return int(row.failures)
 
     def record_failure(self, key_hash: bytes, now: datetime, window: timedelta) -> None:
-        row = self._conn.execute(
-            select(login_throttle.c.failures, login_throttle.c.window_started_at).where(
-                login_throttle.c.key_hash == key_hash
-            )
-        ).first()
+        row = self._conn.execute(_THROTTLE_GET, {"key_hash": key_hash}).first()
         if row is None:
             self._conn.execute(
-                login_throttle.insert().values(key_hash=key_hash, failures=1, window_started_at=now)
+                _THROTTLE_INSERT, {"key_hash": key_hash, "failures": 1, "window_started_at": now}
             )
         elif row.window_started_at <= now - window:
-            self._conn.execute(
-                update(login_throttle)
-                .where(login_throttle.c.key_hash == key_hash)
-                .values(failures=1, window_started_at=now)
-            )
+            self._conn.execute(_THROTTLE_RESTART, {"b_key_hash": key_hash, "now": now})
         else:
-            self._conn.execute(
-                update(login_throttle)
-                .where(login_throttle.c.key_hash == key_hash)
-                .values(failures=login_throttle.c.failures + 1)
-            )
+            self._conn.execute(_THROTTLE_BUMP, {"b_key_hash": key_hash})
 
     def clear(self, key_hash: bytes) -> None:
-        self._conn.execute(delete(login_throttle).where(login_throttle.c.key_hash == key_hash))
+        self._conn.execute(_THROTTLE_CLEAR, {"key_hash": key_hash})

@@ -1,19 +1,27 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.domain.models import User
 from quietline.domain.roles import Role
 from quietline.storage.tables import recovery_codes, users
 
+_INSERT = users.insert()
+_GET = select(users).where(
+    users.c.practice_id == bindparam("practice_id"), users.c.id == bindparam("user_id")
+)
+_BY_EMAIL = select(users).where(
+    users.c.practice_id == bindparam("practice_id"), users.c.email == bindparam("email")
+)
 
-def _user(row: Any) -> User:
-    m = row._mapping
+
+def user_from_mapping(m: Mapping[Any, Any]) -> User:
     return User(
         id=m["id"],
         practice_id=m["practice_id"],
@@ -48,36 +56,33 @@ class UserStore:
         now: datetime,
     ) -> None:
         self._conn.execute(
-            users.insert().values(
-                id=user_id,
-                practice_id=practice_id,
-                email=email,
-                display_name=display_name,
-                role=role.value,
-                password_hash=password_hash,
-                password_changed_at=now,
-                is_active=True,
-                created_at=now,
-            )
+            _INSERT,
+            {
+                "id": user_id,
+                "practice_id": practice_id,
+                "email": email,
+                "display_name": display_name,
+                "role": role.value,
+                "password_hash": password_hash,
+                "password_changed_at": now,
+                "is_active": True,
+                "created_at": now,
+            },
         )
 
     def get(self, practice_id: UUID, user_id: UUID) -> User | None:
-        row = self._conn.execute(
-            select(users).where(users.c.practice_id == practice_id, users.c.id == user_id)
-        ).first()
-        return _user(row) if row else None
+        row = self._conn.execute(_GET, {"practice_id": practice_id, "user_id": user_id}).first()
+        return user_from_mapping(row._mapping) if row else None
 
     def get_by_email(self, practice_id: UUID, email: str) -> User | None:
-        row = self._conn.execute(
-            select(users).where(users.c.practice_id == practice_id, users.c.email == email)
-        ).first()
-        return _user(row) if row else None
+        row = self._conn.execute(_BY_EMAIL, {"practice_id": practice_id, "email": email}).first()
+        return user_from_mapping(row._mapping) if row else None
 
     def list_for_practice(self, practice_id: UUID) -> list[User]:
         rows = self._conn.execute(
             select(users).where(users.c.practice_id == practice_id).order_by(users.c.display_name)
         )
-        return [_user(r) for r in rows]
+        return [user_from_mapping(r._mapping) for r in rows]
 
     def active_ids(self, practice_id: UUID, user_ids: set[UUID]) -> set[UUID]:
         if not user_ids:

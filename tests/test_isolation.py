@@ -1,0 +1,522 @@
+"""Practices are isolated from each other, and conversations from non-members.
+
+* A generated matrix over every route with path parameters: practice A's people, given
+  practice B's real ids, get exactly the answer (status and bytes) that a random id gets.
+  The route list comes from the app, so a new route is covered without editing this file,
+  and an unknown path parameter name fails the test until the id table below knows it.
+* Lists (and search, and the audit log) never show B's ids, names or content to A.
+* A's WebSocket never receives a frame caused by activity in B.
+* Inside one practice, a conversation someone is not a member of answers 404, not 403.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+from uuid import UUID
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from websockets.sync.client import ClientConnection, connect
+
+from quietline.app import Services
+from tests.conftest import Api, LiveServer, add_staff, make_practice, sign_in
+
+PREFIX = "/api/v1"
+B_MARKER = "bravo"  # every name and text in practice B contains it; nothing in A does
+
+
+# -- two practices with people, devices, conversations and messages ---------------------------
+
+
+@dataclass
+class Practice:
+    slug: str
+    id: UUID
+    owner: Api
+    clinician: Api
+    outsider: Api  # a clinician in no conversation with the owner
+    group: str  # owner + clinician
+    direct: str  # owner <-> clinician
+    side: str  # clinician <-> outsider: the owner is not a member
+    owner_message: str  # sent by the owner in the group
+    clinician_message: str  # sent by the clinician in the group
+    side_message: str  # sent by the clinician in the side conversation
+    texts: list[str] = field(default_factory=list)  # names, titles and bodies
+
+    def ids(self) -> list[str]:
+        return [
+            str(self.id),
+            *(str(a.user_id) for a in (self.owner, self.clinician, self.outsider)),
+            *(str(a.session_id) for a in (self.owner, self.clinician, self.outsider)),
+            self.group,
+            self.direct,
+            self.side,
+            self.owner_message,
+            self.clinician_message,
+            self.side_message,
+        ]
+
+
+def _created(response: Any, status: int = 201) -> str:
+    assert response.status_code == status, response.text
+    value: str = response.json()["id"]
+    return value
+
+
+def _send(api: Api, conversation: str, body: str) -> str:
+    return _created(
+        api.post(
+            f"/conversations/{conversation}/messages",
+            {"body": body, "idempotency_key": uuid.uuid4().hex},
+        )
+    )
+
+
+def build_practice(services: Services, client: Any, slug: str) -> Practice:
+    handle = make_practice(services, slug)
+    title = slug.capitalize()
+    owner = sign_in(client, slug, handle.owner_email, device=f"{slug} front desk pc")
+    add_staff(owner, f"clinician@{slug}.test", "clinician", f"{title} Clinician")
+    add_staff(owner, f"outsider@{slug}.test", "clinician", f"{title} Outsider")
+    clinician = sign_in(client, slug, f"clinician@{slug}.test", device=f"{slug} phone")
+    outsider = sign_in(client, slug, f"outsider@{slug}.test", device=f"{slug} tablet")
+    group = _created(
+        owner.post(
+            "/conversations",
+            {"kind": "group", "title": f"{slug} team", "member_ids": [str(clinician.user_id)]},
+        )
+    )
+    direct = _created(
+        owner.post("/conversations", {"kind": "direct", "user_id": str(clinician.user_id)})
+    )
+    side = _created(
+        clinician.post("/conversations", {"kind": "direct", "user_id": str(outsider.user_id)})
+    )
+    texts = [
+        f"Practice {slug}",
+        f"Owner of {slug}",
+        f"{title} Clinician",
+        f"{title} Outsider",
+        f"{slug} team",
+        f"{slug} phone",
+        f"{slug} secret note from the owner",
+        f"{slug} secret note from the clinician",
+        f"{slug} secret aside",
+    ]
+    practice = Practice(
+        slug=slug,
+        id=owner.get("/me").json()["practice_id"],
+        owner=owner,
+        clinician=clinician,
+        outsider=outsider,
+        group=group,
+        direct=direct,
+        side=side,
+        owner_message=_send(owner, group, texts[6]),
+        clinician_message=_send(clinician, group, texts[7]),
+        side_message=_send(clinician, side, texts[8]),
+        texts=texts,
+    )
+    _send(owner, direct, f"{slug} secret direct note")
+    return practice
+
+
+@pytest.fixture
+def alpha(services: Services, client: TestClient) -> Practice:
+    return build_practice(services, client, "alpha")
+
+
+@pytest.fixture
+def bravo(services: Services, client: TestClient, alpha: Practice) -> Practice:
+    return build_practice(services, client, B_MARKER)
+
+
+# -- the route matrix -------------------------------------------------------------------------
+
+# Every path parameter the API uses, and how to fill it: with practice B's real ids (each
+# one tried), and with an id that is valid for the acting person in A (for the other
+# parameters of a route while one is being tested). A new parameter name fails the matrix
+# until it is added here.
+ID_TABLE: dict[str, tuple[Callable[[Practice], list[str]], Callable[[Practice], str]]] = {
+    "conversation_id": (lambda p: [p.group, p.direct, p.side], lambda p: p.group),
+    "message_id": (
+        lambda p: [p.owner_message, p.clinician_message, p.side_message],
+        lambda p: p.owner_message,
+    ),
+    "user_id": (
+        lambda p: [str(p.owner.user_id), str(p.clinician.user_id), str(p.outsider.user_id)],
+        lambda p: str(p.clinician.user_id),
+    ),
+    "device_id": (
+        lambda p: [str(p.owner.session_id), str(p.clinician.session_id)],
+        lambda p: str(p.clinician.session_id),
+    ),
+}
+
+
+def request_body(route: APIRoute, a: Practice) -> dict[str, Any] | None:
+    """A valid body for the route, so that only the ids decide the answer."""
+    models = [
+        hint
+        for name, hint in get_type_hints(route.endpoint).items()
+        if name != "return" and isinstance(hint, type) and issubclass(hint, BaseModel)
+    ]
+    if route.body_field is None:
+        assert not models, route.path
+        return None
+    assert len(models) == 1, (route.path, models)
+    name = models[0].__name__
+    bodies: dict[str, dict[str, Any]] = {
+        "ConversationPatch": {"title": "renamed"},
+        "MemberIn": {"user_id": str(a.outsider.user_id)},
+        "SendIn": {"body": "probe", "idempotency_key": uuid.uuid4().hex},
+        "MarkIn": {"kind": "seen", "up_to_seq": 1},
+        "UserPatch": {"display_name": "Renamed"},
+        "PasswordResetIn": {"new_password": "another long password"},
+    }
+    assert name in bodies, f"{route.path}: add a valid example of {name} to request_body()"
+    return bodies[name]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # with the /api/v1 prefix
+    route: APIRoute
+
+    @property
+    def params(self) -> list[str]:
+        return list(self.route.param_convertors)
+
+
+def endpoints_with_ids(app: FastAPI) -> list[Endpoint]:
+    found = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.param_convertors:
+            for method in sorted(context.methods or ()):
+                found.append(Endpoint(method, str(context.path), route))
+    return found
+
+
+def fill(endpoint: Endpoint, values: dict[str, str]) -> str:
+    path = endpoint.path
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, path
+    return path
+
+
+def call(api: Api, endpoint: Endpoint, values: dict[str, str], body: Any) -> Any:
+    url = fill(endpoint, values)
+    return api.client.request(endpoint.method, url, headers=api.headers, json=body)
+
+
+def cross_practice_cases(
+    endpoint: Endpoint, a: Practice, b: Practice
+) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+    """(description, B's ids, random ids) pairs for one endpoint."""
+    params = endpoint.params
+    unknown = [p for p in params if p not in ID_TABLE]
+    assert not unknown, f"{endpoint.method} {endpoint.path}: add {unknown} to ID_TABLE"
+    # Every parameter from B at once, for each combination of B's ids.
+    for combo in itertools.product(*(ID_TABLE[p][0](b) for p in params)):
+        yield (
+            "all from B",
+            dict(zip(params, combo, strict=True)),
+            {p: str(uuid.uuid4()) for p in params},
+        )
+    # One parameter from B, the others valid in A.
+    if len(params) > 1:
+        for tested in params:
+            own = {p: ID_TABLE[p][1](a) for p in params if p != tested}
+            for value in ID_TABLE[tested][0](b):
+                yield f"{tested} from B", {**own, tested: value}, {**own, tested: str(uuid.uuid4())}
+
+
+def test_other_practices_ids_get_the_same_404_as_random_ids(
+    client: TestClient, alpha: Practice, bravo: Practice
+) -> None:
+    endpoints = endpoints_with_ids(client.app)  # type: ignore[arg-type]
+    assert len(endpoints) >= 15, endpoints
+    mismatches: list[str] = []
+    compared = 0
+    for actor_name, actor in (("owner", alpha.owner), ("clinician", alpha.clinician)):
+        for endpoint in endpoints:
+            for description, theirs, random_ids in cross_practice_cases(endpoint, alpha, bravo):
+                body = request_body(endpoint.route, alpha)
+                got = call(actor, endpoint, theirs, body)
+                expected = call(actor, endpoint, random_ids, request_body(endpoint.route, alpha))
+                compared += 1
+                where = f"{actor_name}: {endpoint.method} {endpoint.path} ({description})"
+                # The owner is an admin: only the id can refuse it. A clinician may also be
+                # refused for its role (403), but then for a random id just the same.
+                allowed = (404,) if actor_name == "owner" else (403, 404)
+                if got.status_code not in allowed:
+                    mismatches.append(f"{where}: {got.status_code} {got.text}")
+                elif (got.status_code, got.content, got.headers["content-type"]) != (
+                    expected.status_code,
+                    expected.content,
+                    expected.headers["content-type"],
+                ):
+                    mismatches.append(f"{where}: {got.text} differs from {expected.text}")
+    assert not mismatches, "\n".join(mismatches)
+    assert compared > 100
+    # B is untouched: nothing above changed B's data.
+    assert_practice_intact(bravo)
+
+
+def assert_practice_intact(p: Practice) -> None:
+    users = {u["id"]: u for u in p.owner.get("/users").json()}
+    assert len(users) == 3
+    assert all(u["is_active"] for u in users.values())
+    assert users[str(p.clinician.user_id)]["display_name"] == f"{p.slug.capitalize()} Clinician"
+    group = p.owner.get(f"/conversations/{p.group}").json()
+    assert group["title"] == f"{p.slug} team"
+    assert sorted(group["member_ids"]) == sorted([str(p.owner.user_id), str(p.clinician.user_id)])
+    messages = p.clinician.get(f"/conversations/{p.group}/messages").json()["messages"]
+    assert [m["id"] for m in messages] == [p.owner_message, p.clinician_message]
+    assert p.clinician.get("/me").status_code == 200  # the device was not revoked
+
+
+def test_the_matrix_ids_and_bodies_work_in_their_own_practice(
+    client: TestClient, alpha: Practice, bravo: Practice
+) -> None:
+    """Control for the matrix: the same requests with A's own ids are not 404 for A's owner,
+    so the 404s above come from the practice scoping, not from a malformed request."""
+    for endpoint in endpoints_with_ids(client.app):  # type: ignore[arg-type]
+        own = {p: ID_TABLE[p][1](alpha) for p in endpoint.params}
+        response = call(alpha.owner, endpoint, own, request_body(endpoint.route, alpha))
+        assert response.status_code < 400, (endpoint.method, endpoint.path, response.text)
+
+
+def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practice) -> None:
+    a = alpha.owner
+    b_user = str(bravo.clinician.user_id)
+    random_user = str(uuid.uuid4())
+    pairs: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+        (
+            "POST",
+            "/conversations",
+            {"kind": "direct", "user_id": b_user},
+            {"kind": "direct", "user_id": random_user},
+        ),
+        (
+            "POST",
+            "/conversations",
+            {"kind": "group", "title": "x", "member_ids": [b_user]},
+            {"kind": "group", "title": "x", "member_ids": [random_user]},
+        ),
+        (
+            "POST",
+            f"/conversations/{alpha.group}/members",
+            {"user_id": b_user},
+            {"user_id": random_user},
+        ),
+        (
+            "POST",
+            "/search",
+            {"query": "secret", "conversation_id": bravo.group},
+            {"query": "secret", "conversation_id": str(uuid.uuid4())},
+        ),
+    ]
+    for method, path, theirs, random_body in pairs:
+        got = a.client.request(method, f"{PREFIX}{path}", headers=a.headers, json=theirs)
+        expected = a.client.request(method, f"{PREFIX}{path}", headers=a.headers, json=random_body)
+        assert got.status_code == expected.status_code, (path, got.text)
+        assert got.status_code >= 400 or got.json() == [], (path, got.text)
+        assert got.content == expected.content, (path, got.text, expected.text)
+    for query in (
+        f"actor_user_id={bravo.owner.user_id}",
+        f"subject_id={bravo.group}",
+        f"subject_id={bravo.clinician.user_id}",
+    ):
+        response = a.get(f"/audit?{query}")
+        assert response.status_code == 200, response.text
+        assert response.json() == [], query
+
+
+# -- lists never show the other practice ------------------------------------------------------
+
+
+def assert_nothing_of(b: Practice, text: str, where: str) -> None:
+    lowered = text.lower()
+    assert B_MARKER not in lowered, f"{where} shows practice B's names or content: {text}"
+    for value in b.ids():
+        assert value.lower() not in lowered, f"{where} shows practice B's id {value}: {text}"
+
+
+def test_lists_show_nothing_of_another_practice(
+    client: TestClient, alpha: Practice, bravo: Practice
+) -> None:
+    # Every GET without path parameters (the lists, /me, policy, audit...), generated.
+    list_paths = sorted(
+        str(c.path)
+        for c in iter_route_contexts(client.app.routes)  # type: ignore[attr-defined]
+        if isinstance(c.original_route, APIRoute)
+        and "GET" in (c.methods or ())
+        and not c.original_route.param_convertors
+    )
+    for required in ("/conversations", "/users", "/audit", "/me/devices"):
+        assert f"{PREFIX}{required}" in list_paths
+    for actor in (alpha.owner, alpha.clinician, alpha.outsider):
+        for path in list_paths:
+            response = client.get(path, headers=actor.headers)
+            assert response.status_code in (200, 403), (path, response.text)
+            assert_nothing_of(bravo, response.text, path)
+        for path in (
+            f"/users/{alpha.clinician.user_id}/devices",
+            f"/conversations/{alpha.group}/messages",
+            f"/conversations/{alpha.side}/messages",
+        ):
+            assert_nothing_of(bravo, actor.get(path).text, path)
+        found = actor.post("/search", {"query": "secret"})
+        assert found.status_code == 200, found.text
+        assert_nothing_of(bravo, found.text, "search")
+    # The lists do show A's own records (so the checks above looked at real content).
+    owner_view = {
+        "/conversations": alpha.owner.get("/conversations").text,
+        "/users": alpha.owner.get("/users").text,
+        "/me/devices": alpha.owner.get("/me/devices").text,
+        "/audit": alpha.owner.get("/audit?limit=1000").text,
+        "search": alpha.owner.post("/search", {"query": "secret"}).text,
+    }
+    assert alpha.group in owner_view["/conversations"]
+    assert alpha.side not in owner_view["/conversations"]  # not a member
+    assert "Alpha Outsider" in owner_view["/users"]
+    assert str(alpha.owner.session_id) in owner_view["/me/devices"]
+    assert alpha.owner_message in owner_view["/audit"]
+    assert "alpha secret note from the clinician" in owner_view["search"]
+    assert "alpha secret aside" not in owner_view["search"]  # not a member
+
+
+# -- non-members inside one practice ----------------------------------------------------------
+
+
+def test_a_non_member_gets_404_not_403_on_every_conversation_route(
+    client: TestClient, alpha: Practice, bravo: Practice
+) -> None:
+    """The owner (an admin) and the outsider are not in these conversations: every route
+    answers as if they did not exist, byte for byte."""
+    cases = [
+        (alpha.owner, alpha.side, alpha.side_message),  # an admin is no member either
+        (alpha.outsider, alpha.group, alpha.clinician_message),
+        (alpha.outsider, alpha.direct, alpha.owner_message),
+    ]
+    checked = 0
+    for endpoint in endpoints_with_ids(client.app):  # type: ignore[arg-type]
+        if "conversation_id" not in endpoint.params:
+            continue
+        for actor, conversation, message in cases:
+            own = {p: ID_TABLE[p][1](alpha) for p in endpoint.params}
+            theirs = {**own, "conversation_id": conversation}
+            if "message_id" in endpoint.params:
+                theirs["message_id"] = message
+            random_ids = {**theirs, "conversation_id": str(uuid.uuid4())}
+            got = call(actor, endpoint, theirs, request_body(endpoint.route, alpha))
+            expected = call(actor, endpoint, random_ids, request_body(endpoint.route, alpha))
+            where = (endpoint.method, endpoint.path, str(actor.user_id))
+            assert got.status_code == 404, (*where, got.text)
+            assert got.content == expected.content, where
+            checked += 1
+    assert checked >= 27
+    assert alpha.outsider.get(f"/conversations/{alpha.side}").status_code == 200
+
+
+# -- the WebSocket ----------------------------------------------------------------------------
+
+
+def open_socket(stack: contextlib.ExitStack, live: LiveServer, api: Api) -> ClientConnection:
+    ws = stack.enter_context(connect(live.ws_url, open_timeout=10))
+    ws.send(json.dumps({"type": "auth", "token": api.token}))
+    ready = json.loads(ws.recv(timeout=10))
+    assert ready["type"] == "ready", ready
+    return ws
+
+
+def next_frame(ws: ClientConnection) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(ws.recv(timeout=10))
+    return frame
+
+
+def frames_until(ws: ClientConnection, done: Callable[[dict[str, Any]], bool]) -> list[Any]:
+    frames = []
+    while True:
+        frame = next_frame(ws)
+        frames.append(frame)
+        if done(frame):
+            return frames
+
+
+def ok(response: Any, status: int = 200) -> None:
+    assert response.status_code == status, response.text
+
+
+def test_a_socket_never_receives_another_practices_events(live_server: LiveServer) -> None:
+    with (
+        httpx.Client(base_url=live_server.url, timeout=30) as http,
+        contextlib.ExitStack() as stack,
+    ):
+        alpha = build_practice(live_server.services, http, "alpha")
+        bravo = build_practice(live_server.services, http, B_MARKER)
+        a_owner = open_socket(stack, live_server, alpha.owner)
+        a_clinician = open_socket(stack, live_server, alpha.clinician)
+        a_outsider = open_socket(stack, live_server, alpha.outsider)
+        b_owner = open_socket(stack, live_server, bravo.owner)
+        b_clinician = open_socket(stack, live_server, bravo.clinician)
+
+        # Everything that makes events in B: messages, membership, receipts, recall, policy,
+        # revocation, deactivation, a new channel.
+        b, bo, bc = bravo, bravo.owner, bravo.clinician
+        _send(bc, b.group, "bravo message one")
+        _send(bo, b.direct, "bravo message two")
+        outsider = {"user_id": str(b.outsider.user_id)}
+        ok(bo.post(f"/conversations/{b.group}/members", outsider))
+        ok(bo.patch(f"/conversations/{b.group}", {"title": "bravo renamed"}))
+        ok(bc.post(f"/conversations/{b.group}/receipts", {"kind": "seen", "up_to_seq": 3}))
+        ok(bo.delete(f"/conversations/{b.group}/members/{b.outsider.user_id}"), 204)
+        ok(bo.delete(f"/conversations/{b.group}/messages/{b.owner_message}"), 204)
+        ok(bo.patch("/practice/policy", {"recall_window_minutes": 30}))
+        ok(bo.delete(f"/devices/{bc.session_id}"), 204)
+        ok(bo.post(f"/users/{b.outsider.user_id}/deactivate"))
+        channel = {"kind": "group", "title": "bravo new", "member_ids": [str(bc.user_id)]}
+        ok(bo.post("/conversations", channel), 201)
+        last = _send(bo, b.group, "bravo final message")
+
+        # B's own sockets did get B's events (so the activity above made events, and they
+        # were all dispatched: the hub delivers in commit order) ...
+        b_seen = frames_until(
+            b_owner, lambda f: f.get("type") == "message.created" and f["message"]["id"] == last
+        )
+        kinds = {f["type"] for f in b_seen}
+        assert {
+            "message.created",
+            "membership.added",
+            "membership.removed",
+            "conversation.updated",
+            "receipt.updated",
+            "message.recalled",
+            "policy.changed",
+        } <= kinds, kinds
+        revoked = frames_until(b_clinician, lambda f: f.get("type") == "session.revoked")
+        assert revoked[-1]["type"] == "session.revoked"
+
+        # ... and A's sockets got none: their next frame is A's own next message.
+        mine = _send(alpha.clinician, alpha.group, "alpha after all that")
+        for ws in (a_owner, a_clinician):
+            frame = next_frame(ws)
+            assert frame["type"] == "message.created", frame
+            assert frame["message"]["id"] == mine
+        for ws in (a_owner, a_clinician, a_outsider):
+            ws.send(json.dumps({"type": "ping"}))
+            assert next_frame(ws) == {"type": "pong"}
