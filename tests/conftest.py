@@ -107,6 +107,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_kib=8,
         purge_interval_seconds=0.2,
+        socket_recheck_seconds=1.0,
     )
     ensure_key_files(settings)
     return settings

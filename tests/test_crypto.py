@@ -284,23 +284,22 @@ def test_wrong_associated_data_is_refused(aad: bytes) -> None:
         open_envelope(TAMPER_KEY, _sealed(), aad)
 
 
-def test_version_downgrade_is_refused_and_legacy_envelopes_still_open() -> None:
+def test_version_downgrade_and_unauthenticated_headers_are_refused() -> None:
     envelope = bytearray(_sealed())
     assert envelope[0] == FORMAT_VERSION == 2
     envelope[0] = 1  # pretend the header was not authenticated
     with pytest.raises(DecryptionError):
         open_envelope(TAMPER_KEY, bytes(envelope), TAMPER_AAD)
-    # a version 1 envelope (written before the header was authenticated) still opens
+    # an envelope whose tag does not cover its header (the unreleased version 1 layout)
     nonce = bytes(range(12))
-    legacy = (
+    unbound = (
         bytes((1, 1, 2))
         + b"ck"
         + nonce
-        + AESGCM(TAMPER_KEY).encrypt(nonce, b"written by v1", TAMPER_AAD)
+        + AESGCM(TAMPER_KEY).encrypt(nonce, b"header not covered", TAMPER_AAD)
     )
-    assert open_envelope(TAMPER_KEY, legacy, TAMPER_AAD) == b"written by v1"
     with pytest.raises(DecryptionError):
-        open_envelope(TAMPER_KEY, legacy, TAMPER_AAD + b"x")
+        open_envelope(TAMPER_KEY, unbound, TAMPER_AAD)
 
 
 def test_wrong_key_truncation_and_garbage_are_refused() -> None:

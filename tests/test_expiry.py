@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from quietline.actions.audit import verify_all
-from quietline.actions.messages import do_purge_expired, read_for_delivery
+from quietline.actions.messages import TOMBSTONE_RETENTION, do_purge_expired, read_for_delivery
 from quietline.app import Services
 from quietline.config import Settings
 from quietline.domain.clock import ManualClock
@@ -179,7 +179,7 @@ class TestBeforeAnyPurge:
             assert dana_ws.of_type("message.expired") == []
             assert [m["id"] for m in history(pair.dana, cid)] == [keep["id"]]
 
-    def test_purge_deletes_row_and_key_audits_and_tells_sockets(self, pair: Pair) -> None:
+    def test_purge_erases_content_and_key_audits_and_tells_sockets(self, pair: Pair) -> None:
         services = pair.services
         direct = create_direct(pair.owner, pair.dana.user_id)
         group = create_group(pair.owner, "Case review", [pair.dana.user_id])
@@ -191,7 +191,9 @@ class TestBeforeAnyPurge:
             lake_short = send_message(lake, lake_direct, "lake short", ttl_seconds=10)
 
             with pair.socket(pair.owner) as owner_ws, pair.socket(pair.dana) as dana_ws:
-                short_direct = send_message(pair.owner, direct, "one", ttl_seconds=10)
+                short_direct = send_message(
+                    pair.owner, direct, "one", ttl_seconds=10, idempotency_key="late-retry-0001"
+                )
                 short_group = send_message(pair.owner, group, "two", ttl_seconds=20)
                 longer = send_message(pair.owner, group, "three", ttl_seconds=3600)
                 forever = send_message(pair.owner, direct, "four")
@@ -203,7 +205,10 @@ class TestBeforeAnyPurge:
                 assert services.db.write_sync(do_purge_expired) == 0
 
                 for gone in (short_direct, short_group, lake_short):
-                    assert raw_message(services, gone["id"]) is None  # row and wrapped key
+                    tombstone = raw_message(services, gone["id"])  # content and key destroyed
+                    assert tombstone is not None
+                    assert tombstone.body_sealed is None
+                    assert tombstone.dek_wrapped is None
                 for kept in (longer, forever):
                     row = raw_message(services, kept["id"])
                     assert row is not None
@@ -235,6 +240,20 @@ class TestBeforeAnyPurge:
             assert [m["id"] for m in history(pair.dana, direct)] == [forever["id"]]
             assert [m["id"] for m in history(pair.dana, group)] == [longer["id"]]
             assert history(lake, lake_direct) == []
+
+            # A late retry of an expired send is refused, not sent a second time.
+            retry = pair.owner.post(
+                f"/conversations/{direct}/messages",
+                {"body": "one", "idempotency_key": "late-retry-0001", "ttl_seconds": 10},
+            )
+            assert retry.status_code == 409, retry.text
+            # After the tombstone retention the rows themselves are deleted.
+            pair.clock.advance(TOMBSTONE_RETENTION + timedelta(seconds=21))
+            services.db.write_sync(do_purge_expired)
+            for gone in (short_direct, short_group, lake_short):
+                assert raw_message(services, gone["id"]) is None
+            for kept in (forever,):
+                assert raw_message(services, kept["id"]) is not None
 
     def test_conversation_default_ttl_applies(self, pair: Pair) -> None:
         created = pair.owner.post(
@@ -324,6 +343,9 @@ def test_server_purge_loop_deletes_and_tells_connected_devices(pair: Pair) -> No
                 "conversation_id": cid,
                 "message_ids": [short["id"]],
             }
-    assert raw_message(pair.services, short["id"]) is None
+    erased = raw_message(pair.services, short["id"])
+    assert erased is not None
+    assert erased.body_sealed is None
+    assert erased.dek_wrapped is None
     assert [e["details"]["count"] for e in _purge_entries(pair.services, pair.practice.id)] == [1]
     assert history(pair.dana, cid) == []

@@ -4,6 +4,7 @@ recall, the urgent flag, and membership changes as seen by HTTP and by connected
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from websockets.exceptions import ConnectionClosed
 
 from quietline.actions.auth import authenticate
 from quietline.actions.conversations import do_remove_member
@@ -684,3 +686,68 @@ def test_added_member_starts_receiving_at_once(team: Team) -> None:
         assert receipt["kind"] == "delivered"
     assert early["id"] in [m["id"] for m in history(team.eli, group)]
     send_message(team.eli, group, "thanks")
+
+
+# -- what the server pushed is on the record ----------------------------------------------
+
+
+def _live_views(services: Services, session_id: UUID) -> list[str]:
+    def read(unit: Unit) -> list[str]:
+        rows = unit.conn.execute(
+            select(audit_events.c.details).where(
+                audit_events.c.kind == "message.viewed",
+                audit_events.c.actor_session_id == session_id,
+            )
+        )
+        return [
+            m for (details,) in rows if details.get("via") == "live" for m in details["messages"]
+        ]
+
+    return services.db.read_sync(read)
+
+
+def test_content_pushed_to_a_socket_is_audited_without_any_ack(team: Team) -> None:
+    """A device that never acknowledges still leaves a record of what it was sent."""
+    cid = create_direct(team.owner, team.dana.user_id)
+    with team.socket(team.dana) as dana_ws:
+        sent = [send_message(team.owner, cid, f"note {n}") for n in range(3)]
+        for _ in sent:
+            dana_ws.expect("message.created")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if len(_live_views(team.live.services, team.dana.session_id)) == 3:
+                break
+            time.sleep(0.05)
+    assert sorted(_live_views(team.live.services, team.dana.session_id)) == sorted(
+        m["id"] for m in sent
+    )
+    # the sender's own socket was not connected: nothing recorded for it
+    assert _live_views(team.live.services, team.owner.session_id) == []
+
+
+def test_a_busy_socket_is_still_signed_out_when_its_session_times_out(team: Team) -> None:
+    """Idle limits apply to sockets that keep receiving events, not only to quiet ones."""
+    clock = team.live.services.clock
+    assert isinstance(clock, ManualClock)
+    cid = create_direct(team.owner, team.dana.user_id)
+    policy = team.owner.patch("/practice/policy", {"session_idle_minutes": 5})
+    assert policy.status_code == 200, policy.text
+    with team.socket(team.dana) as dana_ws:
+        # Dana's device goes quiet; the owner, signing in afresh, keeps writing.
+        clock.advance(timedelta(minutes=6))
+        owner = sign_in(team.http, team.practice.slug, team.practice.owner_email)
+        closed: ConnectionClosed | None = None
+        deadline = time.monotonic() + team.live.services.settings.socket_recheck_seconds + 10
+        while time.monotonic() < deadline and closed is None:
+            send_message(owner, cid, "still there?")
+            try:
+                while dana_ws.recv(timeout=0.5) is not None:
+                    pass
+            except ConnectionClosed as exc:
+                closed = exc
+        assert closed is not None, "the busy socket was never re-checked"
+        assert closed.rcvd is not None
+        assert closed.rcvd.code == 4401
+        assert "session.ended" in [f["type"] for f in dana_ws.frames]
+        # it kept receiving until the check: the socket really was busy
+        assert len(dana_ws.of_type("message.created")) >= 2

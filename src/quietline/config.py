@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1, le=20)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
     purge_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    socket_recheck_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="How often an open WebSocket re-checks its session (idle and absolute "
+        "limits, policy changes). Revocation does not wait for this: it closes sockets at once.",
+    )
     issuer: str = "Quietline"
 
     @classmethod

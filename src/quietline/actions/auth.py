@@ -72,6 +72,10 @@ class Authenticated:
     restricted: bool
 
 
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}" if n == 1 else f"{n} {unit}s"
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
@@ -250,11 +254,11 @@ def check_session(
     policy = practice.policy
     if unit.now >= session.created_at + policy.absolute_lifetime:
         raise Unauthenticated(
-            f"Sessions last at most {policy.session_absolute_hours} hours. Sign in again."
+            f"Sessions last at most {_count(policy.session_absolute_hours, 'hour')}. Sign in again."
         )
     if unit.now - session.last_seen_at >= policy.idle_timeout:
         raise Unauthenticated(
-            f"You were signed out after {policy.session_idle_minutes} minutes without "
+            f"You were signed out after {_count(policy.session_idle_minutes, 'minute')} without "
             "activity. Sign in again."
         )
     touch_every = min(TOUCH_INTERVAL, policy.idle_timeout / 10)
@@ -263,6 +267,11 @@ def check_session(
         needs_touch=unit.now - session.last_seen_at >= touch_every,
         restricted=policy.require_second_factor and not session.second_factor_verified,
     )
+
+
+def do_forget_stale_throttles(unit: Unit) -> int:
+    """Drop failure counters whose window has passed (scheduled job)."""
+    return unit.throttle.forget_older_than(unit.now - THROTTLE_WINDOW)
 
 
 def do_touch(unit: Unit, actor: Actor) -> None:

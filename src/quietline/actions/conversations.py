@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
 from quietline.actions.context import Actor
+from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import open_conversation_title, seal_conversation_title
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
@@ -14,6 +16,8 @@ from quietline.domain.events import Event, conversation_topic, user_topic
 from quietline.domain.models import Conversation
 from quietline.domain.policy import MAX_TTL_SECONDS, MIN_TTL_SECONDS
 from quietline.storage.unit import Unit
+
+log = logging.getLogger(__name__)
 
 MAX_GROUP_MEMBERS = 500
 MAX_TITLE = 120
@@ -65,12 +69,16 @@ def _view(
 ) -> ConversationView:
     title = None
     if conversation.title_sealed is not None:
-        title = open_conversation_title(
-            unit.conversation_key(conversation),
-            conversation.practice_id,
-            conversation.id,
-            conversation.title_sealed,
-        )
+        try:
+            title = open_conversation_title(
+                unit.conversation_key(conversation),
+                conversation.practice_id,
+                conversation.id,
+                conversation.title_sealed,
+            )
+        except DecryptionError:
+            # A damaged title must not take the whole conversation list down with it.
+            log.error("title of conversation %s cannot be decrypted", conversation.id)
     return ConversationView(
         id=conversation.id,
         kind=conversation.kind,
@@ -235,6 +243,11 @@ def do_update_conversation(
         )
         changed.append("title")
     if default_ttl_seconds is not _UNSET:
+        # How long messages live is a safety setting: the channel's creator or an admin.
+        if not (actor.is_admin or conversation.created_by == actor.user_id):
+            raise Forbidden(
+                "Only the channel's creator or an admin can change how long its messages last."
+            )
         ttl = default_ttl_seconds if isinstance(default_ttl_seconds, int) else None
         values["default_ttl_seconds"] = check_ttl(ttl)
         changed.append("default_ttl_seconds")

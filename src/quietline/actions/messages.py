@@ -24,6 +24,9 @@ MAX_BODY = 4000
 MAX_PAGE = 200
 IDEMPOTENCY_KEY_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 SEARCH_SCAN_LIMIT = 2000
+# How long an expired message's tombstone (ids, sequence, idempotency key; no content, no
+# key) is kept so that late retries are recognised.
+TOMBSTONE_RETENTION = timedelta(days=1)
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +229,13 @@ def _replay(
             "This idempotency key belongs to a message that was recalled or has "
             "expired. Use a new key to send again."
         )
-    view = _open(unit, conversation, existing)
+    readable = _open_readable(unit, conversation, [existing])
+    if not readable:
+        raise Conflict(
+            "This idempotency key belongs to a message that can no longer be read. "
+            "Use a new key to send again."
+        )
+    view = readable[0]
     if view.body != body or view.urgent != urgent:
         raise Conflict(
             "This idempotency key was already used with different content. "
@@ -299,23 +308,24 @@ def read_for_delivery(
     return readable[0] if readable else None
 
 
-def record_live_delivery(
-    unit: Unit, actor: Actor, conversation_id: UUID, message_ids: list[UUID], up_to_seq: int
-) -> None:
-    """A device acknowledged live messages: the delivery receipt and the view record."""
-    conversation = check_member(unit, actor, conversation_id)
-    if message_ids:
-        unit.audit(
-            AuditKind.MESSAGES_VIEWED,
-            actor.practice_id,
-            actor_user_id=actor.user_id,
-            actor_session_id=actor.session_id,
-            subject_type="conversation",
-            subject_id=conversation_id,
-            details={"via": "live", "messages": [str(m) for m in message_ids]},
-        )
-    # Never beyond the newest message: a later message must not count as delivered already.
-    _advance(unit, actor, conversation_id, "delivered", min(up_to_seq, conversation.last_seq))
+def record_live_views(unit: Unit, actor: Actor, pushed: dict[UUID, list[UUID]]) -> None:
+    """Record the messages the server pushed to this device over its WebSocket.
+
+    Written by the server when it sends content, not when the device acknowledges, so a
+    device that never acknowledges still leaves a record. The WebSocket batches these (one
+    entry per conversation per flush) to keep the audit trail and the writer light.
+    """
+    for conversation_id, message_ids in pushed.items():
+        if message_ids:
+            unit.audit(
+                AuditKind.MESSAGES_VIEWED,
+                actor.practice_id,
+                actor_user_id=actor.user_id,
+                actor_session_id=actor.session_id,
+                subject_type="conversation",
+                subject_id=conversation_id,
+                details={"via": "live", "messages": [str(m) for m in message_ids]},
+            )
 
 
 def do_mark(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:
@@ -488,15 +498,22 @@ def search_messages(
 
 
 def do_purge_expired(unit: Unit, batch: int = 500) -> int:
-    """Delete messages past their time-to-live, destroying their data keys. Scheduled job."""
-    expired = unit.messages.expired(unit.now, batch)
+    """Destroy the content and data key of messages past their time-to-live. Scheduled job.
+
+    Reading never waits for this: expired content is filtered at query time. The erased rows
+    stay as tombstones for :data:`TOMBSTONE_RETENTION`, so a phone retrying a send with the
+    same idempotency key gets a 409 instead of sending the message again; then they go too.
+    Returns the number of messages erased.
+    """
+    unit.messages.delete_expired_before(unit.now - TOMBSTONE_RETENTION, batch)
+    expired = unit.messages.expired_with_content(unit.now, batch)
     by_practice: dict[UUID, dict[UUID, list[UUID]]] = {}
     for practice_id, conversation_id, message_id in expired:
         by_practice.setdefault(practice_id, {}).setdefault(conversation_id, []).append(message_id)
     total = 0
     for practice_id, conversations in by_practice.items():
         ids = [m for ms in conversations.values() for m in ms]
-        total += unit.messages.delete(practice_id, ids)
+        total += unit.messages.erase(practice_id, ids)
         unit.audit(
             AuditKind.MESSAGES_PURGED,
             practice_id,

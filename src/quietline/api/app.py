@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from quietline import __version__
+from quietline.actions.auth import do_forget_stale_throttles
 from quietline.actions.messages import do_purge_expired
 from quietline.api import problems
 from quietline.api.middleware import EdgeMiddleware
@@ -31,6 +32,7 @@ async def _purge_loop(services: Services) -> None:
             purged = await services.db.write(do_purge_expired)
             if purged:
                 log.info("purged %d expired messages", purged)
+            await services.db.write(do_forget_stale_throttles)
         except Exception as exc:
             log.error("expiry purge failed: %s", exc.__class__.__name__)
 

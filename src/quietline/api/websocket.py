@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +33,7 @@ from quietline.actions.messages import (
     do_mark,
     fetch_messages,
     read_for_delivery,
-    record_live_delivery,
+    record_live_views,
 )
 from quietline.actions.realtime import connection_state
 from quietline.api.views import message_out
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 AUTH_TIMEOUT = 10.0
-REVALIDATE_EVERY = 15.0
+VIEW_FLUSH_EVERY = 1.0  # seconds between audit records of content pushed to one socket
+VIEW_FLUSH_MAX = 100
 CLOSE_SESSION_ENDED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_AUTH_TIMEOUT = 4408
@@ -121,6 +123,14 @@ class Connection:
         self.sub = subscription
         self.cache = cache
         self.closing = False
+        loop = asyncio.get_running_loop()
+        self._clock = loop.time
+        self.checked_at = self._clock()
+        self.recheck_every = services.settings.socket_recheck_seconds
+        # Content pushed but not yet in the audit trail: conversation -> message ids.
+        self.pushed: dict[UUID, list[UUID]] = {}
+        self.pushed_since = 0.0
+        self._flushing: asyncio.Task[None] | None = None
 
     async def send(self, payload: dict[str, Any]) -> None:
         await self.ws.send_json(payload)
@@ -135,17 +145,60 @@ class Connection:
 
     async def pump_events(self) -> None:
         while not self.closing:
+            wait = self.recheck_every - (self._clock() - self.checked_at)
+            if self.pushed and not self._flush_running:
+                wait = min(wait, VIEW_FLUSH_EVERY - (self._clock() - self.pushed_since))
             try:
-                event = await asyncio.wait_for(self.sub.queue.get(), REVALIDATE_EVERY)
+                event = await asyncio.wait_for(self.sub.queue.get(), max(wait, 0.0))
             except TimeoutError:
+                event = None
+            if event is not None:
+                if self.sub.overflowed:
+                    await self.close(CLOSE_RESYNC, "too far behind; reconnect and resume")
+                    return
+                await self.handle_event(event)
+            # A busy socket is re-checked on the same schedule as a quiet one.
+            if not self.closing and self._clock() - self.checked_at >= self.recheck_every:
                 await self.revalidate()
-                continue
-            if self.sub.overflowed:
-                await self.close(CLOSE_RESYNC, "too far behind; reconnect and resume")
-                return
-            await self.handle_event(event)
+            if self.pushed and self._clock() - self.pushed_since >= VIEW_FLUSH_EVERY:
+                self.flush_views()
+
+    def note_pushed(self, view: MessageView) -> None:
+        if not self.pushed:
+            self.pushed_since = self._clock()
+        self.pushed.setdefault(view.conversation_id, []).append(view.id)
+        if sum(len(ids) for ids in self.pushed.values()) >= VIEW_FLUSH_MAX:
+            self.flush_views()
+
+    @property
+    def _flush_running(self) -> bool:
+        return self._flushing is not None and not self._flushing.done()
+
+    def flush_views(self) -> None:
+        """Hand the pushed-content record to the writer without holding up delivery.
+
+        One flush runs at a time per socket; it keeps going while more has been pushed.
+        """
+        if self.pushed and not self._flush_running:
+            self._flushing = asyncio.ensure_future(self._write_views())
+
+    async def _write_views(self) -> None:
+        actor = self.actor
+        while self.pushed:
+            pushed, self.pushed = self.pushed, {}
+            try:
+                await self.svc.db.write(partial(record_live_views, actor=actor, pushed=pushed))
+            except Exception as exc:
+                log.error("recording live views failed: %s", exc.__class__.__name__)
+
+    async def finish(self) -> None:
+        """At close: the record of pushed content is written before the handler returns."""
+        self.flush_views()
+        if self._flushing is not None:
+            await asyncio.shield(self._flushing)
 
     async def revalidate(self) -> None:
+        self.checked_at = self._clock()
         token_session = self.actor.session_id
         try:
             auth = await self.svc.db.read(lambda unit: _recheck(unit, self.actor))
@@ -185,6 +238,7 @@ class Connection:
             await self.send(
                 {"type": event.kind, "message": message_out(view).model_dump(mode="json")}
             )
+            self.note_pushed(view)
             return
         await self.send({"type": event.kind, **data})
 
@@ -219,9 +273,7 @@ class Connection:
         elif kind == "ack":
             ack = _Ack.model_validate(frame)
             await self.svc.db.write(
-                lambda unit: record_live_delivery(
-                    unit, actor, ack.conversation_id, ack.message_ids[:200], ack.up_to_seq
-                )
+                lambda unit: do_mark(unit, actor, ack.conversation_id, "delivered", ack.up_to_seq)
             )
         elif kind == "seen":
             ack = _Ack.model_validate(frame)
@@ -322,3 +374,4 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         sub.close()
         await conn.close(1000, "bye")
+        await conn.finish()

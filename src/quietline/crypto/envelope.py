@@ -15,7 +15,7 @@ another row, another practice or another purpose fails authentication.
 
 From version 2 the header (bytes 0 to the end of the key id) is authenticated too: GCM's
 associated data is ``header || associated data``, so an edited version, algorithm or key id
-fails to open. Version 1 envelopes (header not authenticated) are still opened.
+fails to open. Version 1 (never released) did not authenticate the header and is refused.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT_VERSION = 2
-_LEGACY_VERSION = 1  # header not authenticated; opened, never written
 ALG_AES_256_GCM = 1
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -83,7 +82,7 @@ def read_header(envelope: bytes) -> EnvelopeHeader:
     if len(envelope) < _HEADER:
         raise DecryptionError
     version, algorithm, kid_len = envelope[0], envelope[1], envelope[2]
-    if version not in (FORMAT_VERSION, _LEGACY_VERSION) or algorithm != ALG_AES_256_GCM:
+    if version != FORMAT_VERSION or algorithm != ALG_AES_256_GCM:
         raise DecryptionError
     if len(envelope) < _HEADER + kid_len + NONCE_BYTES + 16:
         raise DecryptionError
@@ -99,9 +98,8 @@ def open_envelope(key: bytes, envelope: bytes, aad: bytes) -> bytes:
     header = read_header(envelope)
     start = _HEADER + len(header.key_id)
     nonce = envelope[start : start + NONCE_BYTES]
-    bound = envelope[:start] + aad if header.version == FORMAT_VERSION else aad
     try:
-        return AESGCM(key).decrypt(nonce, envelope[start + NONCE_BYTES :], bound)
+        return AESGCM(key).decrypt(nonce, envelope[start + NONCE_BYTES :], envelope[:start] + aad)
     except (InvalidTag, ValueError) as exc:
         raise DecryptionError from exc
 

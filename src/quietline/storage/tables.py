@@ -1,4 +1,7 @@
-"""Every table. Every row carries ``practice_id``; stores filter on it in every query.
+"""Every table. Every row of practice data carries ``practice_id`` and stores filter on it in
+every query. The exceptions are server-wide by design: ``practices`` itself and
+``login_throttle``, whose keys are HMACs of what was typed at sign-in (no practice is known
+to belong to them, and nothing readable is stored).
 
 Columns holding free text that can carry health information are ciphertext (``*_sealed``,
 LargeBinary) produced by :mod:`quietline.crypto.fields`; there is no plaintext twin.

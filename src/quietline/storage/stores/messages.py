@@ -136,28 +136,49 @@ class MessageStore:
             .values(recalled_at=now, body_sealed=None, dek_wrapped=None)
         )
 
-    def expired(self, now: datetime, limit: int) -> list[tuple[UUID, UUID, UUID]]:
-        """(practice, conversation, message) ids of messages whose time has passed.
+    def expired_with_content(self, now: datetime, limit: int) -> list[tuple[UUID, UUID, UUID]]:
+        """(practice, conversation, message) ids of expired messages whose content and key
+        are still stored.
 
         Runs across practices on purpose: it is the purge job, not a user's request.
         """
         rows = self._conn.execute(
             select(messages.c.practice_id, messages.c.conversation_id, messages.c.id)
-            .where(messages.c.expires_at.is_not(None), messages.c.expires_at <= now)
+            .where(
+                messages.c.expires_at.is_not(None),
+                messages.c.expires_at <= now,
+                messages.c.dek_wrapped.is_not(None),
+            )
             .order_by(messages.c.expires_at)
             .limit(limit)
         )
         return [(r.practice_id, r.conversation_id, r.id) for r in rows]
 
-    def delete(self, practice_id: UUID, message_ids: list[UUID]) -> int:
-        """Delete messages with their wrapped data keys: the content is unrecoverable."""
+    def erase(self, practice_id: UUID, message_ids: list[UUID]) -> int:
+        """Destroy the content and its wrapped data key (crypto-shredding). The row stays as a
+        tombstone: its idempotency key keeps a late retry from sending the message again."""
         if not message_ids:
             return 0
         result = self._conn.execute(
-            delete(messages).where(
-                messages.c.practice_id == practice_id, messages.c.id.in_(message_ids)
-            )
+            update(messages)
+            .where(messages.c.practice_id == practice_id, messages.c.id.in_(message_ids))
+            .values(body_sealed=None, dek_wrapped=None)
         )
+        return int(result.rowcount)
+
+    def delete_expired_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete tombstones of messages that expired before ``cutoff`` (already erased)."""
+        doomed = (
+            select(messages.c.id)
+            .where(
+                messages.c.expires_at.is_not(None),
+                messages.c.expires_at < cutoff,
+                messages.c.dek_wrapped.is_(None),
+            )
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = self._conn.execute(delete(messages).where(messages.c.id.in_(doomed)))
         return int(result.rowcount)
 
     # -- receipts -----------------------------------------------------------------

@@ -204,6 +204,9 @@ _THROTTLE_BUMP = (
     .where(login_throttle.c.key_hash == bindparam("b_key_hash"))
     .values(failures=login_throttle.c.failures + 1)
 )
+_THROTTLE_FORGET_OLD = delete(login_throttle).where(
+    login_throttle.c.window_started_at < bindparam("cutoff")
+)
 _THROTTLE_CLEAR = delete(login_throttle).where(login_throttle.c.key_hash == bindparam("key_hash"))
 
 
@@ -229,6 +232,9 @@ class ThrottleStore:
             self._conn.execute(_THROTTLE_RESTART, {"b_key_hash": key_hash, "now": now})
         else:
             self._conn.execute(_THROTTLE_BUMP, {"b_key_hash": key_hash})
+
+    def forget_older_than(self, cutoff: datetime) -> int:
+        return int(self._conn.execute(_THROTTLE_FORGET_OLD, {"cutoff": cutoff}).rowcount)
 
     def clear(self, key_hash: bytes) -> None:
         self._conn.execute(_THROTTLE_CLEAR, {"key_hash": key_hash})
