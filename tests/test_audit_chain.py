@@ -97,7 +97,9 @@ def _where(practice_id: UUID, seq: int) -> Any:
 
 
 def _report(services: Services, practice_id: UUID) -> ChainReport:
-    reports = services.db.read_sync(lambda unit: verify_all(unit, services.audit_key))
+    reports = services.db.read_sync(
+        lambda unit: verify_all(unit, services.audit_key, services.audit_anchor.read())
+    )
     mine = [r for r in reports if r.practice_id == practice_id]
     assert len(mine) == 1
     return mine[0]
@@ -212,12 +214,6 @@ def test_deleted_last_entry_is_caught(services: Services, settings: Settings, lo
     _assert_broken(services, settings, log, last, "removed from the end")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limitation: the chain head lives in the same database, so deleting the "
-    "newest entries and copying the new last entry's MAC into the head is not detectable "
-    "without an anchor kept outside the database",
-)
 def test_deleted_last_entries_with_head_rewound_are_caught(
     services: Services, settings: Settings, log: Log
 ) -> None:
@@ -238,9 +234,23 @@ def test_deleted_last_entries_with_head_rewound_are_caught(
         )
 
     _sql(services, rewind)
-    report = _report(services, log.practice.id)
-    assert not report.ok
-    assert report.first_bad_seq == keep + 1
+    # The database alone now looks consistent; the anchor kept outside it does not agree.
+    _assert_broken(services, settings, log, keep + 1, "anchor kept outside the database")
+
+
+def test_a_damaged_anchor_is_reported_not_ignored(
+    services: Services, settings: Settings, log: Log
+) -> None:
+    services.audit_anchor.flush()
+    assert settings.audit_anchor_path.exists()
+    settings.audit_anchor_path.write_text("{not json")
+    code, output = _cli_verify(settings)
+    assert code == 1, output
+    assert "anchor" in output
+    api = log.owner.get("/audit/verify")
+    assert api.status_code == 200, api.text
+    assert api.json()["ok"] is False
+    assert "anchor" in api.json()["problem"]
 
 
 def _swap_seq(services: Services, practice_id: UUID, a: int, b: int) -> None:

@@ -91,7 +91,9 @@ def _purge_entries(services: Services, practice_id: UUID) -> list[dict[str, Any]
 
 
 def _chain_ok(services: Services) -> bool:
-    reports = services.db.read_sync(lambda unit: verify_all(unit, services.audit_key))
+    reports = services.db.read_sync(
+        lambda unit: verify_all(unit, services.audit_key, services.audit_anchor.read())
+    )
     return all(r.ok for r in reports)
 
 

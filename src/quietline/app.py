@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -25,6 +26,7 @@ from quietline.crypto.keys import (
 from quietline.crypto.passwords import Passwords
 from quietline.domain.clock import Clock, SystemClock
 from quietline.events.hub import InProcessHub
+from quietline.storage.audit_anchor import AuditAnchor
 from quietline.storage.database import Database
 from quietline.storage.unit import Unit
 
@@ -42,10 +44,12 @@ class Services:
     passwords: Passwords
     hub: InProcessHub
     db: Database[Unit]
+    audit_anchor: AuditAnchor
     created_key_files: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
         self.db.close()
+        self.audit_anchor.flush()
         self.keyring.clear()
 
 
@@ -86,7 +90,21 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     def make_unit(conn: Connection, read_only: bool) -> Unit:
         return Unit(conn, read_only=read_only, clock=clock, keyring=keyring, audit_key=audit_key)
 
-    db: Database[Unit] = Database(settings.resolved_database_url(), make_unit, hub)
+    anchor = AuditAnchor(settings.audit_anchor_path)
+
+    def after_commit(units: list[Unit]) -> None:
+        """On the writer thread, in commit order: tell sockets, then anchor the audit chain."""
+        events = [event for unit in units for event in unit.events]
+        if events:
+            hub.publish(events)
+        heads: dict[UUID, tuple[int, bytes]] = {}
+        for unit in units:
+            heads.update(unit.audit_heads)
+        anchor.advance(heads)
+
+    db: Database[Unit] = Database(
+        settings.resolved_database_url(), make_unit, after_commit, when_idle=anchor.flush
+    )
     return Services(
         settings=settings,
         clock=clock,
@@ -100,6 +118,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         ),
         hub=hub,
         db=db,
+        audit_anchor=anchor,
     )
 
 

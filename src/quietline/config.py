@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = Field(
         default=None, description="Audit chain key file; default: data_dir/keys/audit.key"
     )
+    audit_anchor_file: Path | None = Field(
+        default=None,
+        description="Copy of each audit chain head kept outside the database; default: "
+        "data_dir/audit-anchor.json. Keep it off the database server.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     tls_cert_file: Path | None = None
@@ -120,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def audit_key_path(self) -> Path:
         return self.audit_key_file or self.data_dir / "keys" / "audit.key"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor_file or self.data_dir / "audit-anchor.json"
 
     def resolved_database_url(self) -> str:
         """The URL with the password read from its file (never log the result)."""

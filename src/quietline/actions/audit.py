@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -11,6 +12,7 @@ from quietline.crypto.audit_chain import ChainReport, verify_chain
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import InvalidInput
 from quietline.domain.models import AuditEntry
+from quietline.storage.audit_anchor import Head
 from quietline.storage.unit import Unit
 
 _KNOWN_KINDS = {k.value for k in AuditKind}
@@ -57,20 +59,42 @@ def query_audit(unit: Unit, actor: Actor, query: AuditFilter) -> list[AuditEntry
     return entries
 
 
-def verify_practice_chain(unit: Unit, audit_key: bytes, practice_id: UUID) -> ChainReport:
+def verify_practice_chain(
+    unit: Unit, audit_key: bytes, practice_id: UUID, anchors: Mapping[UUID, Head]
+) -> ChainReport:
     return verify_chain(
         audit_key,
         practice_id,
         unit.audit_log.iterate_chain(practice_id),
         unit.audit_log.head(practice_id),
+        anchors.get(practice_id),
     )
 
 
-def check_verify(unit: Unit, actor: Actor, audit_key: bytes) -> ChainReport:
+def check_verify(
+    unit: Unit, actor: Actor, audit_key: bytes, anchors: Mapping[UUID, Head]
+) -> ChainReport:
     check_admin(actor)
-    return verify_practice_chain(unit, audit_key, actor.practice_id)
+    return verify_practice_chain(unit, audit_key, actor.practice_id, anchors)
 
 
-def verify_all(unit: Unit, audit_key: bytes) -> list[ChainReport]:
-    """Every practice's chain (the CLI's ``audit verify``)."""
-    return [verify_practice_chain(unit, audit_key, p.id) for p in unit.practices.list_all()]
+def verify_all(unit: Unit, audit_key: bytes, anchors: Mapping[UUID, Head]) -> list[ChainReport]:
+    """Every practice's chain (the CLI's ``audit verify``), against the outside anchor.
+
+    A practice the anchor knows but the database has lost is reported too.
+    """
+    known = [p.id for p in unit.practices.list_all()]
+    reports = [verify_practice_chain(unit, audit_key, p, anchors) for p in known]
+    reports.extend(
+        ChainReport(
+            practice_id,
+            0,
+            False,
+            1,
+            "the anchor kept outside the database records this practice's audit trail, "
+            "but the database no longer holds the practice",
+        )
+        for practice_id in anchors
+        if practice_id not in set(known)
+    )
+    return reports

@@ -229,6 +229,7 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
 
     from quietline.actions.audit import verify_all
     from quietline.app import build_services
+    from quietline.storage.audit_anchor import ANCHOR_DAMAGED, AuditAnchorError
 
     settings = _settings(config, data_dir=data_dir)
     try:
@@ -238,7 +239,14 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
     try:
         with Progress(console=console, transient=True) as progress:
             progress.add_task("Verifying the audit chain", total=None)
-            reports = services.db.read_sync(lambda unit: verify_all(unit, services.audit_key))
+            try:
+                anchors = services.audit_anchor.read()
+            except AuditAnchorError:
+                out.print(f"[red]BROKEN[/red] {ANCHOR_DAMAGED}")
+                raise typer.Exit(1) from None
+            reports = services.db.read_sync(
+                lambda unit: verify_all(unit, services.audit_key, anchors)
+            )
     finally:
         services.close()
     broken = [r for r in reports if not r.ok]

@@ -87,9 +87,16 @@ def verify_chain(
     practice_id: UUID,
     entries: Iterable[AuditEntry],
     head: tuple[int, bytes] | None,
+    anchor: tuple[int, bytes] | None = None,
 ) -> ChainReport:
-    """Walk the chain in stored sequence order; name the first entry that does not fit."""
+    """Walk the chain in stored sequence order; name the first entry that does not fit.
+
+    ``anchor`` is the (seq, MAC) of a head recorded outside the database: the chain must
+    still contain exactly that entry, which catches entries removed from the end even when
+    the head row was rewound to match.
+    """
     prev = genesis_mac(key, practice_id)
+    anchored_mac: bytes | None = None
     expected_seq = 1
     count = 0
     for entry in entries:
@@ -113,8 +120,29 @@ def verify_chain(
                 practice_id, count, False, entry.seq, f"entry {entry.seq} was altered"
             )
         prev = entry.mac
+        if anchor is not None and entry.seq == anchor[0]:
+            anchored_mac = entry.mac
         expected_seq += 1
     last_seq = expected_seq - 1
+    if anchor is not None:
+        anchor_seq, anchor_mac = anchor
+        if last_seq < anchor_seq:
+            return ChainReport(
+                practice_id,
+                count,
+                False,
+                last_seq + 1,
+                f"the log ends at entry {last_seq} but the anchor kept outside the database "
+                f"records entry {anchor_seq} (entries were removed from the end)",
+            )
+        if anchored_mac is None or not hmac.compare_digest(anchored_mac, anchor_mac):
+            return ChainReport(
+                practice_id,
+                count,
+                False,
+                anchor_seq,
+                f"entry {anchor_seq} differs from the copy anchored outside the database",
+            )
     if head is not None:
         head_seq, head_mac = head
         if head_seq != last_seq or not hmac.compare_digest(head_mac, prev):

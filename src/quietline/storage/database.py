@@ -3,8 +3,8 @@
 All SQL runs on worker threads, never on the event loop. Reads run on a small pool. Writes
 run on one writer thread per process that gathers the jobs waiting at that moment and commits
 them together, each inside its own savepoint: one fsync for many sends, and a job that fails
-rolls back alone. Events a job emitted are handed to the publisher only after the commit that
-made them true, in commit order.
+rolls back alone. The units of committed jobs go to ``after_commit`` (which publishes their
+events) only after the commit that made them true, in commit order.
 """
 
 from __future__ import annotations
@@ -13,17 +13,15 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
-
-from quietline.domain.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +31,7 @@ U = TypeVar("U")
 # PostgreSQL deadlock and serialization failure: the whole transaction is lost, retry it.
 _RETRYABLE_PGCODES = {"40P01", "40001"}
 _MAX_BATCH = 64
+_IDLE_AFTER = 0.5  # seconds without work before the writer runs its idle task
 _ATTEMPTS = 4
 
 
@@ -96,13 +95,7 @@ def make_migration_engine(url: str) -> Engine:
     return engine
 
 
-class UnitOfWorkLike(Protocol):
-    """What the runner needs from a unit of work (see :mod:`quietline.storage.unit`)."""
-
-    events: list[Event]
-
-
-UnitT = TypeVar("UnitT", bound=UnitOfWorkLike)
+UnitT = TypeVar("UnitT")
 
 
 @dataclass
@@ -111,25 +104,26 @@ class _Job(Generic[UnitT]):
     future: Future[Any] = field(default_factory=Future)
 
 
-class Publisher(Protocol):
-    """Receives committed events, in commit order, on the writer thread."""
-
-    def publish(self, events: Sequence[Event]) -> None: ...
+_Outcome = tuple[_Job[UnitT], bool, Any, UnitT | None]
 
 
 class Database(Generic[UnitT]):
     """Runs functions of a unit of work on worker threads.
 
     ``make_unit(connection, read_only)`` builds the unit a job receives. Every job runs in a
-    transaction: reads in a snapshot, writes in the writer's batch.
+    transaction: reads in a snapshot, writes in the writer's batch. ``after_commit`` gets the
+    units of the jobs that committed, in commit order, on the writer thread (to publish their
+    events, for instance); ``when_idle`` runs when the writer has had nothing to do for a
+    moment.
     """
 
     def __init__(
         self,
         url: str,
         make_unit: Callable[[Connection, bool], UnitT],
-        publisher: Publisher,
+        after_commit: Callable[[list[UnitT]], None],
         *,
+        when_idle: Callable[[], None] | None = None,
         read_threads: int = 4,
     ) -> None:
         self.url = url
@@ -143,7 +137,8 @@ class Database(Generic[UnitT]):
             else self.write_engine.execution_options(isolation_level="REPEATABLE READ")
         )
         self._make_unit = make_unit
-        self._publisher = publisher
+        self._after_commit = after_commit
+        self._when_idle = when_idle
         self._reader = ThreadPoolExecutor(read_threads, thread_name_prefix="quietline-read")
         self._queue: queue.SimpleQueue[_Job[UnitT] | None] = queue.SimpleQueue()
         self._writer = threading.Thread(
@@ -188,8 +183,13 @@ class Database(Generic[UnitT]):
     # -- the writer thread --------------------------------------------------------
     def _write_loop(self) -> None:
         while True:
-            first = self._queue.get()
+            try:
+                first = self._queue.get(timeout=_IDLE_AFTER)
+            except queue.Empty:
+                self._idle()
+                continue
             if first is None:
+                self._idle()
                 return
             batch = [first]
             stop = False
@@ -204,7 +204,15 @@ class Database(Generic[UnitT]):
                 batch.append(nxt)
             self._run_batch(batch)
             if stop:
+                self._idle()
                 return
+
+    def _idle(self) -> None:
+        if self._when_idle is not None:
+            try:
+                self._when_idle()
+            except Exception as exc:
+                log.error("idle task failed: %s", exc.__class__.__name__)
 
     def _run_batch(self, batch: list[_Job[UnitT]]) -> None:
         try:
@@ -236,10 +244,8 @@ class Database(Generic[UnitT]):
             log.error("write transaction failed: %s", last.__class__.__name__)
             self._fail(job, last)
 
-    def _attempt(
-        self, batch: list[_Job[UnitT]]
-    ) -> list[tuple[_Job[UnitT], bool, Any, list[Event]]]:
-        outcomes: list[tuple[_Job[UnitT], bool, Any, list[Event]]] = []
+    def _attempt(self, batch: list[_Job[UnitT]]) -> list[_Outcome[UnitT]]:
+        outcomes: list[_Outcome[UnitT]] = []
         with self.write_engine.connect() as conn, conn.begin():
             for job in batch:
                 unit = self._make_unit(conn, False)
@@ -253,23 +259,19 @@ class Database(Generic[UnitT]):
                     conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
                     if _is_retryable(exc):
                         raise
-                    outcomes.append((job, False, exc, []))
+                    outcomes.append((job, False, exc, None))
                 else:
                     conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
-                    outcomes.append((job, True, result, unit.events))
+                    outcomes.append((job, True, result, unit))
         return outcomes
 
-    def _settle(self, outcomes: list[tuple[_Job[UnitT], bool, Any, list[Event]]]) -> None:
-        committed: list[Event] = []
-        for _job, ok, _value, events in outcomes:
-            if ok:
-                committed.extend(events)
-        if committed:
-            try:
-                self._publisher.publish(committed)
-            except Exception:
-                log.exception("publishing committed events failed")
-        for job, ok, value, _events in outcomes:
+    def _settle(self, outcomes: list[_Outcome[UnitT]]) -> None:
+        committed = [unit for _job, ok, _value, unit in outcomes if ok and unit is not None]
+        try:
+            self._after_commit(committed)
+        except Exception as exc:
+            log.error("after-commit work failed: %s", exc.__class__.__name__)
+        for job, ok, value, _unit in outcomes:
             if job.future.set_running_or_notify_cancel():
                 if ok:
                     job.future.set_result(value)

@@ -45,6 +45,8 @@ class Unit:
         self.messages = MessageStore(conn)
         self.audit_log = AuditStore(conn, audit_key)
         self.events: list[Event] = []
+        # The newest audit chain head per practice this unit wrote (for the outside anchor).
+        self.audit_heads: dict[UUID, tuple[int, bytes]] = {}
 
     def emit(self, event: Event) -> None:
         """Queue an event; it is published only if and after this transaction commits."""
@@ -64,7 +66,7 @@ class Unit:
     ) -> None:
         """Append to the practice's audit chain in this same transaction."""
         self._writable()
-        self.audit_log.append(
+        self.audit_heads[practice_id] = self.audit_log.append(
             practice_id=practice_id,
             at=self.now,
             kind=kind.value,

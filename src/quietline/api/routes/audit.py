@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query
 from quietline.actions.audit import AuditFilter, check_verify, query_audit
 from quietline.api import schemas as s
 from quietline.api.access import Public, ServicesDep, SignedIn
+from quietline.storage.audit_anchor import ANCHOR_DAMAGED, AuditAnchorError
 
 router = APIRouter(tags=["audit"])
 
@@ -54,7 +56,11 @@ async def audit_log(
 @router.get("/audit/verify", response_model=s.AuditVerifyOut)
 async def audit_verify(actor: SignedIn, svc: ServicesDep) -> s.AuditVerifyOut:
     """Recompute the practice's audit chain and name the first broken entry, if any."""
-    report = await svc.db.read(lambda unit: check_verify(unit, actor, svc.audit_key))
+    try:
+        anchors = await asyncio.to_thread(svc.audit_anchor.read)
+    except AuditAnchorError:
+        return s.AuditVerifyOut(ok=False, entries=0, first_bad_seq=None, problem=ANCHOR_DAMAGED)
+    report = await svc.db.read(lambda unit: check_verify(unit, actor, svc.audit_key, anchors))
     return s.AuditVerifyOut(
         ok=report.ok,
         entries=report.entries,

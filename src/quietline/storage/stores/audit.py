@@ -47,7 +47,7 @@ class AuditStore:
         subject_type: str | None,
         subject_id: str | None,
         details: dict[str, object],
-    ) -> int:
+    ) -> tuple[int, bytes]:
         """Append one entry to the practice's chain. Must run inside the action's transaction.
 
         Locks the chain head (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) so that
@@ -94,7 +94,7 @@ class AuditStore:
             },
         )
         _UPDATE_HEAD.run(self._conn, {"b_practice_id": practice_id, "seq": seq, "mac": mac})
-        return seq
+        return seq, mac
 
     def head(self, practice_id: UUID) -> tuple[int, bytes] | None:
         row = self._conn.execute(
