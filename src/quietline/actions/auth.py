@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NewType
 from uuid import UUID, uuid4
 
 from quietline.actions.context import Actor, check_admin
@@ -38,6 +39,10 @@ _THROTTLED = (
 )
 TOTP_PURPOSE = "totp"
 _SESSION_ENDED = "Your session has ended. Sign in again."
+SECOND_FACTOR_SETUP_NEEDED = (
+    "Your practice requires a second factor. Set up an authenticator app "
+    "(POST /api/v1/me/second-factor/totp) to continue."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +239,22 @@ def authenticate(unit: Unit, token: str) -> Authenticated:
         raise Unauthenticated(_SESSION_ENDED)
     session, user, practice = found
     return check_session(unit, session, user, practice)
+
+
+SessionToken = NewType("SessionToken", str)
+
+
+def authorize(unit: Unit, token: SessionToken) -> Actor:
+    """Authenticate inside the caller's write transaction: a live, unrestricted session.
+
+    Refreshes the session's last use when due, in the same transaction.
+    """
+    auth = authenticate(unit, token)
+    if auth.restricted:
+        raise Forbidden(SECOND_FACTOR_SETUP_NEEDED)
+    if auth.needs_touch:
+        do_touch(unit, auth.actor)
+    return auth.actor
 
 
 def check_session(

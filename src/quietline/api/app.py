@@ -62,10 +62,11 @@ def build_api(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
+    # The router is searched in this order: the busiest routes (messages) first.
     for router in (
+        conversations.router,
         auth.router,
         staff.router,
-        conversations.router,
         audit.router,
         audit.health_router,
     ):

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from quietline.actions.auth import authorize
 from quietline.actions.conversations import (
     do_add_member,
     do_create_direct,
@@ -23,8 +24,8 @@ from quietline.actions.messages import (
     search_messages,
 )
 from quietline.api import schemas as s
-from quietline.api.access import ServicesDep, SignedIn
-from quietline.api.views import conversation_out, message_out
+from quietline.api.access import ServicesDep, SignedIn, SignedInToken
+from quietline.api.views import conversation_out, message_json, message_out
 from quietline.domain.errors import InvalidInput
 
 router = APIRouter(tags=["conversations and messages"])
@@ -109,7 +110,7 @@ async def remove_member(
 @router.get("/conversations/{conversation_id}/messages", response_model=s.MessagePageOut)
 async def history(
     conversation_id: UUID,
-    actor: SignedIn,
+    token: SignedInToken,
     svc: ServicesDep,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="Older than this seq")] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62, description="Newer than this seq")] = None,
@@ -118,7 +119,12 @@ async def history(
     """Messages oldest first. Page back with 'before', catch up with 'after'."""
     page = await svc.db.write(
         lambda unit: fetch_messages(
-            unit, actor, conversation_id, before_seq=before, after_seq=after, limit=limit
+            unit,
+            authorize(unit, token),
+            conversation_id,
+            before_seq=before,
+            after_seq=after,
+            limit=limit,
         )
     )
     return s.MessagePageOut(
@@ -137,13 +143,16 @@ async def history(
     responses={200: {"model": s.MessageOut, "description": "A retry of an earlier send"}},
 )
 async def send(
-    conversation_id: UUID, body: s.SendIn, actor: SignedIn, svc: ServicesDep, response: Response
-) -> s.MessageOut:
+    conversation_id: UUID,
+    body: s.SendIn,
+    token: SignedInToken,
+    svc: ServicesDep,
+) -> Response:
     """Send a message. Retrying with the same idempotency_key never sends it twice."""
     result = await svc.db.write(
         lambda unit: do_send_message(
             unit,
-            actor,
+            authorize(unit, token),
             conversation_id,
             body=body.body,
             idempotency_key=body.idempotency_key,
@@ -151,17 +160,17 @@ async def send(
             ttl_seconds=body.ttl_seconds,
         )
     )
-    if not result.created:
-        response.status_code = 200
-    return message_out(result.message)
+    return message_json(result.message, 201 if result.created else 200)
 
 
 @router.delete("/conversations/{conversation_id}/messages/{message_id}", status_code=204)
 async def recall(
-    conversation_id: UUID, message_id: UUID, actor: SignedIn, svc: ServicesDep
+    conversation_id: UUID, message_id: UUID, token: SignedInToken, svc: ServicesDep
 ) -> Response:
     """Unsend: the content is erased for everyone and open devices remove it."""
-    await svc.db.write(lambda unit: do_recall(unit, actor, conversation_id, message_id))
+    await svc.db.write(
+        lambda unit: do_recall(unit, authorize(unit, token), conversation_id, message_id)
+    )
     return Response(status_code=204)
 
 
@@ -183,11 +192,13 @@ async def receipts(
 
 @router.post("/conversations/{conversation_id}/receipts", response_model=s.MarkOut)
 async def mark(
-    conversation_id: UUID, body: s.MarkIn, actor: SignedIn, svc: ServicesDep
+    conversation_id: UUID, body: s.MarkIn, token: SignedInToken, svc: ServicesDep
 ) -> s.MarkOut:
     """Report messages delivered to this device, or seen in the open conversation."""
     cursor = await svc.db.write(
-        lambda unit: do_mark(unit, actor, conversation_id, body.kind, body.up_to_seq)
+        lambda unit: do_mark(
+            unit, authorize(unit, token), conversation_id, body.kind, body.up_to_seq
+        )
     )
     return s.MarkOut(kind=body.kind, up_to_seq=cursor)
 
