@@ -273,14 +273,15 @@ def fetch_messages(
         rows = rows[:limit] if after_seq is not None else rows[1:]
     views = _open_readable(unit, conversation, rows)
     if views:
-        _record_views(unit, actor, conversation_id, views, via)
+        _record_views(unit, actor, conversation_id, [v.id for v in views], via)
         _advance(unit, actor, conversation_id, "delivered", max(v.seq for v in views))
     return MessagePage(views, has_more)
 
 
 def _record_views(
-    unit: Unit, actor: Actor, conversation_id: UUID, views: list[MessageView], via: str
+    unit: Unit, actor: Actor, conversation_id: UUID, message_ids: list[UUID], via: str
 ) -> None:
+    """Who saw which messages, when, on which device: one audit entry."""
     unit.audit(
         AuditKind.MESSAGES_VIEWED,
         actor.practice_id,
@@ -288,7 +289,7 @@ def _record_views(
         actor_session_id=actor.session_id,
         subject_type="conversation",
         subject_id=conversation_id,
-        details={"via": via, "messages": [str(v.id) for v in views]},
+        details={"via": via, "messages": [str(m) for m in message_ids]},
     )
 
 
@@ -317,15 +318,7 @@ def record_live_views(unit: Unit, actor: Actor, pushed: dict[UUID, list[UUID]]) 
     """
     for conversation_id, message_ids in pushed.items():
         if message_ids:
-            unit.audit(
-                AuditKind.MESSAGES_VIEWED,
-                actor.practice_id,
-                actor_user_id=actor.user_id,
-                actor_session_id=actor.session_id,
-                subject_type="conversation",
-                subject_id=conversation_id,
-                details={"via": "live", "messages": [str(m) for m in message_ids]},
-            )
+            _record_views(unit, actor, conversation_id, message_ids, "live")
 
 
 def do_mark(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:
@@ -493,7 +486,7 @@ def search_messages(
     for v in hits:
         by_conversation.setdefault(v.conversation_id, []).append(v)
     for cid, views in by_conversation.items():
-        _record_views(unit, actor, cid, views, "search")
+        _record_views(unit, actor, cid, [v.id for v in views], "search")
     return hits
 
 

@@ -112,17 +112,22 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(send: Send) -> None:
+    await _send_problem(send, 413, "request-too-large", "Request too large", _TOO_LARGE_DETAIL)
+
+
+async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
+    """An RFC 9457 answer written at the ASGI level (outside FastAPI's handlers)."""
     body: dict[str, Any] = {
-        "type": "urn:quietline:problem:request-too-large",
-        "title": "Request too large",
-        "status": 413,
-        "detail": _TOO_LARGE_DETAIL,
+        "type": f"urn:quietline:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
     }
     payload = orjson.dumps(body)
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(payload)).encode()),
@@ -158,24 +163,11 @@ class ContainErrors:
         except Exception as exc:
             log.error("unhandled error in %s: %s", scope["type"], exc.__class__.__name__)
             if scope["type"] == "http" and not started:
-                payload = orjson.dumps(
-                    {
-                        "type": "urn:quietline:problem:something-went-wrong",
-                        "title": "Something went wrong",
-                        "status": 500,
-                        "detail": "Something went wrong on the server. Try again, and tell your "
-                        "practice admin if it keeps happening.",
-                    }
+                await _send_problem(
+                    send,
+                    500,
+                    "something-went-wrong",
+                    "Something went wrong",
+                    "Something went wrong on the server. Try again, and tell your practice admin "
+                    "if it keeps happening.",
                 )
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(payload)).encode()),
-                            (b"cache-control", b"no-store"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": payload})
