@@ -7,9 +7,13 @@ Protocol (JSON text frames):
 * server -> events: ``message.created`` (with the message), ``message.recalled``,
   ``message.expired``, ``receipt.updated``, ``membership.added``, ``membership.removed``,
   ``conversation.updated``, ``policy.changed``, ``session.revoked``;
-* client -> ``ack`` (delivered), ``seen``, ``resume`` (backlog after a seq), ``ping``.
+* client -> ``ack`` ``{conversation_id, up_to_seq}`` (delivered to this device), ``seen``
+  (shown in the open conversation), ``resume`` ``{conversation_id, after_seq}`` (backlog),
+  ``ping``.
 
-A revoked session's socket is told and closed as soon as the revocation commits.
+A revoked session's socket is told and closed as soon as the revocation commits. Content the
+server pushes is recorded in the audit trail by the server itself (batched per socket), so the
+record does not depend on the device acknowledging it.
 """
 
 from __future__ import annotations
@@ -84,7 +88,6 @@ class _Ack(BaseModel):
     type: str
     conversation_id: UUID
     up_to_seq: int
-    message_ids: list[UUID] = []
 
 
 class _Resume(BaseModel):
