@@ -664,7 +664,11 @@ def test_removal_committed_with_a_send_does_not_leak_that_message(team: Team) ->
 def test_added_member_starts_receiving_at_once(team: Team) -> None:
     group = create_group(team.owner, "Case review", [team.dana.user_id])
     early = send_message(team.owner, group, "before eli joined")
-    with team.socket(team.eli) as eli_ws, team.socket(team.dana) as dana_ws:
+    with (
+        team.socket(team.eli) as eli_ws,
+        team.socket(team.dana) as dana_ws,
+        team.socket(team.owner) as owner_ws,
+    ):
         assert group not in eli_ws.ready["conversations"]
         added = team.owner.post(
             f"/conversations/{group}/members", {"user_id": str(team.eli.user_id)}
@@ -680,10 +684,14 @@ def test_added_member_starts_receiving_at_once(team: Team) -> None:
         assert live["id"] == message["id"]
         assert live["body"] == "welcome, eli"
         eli_ws.send({"type": "ack", "conversation_id": group, "up_to_seq": live["seq"]})
-        receipt = dana_ws.expect(
+        # the receipt goes to the sender of what it covers, not to every member
+        receipt = owner_ws.expect(
             "receipt.updated", match=lambda f: f["user_id"] == str(team.eli.user_id)
         )
         assert receipt["kind"] == "delivered"
+        dana_ws.send({"type": "ping"})
+        dana_ws.expect("pong")
+        assert dana_ws.of_type("receipt.updated") == []
     assert early["id"] in [m["id"] for m in history(team.eli, group)]
     send_message(team.eli, group, "thanks")
 

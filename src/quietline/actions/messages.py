@@ -16,7 +16,7 @@ from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import SealedMessage, open_message_body, seal_message_body
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
-from quietline.domain.events import Event, conversation_topic
+from quietline.domain.events import Event, conversation_topic, user_topic
 from quietline.domain.models import Conversation, StoredMessage
 from quietline.storage.unit import Unit
 
@@ -335,34 +335,51 @@ def do_mark(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_se
 
 
 def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:
-    if up_to_seq > 0 and unit.conversations.advance_cursor(
+    """Move the actor's delivered or seen cursor forward; returns the cursor afterwards.
+
+    The receipt event goes to the people whose messages the move covers, not to every member:
+    receipts are shown to senders, and telling every device of every member would cost
+    members-squared frames per message.
+    """
+    membership = present(
+        unit.conversations.membership(actor.practice_id, conversation_id, actor.user_id),
+        "membership",
+    )
+    before = membership.seen_seq if kind == "seen" else membership.delivered_seq
+    if up_to_seq <= before:
+        return before
+    unit.conversations.advance_cursor(
         actor.practice_id, conversation_id, actor.user_id, kind, up_to_seq
-    ):
-        unit.messages.add_receipt_mark(
-            mark_id=uuid4(),
-            practice_id=actor.practice_id,
-            conversation_id=conversation_id,
-            user_id=actor.user_id,
-            device_session_id=actor.session_id,
-            kind=kind,
-            up_to_seq=up_to_seq,
-            at=unit.now,
+    )
+    unit.messages.add_receipt_mark(
+        mark_id=uuid4(),
+        practice_id=actor.practice_id,
+        conversation_id=conversation_id,
+        user_id=actor.user_id,
+        device_session_id=actor.session_id,
+        kind=kind,
+        up_to_seq=up_to_seq,
+        at=unit.now,
+    )
+    if kind == "seen":
+        unit.audit(
+            AuditKind.MESSAGES_VIEWED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="conversation",
+            subject_id=conversation_id,
+            details={"via": "seen", "up_to_seq": up_to_seq},
         )
-        if kind == "seen":
-            unit.audit(
-                AuditKind.MESSAGES_VIEWED,
-                actor.practice_id,
-                actor_user_id=actor.user_id,
-                actor_session_id=actor.session_id,
-                subject_type="conversation",
-                subject_id=conversation_id,
-                details={"via": "seen", "up_to_seq": up_to_seq},
-            )
+    senders = unit.messages.senders_between(
+        actor.practice_id, conversation_id, before, up_to_seq
+    ) - {actor.user_id}
+    if senders:
         unit.emit(
             Event(
                 actor.practice_id,
                 "receipt.updated",
-                (conversation_topic(conversation_id),),
+                tuple(user_topic(sender) for sender in sorted(senders)),
                 {
                     "conversation_id": str(conversation_id),
                     "user_id": str(actor.user_id),
@@ -372,11 +389,7 @@ def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_s
                 },
             )
         )
-    membership = present(
-        unit.conversations.membership(actor.practice_id, conversation_id, actor.user_id),
-        "membership",
-    )
-    return membership.seen_seq if kind == "seen" else membership.delivered_seq
+    return up_to_seq
 
 
 def message_receipts(

@@ -45,6 +45,16 @@ _PAGE_BEFORE = Prepared(
     .limit(bindparam("n"))
 )
 _PAGE_LATEST = Prepared(_READABLE.order_by(messages.c.seq.desc()).limit(bindparam("n")))
+_SENDERS_BETWEEN = Prepared(
+    select(messages.c.sender_id)
+    .where(
+        messages.c.practice_id == bindparam("practice_id"),
+        messages.c.conversation_id == bindparam("conversation_id"),
+        messages.c.seq > bindparam("after"),
+        messages.c.seq <= bindparam("up_to"),
+    )
+    .distinct()
+)
 _INSERT_MARK = Prepared(receipt_marks.insert(), [c.name for c in receipt_marks.c])
 
 
@@ -180,6 +190,21 @@ class MessageStore:
         )
         result = self._conn.execute(delete(messages).where(messages.c.id.in_(doomed)))
         return int(result.rowcount)
+
+    def senders_between(
+        self, practice_id: UUID, conversation_id: UUID, after: int, up_to: int
+    ) -> set[UUID]:
+        """Who sent the messages with ``after < seq <= up_to`` (covered by the unread index)."""
+        rows = _SENDERS_BETWEEN.run(
+            self._conn,
+            {
+                "practice_id": practice_id,
+                "conversation_id": conversation_id,
+                "after": after,
+                "up_to": up_to,
+            },
+        ).rows
+        return {row["sender_id"] for row in rows}
 
     # -- receipts -----------------------------------------------------------------
     def add_receipt_mark(
