@@ -309,16 +309,40 @@ def read_for_delivery(
     return readable[0] if readable else None
 
 
-def record_live_views(unit: Unit, actor: Actor, pushed: dict[UUID, list[UUID]]) -> None:
-    """Record the messages the server pushed to this device over its WebSocket.
+@dataclass(frozen=True, slots=True)
+class DeviceActivity:
+    """One device's socket activity since the last flush."""
 
-    Written by the server when it sends content, not when the device acknowledges, so a
-    device that never acknowledges still leaves a record. The WebSocket batches these (one
-    entry per conversation per flush) to keep the audit trail and the writer light.
+    actor: Actor
+    pushed: dict[UUID, list[UUID]]  # conversation -> messages the server sent it
+    delivered: dict[UUID, int]  # conversation -> highest seq the device acknowledged
+
+
+def record_device_activity(unit: Unit, batch: list[DeviceActivity]) -> None:
+    """Record what the server pushed to devices over their WebSockets, and what they
+    acknowledged, for many devices in one transaction.
+
+    The pushed content is recorded when the server sends it, not when the device
+    acknowledges, so a device that never acknowledges still leaves a record. An
+    acknowledgement for a conversation the person has left since is dropped.
     """
-    for conversation_id, message_ids in pushed.items():
-        if message_ids:
-            _record_views(unit, actor, conversation_id, message_ids, "live")
+    for item in batch:
+        for conversation_id, message_ids in item.pushed.items():
+            if message_ids:
+                _record_views(unit, item.actor, conversation_id, message_ids, "live")
+        for conversation_id, up_to_seq in item.delivered.items():
+            conversation = unit.conversations.get_if_member(
+                item.actor.practice_id, conversation_id, item.actor.user_id
+            )
+            if conversation is not None:
+                # Never beyond the newest message: later ones must not count as delivered.
+                _advance(
+                    unit,
+                    item.actor,
+                    conversation_id,
+                    "delivered",
+                    min(up_to_seq, conversation.last_seq),
+                )
 
 
 def do_mark(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_seq: int) -> int:

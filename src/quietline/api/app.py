@@ -16,7 +16,7 @@ from quietline.actions.messages import do_purge_expired
 from quietline.api import problems
 from quietline.api.middleware import EdgeMiddleware
 from quietline.api.routes import audit, auth, conversations, staff
-from quietline.api.websocket import DeliveryCache
+from quietline.api.websocket import DeliveryCache, SocketActivity
 from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
 
@@ -46,13 +46,17 @@ def build_api(services: Services) -> FastAPI:
         # collector's full passes (measured: gen-2 pauses of up to 64 ms under load).
         gc.freeze()
         app.state.delivery_cache = DeliveryCache(services)
+        activity = SocketActivity(services)
+        app.state.socket_activity = activity
+        recording = asyncio.create_task(activity.run())
         purge = asyncio.create_task(_purge_loop(services))
         try:
             yield
         finally:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
+            for task in (purge, recording):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             services.hub.bind(None)
 
     app = FastAPI(

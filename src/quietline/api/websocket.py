@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -33,16 +34,17 @@ from starlette.websockets import WebSocketState
 from quietline.actions.auth import Authenticated, authenticate, check_session
 from quietline.actions.context import Actor
 from quietline.actions.messages import (
+    DeviceActivity,
     MessageView,
     do_mark,
     fetch_messages,
     read_for_delivery,
-    record_live_views,
+    record_device_activity,
 )
 from quietline.actions.realtime import connection_state
 from quietline.api.views import message_out
 from quietline.app import Services
-from quietline.domain.errors import QuietlineError
+from quietline.domain.errors import NotFound, QuietlineError
 from quietline.domain.events import Event, conversation_topic, session_topic, user_topic
 from quietline.events.hub import Subscription
 from quietline.storage.unit import Unit
@@ -51,8 +53,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 AUTH_TIMEOUT = 10.0
-VIEW_FLUSH_EVERY = 1.0  # seconds between audit records of content pushed to one socket
-VIEW_FLUSH_MAX = 100
+ACTIVITY_FLUSH_EVERY = 1.0  # seconds between writes of what the sockets pushed and were told
 CLOSE_SESSION_ENDED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_AUTH_TIMEOUT = 4408
@@ -82,6 +83,55 @@ class DeliveryCache:
             self._pending[message_id] = future
             asyncio.get_running_loop().call_later(5.0, self._pending.pop, message_id, None)
         return await asyncio.shield(future)
+
+
+@dataclass
+class _Pending:
+    actor: Actor
+    pushed: dict[UUID, list[UUID]] = field(default_factory=dict)
+    delivered: dict[UUID, int] = field(default_factory=dict)
+
+
+class SocketActivity:
+    """What this process's sockets pushed to devices, and what devices acknowledged.
+
+    Collected in memory and written once a second in one write job for all sockets: the
+    audit record of pushed content (written by the server, so it does not depend on the
+    device) and the coalesced delivery acknowledgements.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._pending: dict[UUID, _Pending] = {}
+
+    def pushed(self, actor: Actor, view: MessageView) -> None:
+        pending = self._pending.setdefault(actor.session_id, _Pending(actor))
+        pending.pushed.setdefault(view.conversation_id, []).append(view.id)
+
+    def delivered(self, actor: Actor, conversation_id: UUID, up_to_seq: int) -> None:
+        pending = self._pending.setdefault(actor.session_id, _Pending(actor))
+        pending.delivered[conversation_id] = max(
+            up_to_seq, pending.delivered.get(conversation_id, 0)
+        )
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch = [DeviceActivity(p.actor, p.pushed, p.delivered) for p in self._pending.values()]
+        self._pending = {}
+        try:
+            await self._services.db.write(partial(record_device_activity, batch=batch))
+        except Exception as exc:
+            log.error("recording socket activity failed: %s", exc.__class__.__name__)
+
+    async def run(self) -> None:
+        """Flush on a schedule until cancelled; the last flush happens at shutdown."""
+        try:
+            while True:
+                await asyncio.sleep(ACTIVITY_FLUSH_EVERY)
+                await self.flush()
+        finally:
+            await asyncio.shield(self.flush())
 
 
 class _Ack(BaseModel):
@@ -130,10 +180,7 @@ class Connection:
         self._clock = loop.time
         self.checked_at = self._clock()
         self.recheck_every = services.settings.socket_recheck_seconds
-        # Content pushed but not yet in the audit trail: conversation -> message ids.
-        self.pushed: dict[UUID, list[UUID]] = {}
-        self.pushed_since = 0.0
-        self._flushing: asyncio.Task[None] | None = None
+        self.activity: SocketActivity = websocket.app.state.socket_activity
 
     async def send(self, payload: dict[str, Any]) -> None:
         await self.ws.send_json(payload)
@@ -149,8 +196,6 @@ class Connection:
     async def pump_events(self) -> None:
         while not self.closing:
             wait = self.recheck_every - (self._clock() - self.checked_at)
-            if self.pushed and not self._flush_running:
-                wait = min(wait, VIEW_FLUSH_EVERY - (self._clock() - self.pushed_since))
             try:
                 event = await asyncio.wait_for(self.sub.queue.get(), max(wait, 0.0))
             except TimeoutError:
@@ -163,42 +208,6 @@ class Connection:
             # A busy socket is re-checked on the same schedule as a quiet one.
             if not self.closing and self._clock() - self.checked_at >= self.recheck_every:
                 await self.revalidate()
-            if self.pushed and self._clock() - self.pushed_since >= VIEW_FLUSH_EVERY:
-                self.flush_views()
-
-    def note_pushed(self, view: MessageView) -> None:
-        if not self.pushed:
-            self.pushed_since = self._clock()
-        self.pushed.setdefault(view.conversation_id, []).append(view.id)
-        if sum(len(ids) for ids in self.pushed.values()) >= VIEW_FLUSH_MAX:
-            self.flush_views()
-
-    @property
-    def _flush_running(self) -> bool:
-        return self._flushing is not None and not self._flushing.done()
-
-    def flush_views(self) -> None:
-        """Hand the pushed-content record to the writer without holding up delivery.
-
-        One flush runs at a time per socket; it keeps going while more has been pushed.
-        """
-        if self.pushed and not self._flush_running:
-            self._flushing = asyncio.ensure_future(self._write_views())
-
-    async def _write_views(self) -> None:
-        actor = self.actor
-        while self.pushed:
-            pushed, self.pushed = self.pushed, {}
-            try:
-                await self.svc.db.write(partial(record_live_views, actor=actor, pushed=pushed))
-            except Exception as exc:
-                log.error("recording live views failed: %s", exc.__class__.__name__)
-
-    async def finish(self) -> None:
-        """At close: the record of pushed content is written before the handler returns."""
-        self.flush_views()
-        if self._flushing is not None:
-            await asyncio.shield(self._flushing)
 
     async def revalidate(self) -> None:
         self.checked_at = self._clock()
@@ -241,7 +250,7 @@ class Connection:
             await self.send(
                 {"type": event.kind, "message": message_out(view).model_dump(mode="json")}
             )
-            self.note_pushed(view)
+            self.activity.pushed(self.actor, view)
             return
         await self.send({"type": event.kind, **data})
 
@@ -274,10 +283,12 @@ class Connection:
         if kind == "ping":
             await self.send({"type": "pong"})
         elif kind == "ack":
+            # Coalesced: the highest ack per conversation is written with the next activity
+            # flush, one write for every socket of the process instead of one per frame.
             ack = _Ack.model_validate(frame)
-            await self.svc.db.write(
-                lambda unit: do_mark(unit, actor, ack.conversation_id, "delivered", ack.up_to_seq)
-            )
+            if conversation_topic(ack.conversation_id) not in self.sub.topics:
+                raise NotFound("conversation")
+            self.activity.delivered(actor, ack.conversation_id, ack.up_to_seq)
         elif kind == "seen":
             ack = _Ack.model_validate(frame)
             await self.svc.db.write(
@@ -377,4 +388,3 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         sub.close()
         await conn.close(1000, "bye")
-        await conn.finish()
