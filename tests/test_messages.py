@@ -759,3 +759,21 @@ def test_a_busy_socket_is_still_signed_out_when_its_session_times_out(team: Team
         assert "session.ended" in [f["type"] for f in dana_ws.frames]
         # it kept receiving until the check: the socket really was busy
         assert len(dana_ws.of_type("message.created")) >= 2
+
+
+def test_requiring_a_second_factor_closes_sockets_of_people_without_one(team: Team) -> None:
+    """A policy change has no event per session: the periodic check ends those sockets."""
+    with team.socket(team.dana) as dana_ws:
+        changed = team.owner.patch("/practice/policy", {"require_second_factor": True})
+        assert changed.status_code == 200, changed.text
+        deadline = time.monotonic() + team.live.services.settings.socket_recheck_seconds + 10
+        closed: ConnectionClosed | None = None
+        while time.monotonic() < deadline and closed is None:
+            try:
+                dana_ws.recv(timeout=0.5)
+            except ConnectionClosed as exc:
+                closed = exc
+        assert closed is not None, "the socket stayed open under the new policy"
+        assert closed.rcvd is not None
+        assert closed.rcvd.code == 4401
+        assert "session.ended" in [f["type"] for f in dana_ws.frames]

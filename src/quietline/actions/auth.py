@@ -257,6 +257,20 @@ def authorize(unit: Unit, token: SessionToken) -> Actor:
     return auth.actor
 
 
+def sessions_still_usable(unit: Unit, session_ids: list[UUID]) -> set[UUID]:
+    """Of these sessions, the ones a WebSocket may stay open for right now: alive under the
+    current policy (revocation, deactivation, idle and absolute limits) and not restricted."""
+    usable = set()
+    for session, user, practice in unit.sessions.with_owners_by_ids(session_ids):
+        try:
+            auth = check_session(unit, session, user, practice)
+        except Unauthenticated:
+            continue
+        if not auth.restricted:
+            usable.add(session.id)
+    return usable
+
+
 def check_session(
     unit: Unit,
     session: DeviceSession,

@@ -16,7 +16,7 @@ from quietline.actions.messages import do_purge_expired
 from quietline.api import problems
 from quietline.api.middleware import EdgeMiddleware
 from quietline.api.routes import audit, auth, conversations, staff
-from quietline.api.websocket import DeliveryCache, SocketActivity
+from quietline.api.websocket import DeliveryCache, SessionWatch, SocketActivity
 from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
 
@@ -49,11 +49,14 @@ def build_api(services: Services) -> FastAPI:
         activity = SocketActivity(services)
         app.state.socket_activity = activity
         recording = asyncio.create_task(activity.run())
+        watch = SessionWatch(services)
+        app.state.session_watch = watch
+        watching = asyncio.create_task(watch.run())
         purge = asyncio.create_task(_purge_loop(services))
         try:
             yield
         finally:
-            for task in (purge, recording):
+            for task in (purge, recording, watching):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

@@ -31,7 +31,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
-from quietline.actions.auth import Authenticated, authenticate, check_session
+from quietline.actions.auth import authenticate, sessions_still_usable
 from quietline.actions.context import Actor
 from quietline.actions.messages import (
     DeviceActivity,
@@ -47,7 +47,6 @@ from quietline.app import Services
 from quietline.domain.errors import NotFound, QuietlineError
 from quietline.domain.events import Event, conversation_topic, session_topic, user_topic
 from quietline.events.hub import Subscription
-from quietline.storage.unit import Unit
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -134,6 +133,49 @@ class SocketActivity:
             await asyncio.shield(self.flush())
 
 
+class SessionWatch:
+    """Re-checks the sessions of every open socket of this process on a schedule.
+
+    Revocation closes a socket at once through its event. Time-based ends (idle and absolute
+    limits, a policy change) have no event, so this catches them: one query for all sockets
+    of the process every ``socket_recheck_seconds``, instead of one per socket.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._open: dict[UUID, set[Connection]] = {}
+
+    def add(self, connection: Connection) -> None:
+        self._open.setdefault(connection.actor.session_id, set()).add(connection)
+
+    def discard(self, connection: Connection) -> None:
+        sockets = self._open.get(connection.actor.session_id)
+        if sockets is not None:
+            sockets.discard(connection)
+            if not sockets:
+                del self._open[connection.actor.session_id]
+
+    async def check(self) -> None:
+        session_ids = list(self._open)
+        if not session_ids:
+            return
+        usable = await self._services.db.read(
+            partial(sessions_still_usable, session_ids=session_ids)
+        )
+        for session_id in session_ids:
+            if session_id not in usable:
+                for connection in list(self._open.get(session_id, ())):
+                    await connection.end_session()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._services.settings.socket_recheck_seconds)
+            try:
+                await self.check()
+            except Exception as exc:
+                log.error("socket session check failed: %s", exc.__class__.__name__)
+
+
 class _Ack(BaseModel):
     type: str
     conversation_id: UUID
@@ -176,10 +218,6 @@ class Connection:
         self.sub = subscription
         self.cache = cache
         self.closing = False
-        loop = asyncio.get_running_loop()
-        self._clock = loop.time
-        self.checked_at = self._clock()
-        self.recheck_every = services.settings.socket_recheck_seconds
         self.activity: SocketActivity = websocket.app.state.socket_activity
 
     async def send(self, payload: dict[str, Any]) -> None:
@@ -195,30 +233,17 @@ class Connection:
 
     async def pump_events(self) -> None:
         while not self.closing:
-            wait = self.recheck_every - (self._clock() - self.checked_at)
-            try:
-                event = await asyncio.wait_for(self.sub.queue.get(), max(wait, 0.0))
-            except TimeoutError:
-                event = None
-            if event is not None:
-                if self.sub.overflowed:
-                    await self.close(CLOSE_RESYNC, "too far behind; reconnect and resume")
-                    return
-                await self.handle_event(event)
-            # A busy socket is re-checked on the same schedule as a quiet one.
-            if not self.closing and self._clock() - self.checked_at >= self.recheck_every:
-                await self.revalidate()
+            event = await self.sub.queue.get()
+            if self.sub.overflowed:
+                await self.close(CLOSE_RESYNC, "too far behind; reconnect and resume")
+                return
+            await self.handle_event(event)
 
-    async def revalidate(self) -> None:
-        self.checked_at = self._clock()
-        token_session = self.actor.session_id
-        try:
-            auth = await self.svc.db.read(lambda unit: _recheck(unit, self.actor))
-        except QuietlineError:
-            auth = None
-        if auth is None or auth.actor.session_id != token_session:
+    async def end_session(self) -> None:
+        """The session timed out or may no longer be used here (see :class:`SessionWatch`)."""
+        with contextlib.suppress(Exception):
             await self.send({"type": "session.ended"})
-            await self.close(CLOSE_SESSION_ENDED, "session ended")
+        await self.close(CLOSE_SESSION_ENDED, "session ended")
 
     async def handle_event(self, event: Event) -> None:
         data = event.data
@@ -318,12 +343,6 @@ class Connection:
             await self.send({"type": "error", "detail": "Unknown frame type."})
 
 
-def _recheck(unit: Unit, actor: Actor) -> Authenticated | None:
-    """The connection's session, checked again (the server never keeps the token)."""
-    session = unit.sessions.get(actor.practice_id, actor.session_id)
-    return None if session is None else check_session(unit, session)
-
-
 @router.websocket("/api/v1/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
@@ -360,6 +379,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         session_topic(actor.session_id), user_topic(actor.user_id), f"practice:{actor.practice_id}"
     )
     conn = Connection(websocket, services, actor, sub, cache)
+    watch: SessionWatch = websocket.app.state.session_watch
+    watch.add(conn)
     try:
         state = await services.db.read(lambda unit: connection_state(unit, actor))
         sub.add(*(conversation_topic(cid) for cid in state))
@@ -386,5 +407,6 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
+        watch.discard(conn)
         sub.close()
         await conn.close(1000, "bye")

@@ -36,6 +36,17 @@ _SCOPE = (
 )
 _INSERT = device_sessions.insert()
 _BY_TOKEN = select(*_COLUMNS).where(device_sessions.c.token_hash == bindparam("token_hash"))
+_WITH_OWNER_COLUMNS = (
+    *_COLUMNS,
+    *[c.label(f"user__{c.name}") for c in users.c],
+    *[c.label(f"practice__{c.name}") for c in practices.c],
+)
+_WITH_OWNER_BY_IDS = (
+    select(*_WITH_OWNER_COLUMNS)
+    .join(users, users.c.id == device_sessions.c.user_id)
+    .join(practices, practices.c.id == device_sessions.c.practice_id)
+    .where(device_sessions.c.id.in_(bindparam("ids", expanding=True)))
+)
 _WITH_OWNER = Prepared(
     select(
         *_COLUMNS,
@@ -93,6 +104,12 @@ _REVOKE = (
 )
 
 
+def _with_owner(m: Any) -> tuple[DeviceSession, User, Practice]:
+    user = user_from_mapping({c.name: m[f"user__{c.name}"] for c in users.c})
+    practice = practice_from_mapping({c.name: m[f"practice__{c.name}"] for c in practices.c})
+    return _session(m), user, practice
+
+
 def _session(mapping: Any) -> DeviceSession:
     return DeviceSession(**{c.name: mapping[c.name] for c in _COLUMNS})
 
@@ -136,11 +153,20 @@ class SessionStore:
     ) -> tuple[DeviceSession, User, Practice] | None:
         """The session, its user and its practice in one query (every request does this)."""
         m = _WITH_OWNER.run(self._conn, {"token_hash": token_hash}).first()
-        if m is None:
-            return None
-        user = user_from_mapping({c.name: m[f"user__{c.name}"] for c in users.c})
-        practice = practice_from_mapping({c.name: m[f"practice__{c.name}"] for c in practices.c})
-        return _session(m), user, practice
+        return None if m is None else _with_owner(m)
+
+    def with_owners_by_ids(
+        self, session_ids: list[UUID], chunk: int = 500
+    ) -> list[tuple[DeviceSession, User, Practice]]:
+        """Sessions with their users and practices, across practices: for the server's own
+        periodic check of its open sockets, never for a user's request."""
+        found: list[tuple[DeviceSession, User, Practice]] = []
+        for start in range(0, len(session_ids), chunk):
+            rows = self._conn.execute(
+                _WITH_OWNER_BY_IDS, {"ids": session_ids[start : start + chunk]}
+            )
+            found.extend(_with_owner(row._mapping) for row in rows)
+        return found
 
     def get(self, practice_id: UUID, session_id: UUID) -> DeviceSession | None:
         row = self._conn.execute(_GET, {"practice_id": practice_id, "session_id": session_id})
