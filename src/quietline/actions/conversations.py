@@ -96,12 +96,7 @@ def _view(
 
 def list_conversations(unit: Unit, actor: Actor) -> list[ConversationView]:
     summaries = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)
-    members: dict[UUID, list[UUID]] = unit.conversations.member_ids_for_conversations(
-        actor.practice_id, [s.conversation.id for s in summaries]
-    )
-    return [
-        _view(unit, s.conversation, s.unread, members.get(s.conversation.id, [])) for s in summaries
-    ]
+    return [_view(unit, s.conversation, s.unread, s.member_ids) for s in summaries]
 
 
 def get_conversation(unit: Unit, actor: Actor, conversation_id: UUID) -> ConversationView:

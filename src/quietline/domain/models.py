@@ -109,7 +109,7 @@ class StoredMessage:
 class ConversationSummary:
     conversation: Conversation
     unread: int
-    member_count: int
+    member_ids: list[UUID]
 
 
 @dataclass(frozen=True, slots=True)

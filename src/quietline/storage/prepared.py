@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Uuid
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement
@@ -36,6 +37,8 @@ class _Plan:
     defaults: Mapping[str, Any]
     columns: tuple[str, ...]
     readers: tuple[Callable[[Any], Any] | None, ...]
+    # Columns whose values repeat across rows (ids): their readers are memoised per run.
+    memoised: tuple[bool, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class Prepared:
                 type_.dialect_impl(dialect).result_processor(dialect, None)
                 for _, type_ in descriptions
             ),
+            memoised=tuple(isinstance(type_, Uuid) for _, type_ in descriptions),
         )
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Outcome:
@@ -140,11 +144,30 @@ class Prepared:
             ) from exc
         finally:
             cursor.close()
+        readers = [
+            _memoised(reader) if memo and reader is not None and len(raw_rows) > 1 else reader
+            for reader, memo in zip(plan.readers, plan.memoised, strict=True)
+        ]
         rows = [
             {
                 column: reader(value) if reader is not None else value
-                for column, reader, value in zip(plan.columns, plan.readers, raw, strict=True)
+                for column, reader, value in zip(plan.columns, readers, raw, strict=True)
             }
             for raw in raw_rows
         ]
         return Outcome(rows, rowcount)
+
+
+def _memoised(reader: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Parse each distinct stored value once (a member id repeats across a whole list)."""
+    seen: dict[Any, Any] = {}
+
+    def read(value: Any) -> Any:
+        if value is None:
+            return None
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = reader(value)
+        return found
+
+    return read

@@ -69,6 +69,43 @@ _MEMBER_IDS = select(conversation_members.c.user_id).where(
     conversation_members.c.conversation_id == bindparam("conversation_id"),
 )
 
+_MINE = conversation_members.alias("mine")
+_MY_CONVERSATIONS = Prepared(
+    select(*_CONVERSATION_COLUMNS)
+    .join(_MINE, _MINE.c.conversation_id == conversations.c.id)
+    .where(_MINE.c.practice_id == bindparam("practice_id"), _MINE.c.user_id == bindparam("user_id"))
+    .order_by(conversations.c.last_activity_at.desc())
+)
+# Unread: others' readable messages above my seen cursor (the covering index answers it).
+_MY_UNREAD = Prepared(
+    select(messages.c.conversation_id, func.count().label("n"))
+    .join(
+        _MINE,
+        and_(
+            _MINE.c.conversation_id == messages.c.conversation_id,
+            _MINE.c.user_id == bindparam("user_id"),
+            _MINE.c.practice_id == bindparam("practice_id"),
+        ),
+    )
+    .where(
+        messages.c.seq > _MINE.c.seen_seq,
+        messages.c.sender_id != bindparam("user_id"),
+        messages.c.recalled_at.is_(None),
+        or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
+    )
+    .group_by(messages.c.conversation_id)
+)
+_MY_CONVERSATIONS_MEMBERS = Prepared(
+    select(conversation_members.c.conversation_id, conversation_members.c.user_id).join(
+        _MINE,
+        and_(
+            _MINE.c.conversation_id == conversation_members.c.conversation_id,
+            _MINE.c.practice_id == bindparam("practice_id"),
+            _MINE.c.user_id == bindparam("user_id"),
+        ),
+    )
+)
+
 _ADVANCE = {
     kind: Prepared(
         update(conversation_members)
@@ -285,71 +322,20 @@ class ConversationStore:
     def summaries_for_user(
         self, practice_id: UUID, user_id: UUID, now: datetime
     ) -> list[ConversationSummary]:
-        """Every conversation of the user with its unread count, most recent activity first.
-
-        Two queries whatever the number of conversations: one for the rows, one grouped count.
-        """
-        rows = self._conn.execute(
-            select(*_CONVERSATION_COLUMNS, conversation_members.c.seen_seq)
-            .join(
-                conversation_members, conversation_members.c.conversation_id == conversations.c.id
-            )
-            .where(
-                conversation_members.c.practice_id == practice_id,
-                conversation_members.c.user_id == user_id,
-            )
-            .order_by(conversations.c.last_activity_at.desc())
-        ).all()
+        """Every conversation of the user with its unread count and members, most recent
+        activity first. Three prepared queries whatever the number of conversations."""
+        params = {"practice_id": practice_id, "user_id": user_id}
+        rows = _MY_CONVERSATIONS.run(self._conn, params).rows
         if not rows:
             return []
-        mine = conversation_members.alias("mine")
-        unread_rows = self._conn.execute(
-            select(messages.c.conversation_id, func.count().label("n"))
-            .join(
-                mine,
-                and_(
-                    mine.c.conversation_id == messages.c.conversation_id,
-                    mine.c.user_id == user_id,
-                    mine.c.practice_id == practice_id,
-                ),
-            )
-            .where(
-                messages.c.seq > mine.c.seen_seq,
-                messages.c.sender_id != user_id,
-                messages.c.recalled_at.is_(None),
-                or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
-            )
-            .group_by(messages.c.conversation_id)
-        )
-        unread = {r.conversation_id: int(r.n) for r in unread_rows}
-        counts = {
-            r.conversation_id: int(r.n)
-            for r in self._conn.execute(
-                select(conversation_members.c.conversation_id, func.count().label("n"))
-                .where(
-                    conversation_members.c.practice_id == practice_id,
-                    conversation_members.c.conversation_id.in_([r.id for r in rows]),
-                )
-                .group_by(conversation_members.c.conversation_id)
-            )
+        unread = {
+            r["conversation_id"]: int(r["n"])
+            for r in _MY_UNREAD.run(self._conn, {**params, "now": now}).rows
         }
+        members: dict[UUID, list[UUID]] = {}
+        for r in _MY_CONVERSATIONS_MEMBERS.run(self._conn, params).rows:
+            members.setdefault(r["conversation_id"], []).append(r["user_id"])
         return [
-            ConversationSummary(_conversation(r._mapping), unread.get(r.id, 0), counts.get(r.id, 0))
+            ConversationSummary(_conversation(r), unread.get(r["id"], 0), members.get(r["id"], []))
             for r in rows
         ]
-
-    def member_ids_for_conversations(
-        self, practice_id: UUID, conversation_ids: list[UUID]
-    ) -> dict[UUID, list[UUID]]:
-        result: dict[UUID, list[UUID]] = {cid: [] for cid in conversation_ids}
-        if not conversation_ids:
-            return result
-        rows = self._conn.execute(
-            select(conversation_members.c.conversation_id, conversation_members.c.user_id).where(
-                conversation_members.c.practice_id == practice_id,
-                conversation_members.c.conversation_id.in_(conversation_ids),
-            )
-        )
-        for r in rows:
-            result[r.conversation_id].append(r.user_id)
-        return result
