@@ -1,0 +1,108 @@
+"""Run one Quietline server process for a benchmark.
+
+    python -m benchmarks.server --data-dir DIR --port 8123 [--log-level INFO]
+
+Builds the services and the app from the data folder exactly as ``quietline serve`` does
+(same uvicorn settings: access log off, the app's own access log at the chosen level), on
+127.0.0.1 only, with uvloop and httptools when installed. Raises its own open-file limit so
+it can hold thousands of WebSockets.
+
+Experiments: ``QL_BENCH_SWITCH_INTERVAL=0.0005`` sets the GIL switch interval
+(``sys.setswitchinterval``); with ``QL_BENCH_GC_TUNE=1`` the launcher freezes the start-up heap
+(``gc.freeze()``) and raises the collection threshold, to measure what garbage-collection
+pauses cost the tail latencies. Results record whether it was set.
+
+Profiling: with ``QL_BENCH_PYINSTRUMENT=/path/out.txt`` the server runs under pyinstrument
+(event-loop thread only) and writes its text report there at shutdown. For all threads
+(the group-commit writer and the read pool too), attach ``py-spy record`` instead: the
+benchmarks do that with ``--profile``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from benchmarks.common import HOST, bench_settings, raise_nofile
+from quietline.app import build_services, create_app
+from quietline.logging_setup import configure_logging
+
+
+def _have(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    args = parser.parse_args()
+
+    nofile = raise_nofile()
+    settings = bench_settings(args.data_dir, args.log_level)
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    loop = "uvloop" if _have("uvloop") else "asyncio"
+    http = "httptools" if _have("httptools") else "h11"
+    print(f"benchmark server: pid {os.getpid()}, nofile {nofile}, loop {loop}, http {http}")
+    config = uvicorn.Config(
+        create_app(services),
+        host=HOST,  # loopback only, whatever the arguments
+        port=args.port,
+        loop=loop,
+        http=http,
+        ws="auto",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        ws_max_size=65536,
+        backlog=8192,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    if os.environ.get("QL_BENCH_GC_TUNE"):
+        # Experiment, not what `quietline serve` does: keep the start-up heap out of the
+        # collector's full passes and collect the young generation less often.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
+        print("benchmark server: gc frozen after start-up, threshold (20000, 20, 20)")
+    switch = os.environ.get("QL_BENCH_SWITCH_INTERVAL")
+    if switch:
+        # Experiment: how long a thread that released the GIL (SQLite, fsync) may wait to
+        # get it back from a busy thread (CPython's default is 0.005 s).
+        sys.setswitchinterval(float(switch))
+        print(f"benchmark server: GIL switch interval {sys.getswitchinterval()} s")
+    profile_out = os.environ.get("QL_BENCH_PYINSTRUMENT")
+    try:
+        if profile_out:
+            # Imported by name: pyinstrument is in the optional `bench` extra, which CI's
+            # type check does not install.
+            pyinstrument: Any = importlib.import_module("pyinstrument")
+            profiler = pyinstrument.Profiler(interval=0.001, async_mode="disabled")
+            profiler.start()
+            try:
+                server.run()
+            finally:
+                profiler.stop()
+                Path(profile_out).write_text(profiler.output_text(unicode=True, show_all=False))
+        else:
+            server.run()
+    finally:
+        services.close()
+
+
+if __name__ == "__main__":
+    main()
