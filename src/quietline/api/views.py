@@ -80,6 +80,31 @@ def message_json(view: MessageView, status_code: int) -> Response:
     return Response(payload, status_code=status_code, media_type="application/json")
 
 
+def conversations_json(views: list[ConversationView]) -> Response:
+    """The conversation list as the JSON of ``list[ConversationOut]``, built directly: with
+    200 conversations, response-model validation and serialisation of every member id cost
+    more than the database work. The shape is checked against the schema by the contract
+    tests."""
+    payload = orjson.dumps(
+        [
+            {
+                "id": v.id,
+                "kind": v.kind,
+                "title": v.title,
+                "member_ids": v.member_ids,
+                "unread": v.unread,
+                "last_seq": v.last_seq,
+                "last_activity_at": v.last_activity_at,
+                "default_ttl_seconds": v.default_ttl_seconds,
+                "created_at": v.created_at,
+            }
+            for v in views
+        ],
+        option=orjson.OPT_UTC_Z,
+    )
+    return Response(payload, media_type="application/json")
+
+
 def message_out(view: MessageView) -> s.MessageOut:
     return s.MessageOut(
         id=view.id,

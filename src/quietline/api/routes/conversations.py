@@ -25,17 +25,17 @@ from quietline.actions.messages import (
 )
 from quietline.api import schemas as s
 from quietline.api.access import ServicesDep, SignedIn, SignedInToken
-from quietline.api.views import conversation_out, message_json, message_out
+from quietline.api.views import conversation_out, conversations_json, message_json, message_out
 from quietline.domain.errors import InvalidInput
 
 router = APIRouter(tags=["conversations and messages"])
 
 
 @router.get("/conversations", response_model=list[s.ConversationOut])
-async def conversations(actor: SignedIn, svc: ServicesDep) -> list[s.ConversationOut]:
+async def conversations(actor: SignedIn, svc: ServicesDep) -> Response:
     """Your conversations, most recent activity first, with unread counts."""
     views = await svc.db.read(lambda unit: list_conversations(unit, actor))
-    return [conversation_out(v) for v in views]
+    return conversations_json(views)
 
 
 @router.post("/conversations", response_model=s.ConversationOut, status_code=201)
