@@ -282,6 +282,14 @@ def _record_views(
     unit: Unit, actor: Actor, conversation_id: UUID, message_ids: list[UUID], via: str
 ) -> None:
     """Who saw which messages, when, on which device: one audit entry."""
+    _record_view(
+        unit, actor, conversation_id, {"via": via, "messages": [str(m) for m in message_ids]}
+    )
+
+
+def _record_view(
+    unit: Unit, actor: Actor, conversation_id: UUID, details: dict[str, object]
+) -> None:
     unit.audit(
         AuditKind.MESSAGES_VIEWED,
         actor.practice_id,
@@ -289,7 +297,7 @@ def _record_views(
         actor_session_id=actor.session_id,
         subject_type="conversation",
         subject_id=conversation_id,
-        details={"via": via, "messages": [str(m) for m in message_ids]},
+        details=details,
     )
 
 
@@ -386,15 +394,7 @@ def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_s
         at=unit.now,
     )
     if kind == "seen":
-        unit.audit(
-            AuditKind.MESSAGES_VIEWED,
-            actor.practice_id,
-            actor_user_id=actor.user_id,
-            actor_session_id=actor.session_id,
-            subject_type="conversation",
-            subject_id=conversation_id,
-            details={"via": "seen", "up_to_seq": up_to_seq},
-        )
+        _record_view(unit, actor, conversation_id, {"via": "seen", "up_to_seq": up_to_seq})
     senders = unit.messages.senders_between(
         actor.practice_id, conversation_id, before, up_to_seq
     ) - {actor.user_id}
