@@ -223,7 +223,8 @@ class Database(Generic[UnitT]):
                 for job in batch:
                     self._run_alone(job)
                 return
-            log.exception("write transaction failed")
+            # The type only: a message could quote data the transaction carried.
+            log.error("write transaction failed: %s", exc.__class__.__name__)
             self._fail(batch[0], exc)
             return
         self._settle(outcomes)
