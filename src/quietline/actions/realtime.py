@@ -11,9 +11,3 @@ from quietline.storage.unit import Unit
 def connection_state(unit: Unit, actor: Actor) -> dict[UUID, int]:
     """The actor's conversations and their latest sequence numbers, for a new connection."""
     return unit.conversations.last_seqs_for_user(actor.practice_id, actor.user_id)
-
-
-def is_member(unit: Unit, actor: Actor, conversation_id: UUID) -> bool:
-    return (
-        unit.conversations.membership(actor.practice_id, conversation_id, actor.user_id) is not None
-    )

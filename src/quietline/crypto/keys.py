@@ -207,11 +207,6 @@ class KeyRing:
             while len(self._conversation_keys) > self._cache_size:
                 self._conversation_keys.popitem(last=False)
 
-    def forget_conversation(self, conversation_id: UUID) -> None:
-        with self._lock:
-            for cache_key in [k for k in self._conversation_keys if k[0] == conversation_id]:
-                del self._conversation_keys[cache_key]
-
     def clear(self) -> None:
         """Drop every cached unwrapped key (after a rotation, or in tests)."""
         with self._lock:

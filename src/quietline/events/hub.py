@@ -98,7 +98,3 @@ class InProcessHub:
 
     def subscribe(self) -> Subscription:
         return Subscription(self)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len({s for subs in self._index.values() for s in subs})

@@ -257,17 +257,6 @@ class ConversationStore:
         ).first()
         return _membership(row) if row else None
 
-    def members(self, practice_id: UUID, conversation_id: UUID) -> list[Membership]:
-        rows = self._conn.execute(
-            select(conversation_members)
-            .where(
-                conversation_members.c.practice_id == practice_id,
-                conversation_members.c.conversation_id == conversation_id,
-            )
-            .order_by(conversation_members.c.joined_at)
-        )
-        return [_membership(r._mapping) for r in rows]
-
     def member_ids(self, practice_id: UUID, conversation_id: UUID) -> list[UUID]:
         rows = self._conn.execute(
             _MEMBER_IDS, {"practice_id": practice_id, "conversation_id": conversation_id}

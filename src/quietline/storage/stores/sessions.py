@@ -35,7 +35,6 @@ _SCOPE = (
     device_sessions.c.id == bindparam("session_id"),
 )
 _INSERT = device_sessions.insert()
-_BY_TOKEN = select(*_COLUMNS).where(device_sessions.c.token_hash == bindparam("token_hash"))
 _WITH_OWNER_COLUMNS = (
     *_COLUMNS,
     *[c.label(f"user__{c.name}") for c in users.c],
@@ -142,11 +141,6 @@ class SessionStore:
                 "second_factor_verified": second_factor_verified,
             },
         )
-
-    def by_token_hash(self, token_hash: bytes) -> DeviceSession | None:
-        """The one lookup that is not scoped by practice: the token is what names it."""
-        row = self._conn.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
-        return _session(row._mapping) if row else None
 
     def with_owner_by_token_hash(
         self, token_hash: bytes

@@ -148,13 +148,3 @@ class UserStore:
             .values(used_at=now)
         )
         return result.rowcount == 1
-
-    def unused_recovery_codes(self, practice_id: UUID, user_id: UUID) -> int:
-        rows = self._conn.execute(
-            select(recovery_codes.c.id).where(
-                recovery_codes.c.practice_id == practice_id,
-                recovery_codes.c.user_id == user_id,
-                recovery_codes.c.used_at.is_(None),
-            )
-        )
-        return len(rows.all())
