@@ -24,6 +24,7 @@ from quietline.actions.conversations import do_remove_member
 from quietline.actions.messages import do_send_message
 from quietline.app import Services
 from quietline.domain.clock import ManualClock
+from quietline.storage.stores.conversations import UNREAD_CAP
 from quietline.storage.tables import audit_events, messages
 from quietline.storage.unit import Unit
 from tests.conftest import (
@@ -777,3 +778,25 @@ def test_requiring_a_second_factor_closes_sockets_of_people_without_one(team: Te
         assert closed.rcvd is not None
         assert closed.rcvd.code == 4401
         assert "session.ended" in [f["type"] for f in dana_ws.frames]
+
+
+def test_unread_counts_stop_at_the_cap(
+    client: TestClient, practice: PracticeHandle, owner: Api
+) -> None:
+    """A long-unread conversation shows "100 or more", and counting it stays cheap."""
+    dana_id = add_staff(owner, "dana@riverbend.test")
+    dana = sign_in(client, practice.slug, "dana@riverbend.test")
+    created = owner.post("/conversations", {"kind": "direct", "user_id": str(dana_id)})
+    cid = created.json()["id"]
+    for n in range(UNREAD_CAP + 5):
+        sent = owner.post(
+            f"/conversations/{cid}/messages",
+            {"body": f"reminder {n}", "idempotency_key": f"cap-test-{n:04d}"},
+        )
+        assert sent.status_code == 201, sent.text
+    listed = {c["id"]: c for c in dana.get("/conversations").json()}
+    assert listed[cid]["unread"] == UNREAD_CAP
+    seen = dana.post(f"/conversations/{cid}/receipts", {"kind": "seen", "up_to_seq": 100})
+    assert seen.status_code == 200, seen.text
+    listed = {c["id"]: c for c in dana.get("/conversations").json()}
+    assert listed[cid]["unread"] == 5

@@ -149,7 +149,9 @@ class ConversationOut(BaseModel):
     kind: str
     title: str | None
     member_ids: list[UUID]
-    unread: int
+    unread: int = Field(
+        description="Unread messages from others, counted up to 100 (100 means 100 or more)"
+    )
     last_seq: int
     last_activity_at: datetime
     default_ttl_seconds: int | None

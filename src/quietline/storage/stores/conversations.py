@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.domain.models import Conversation, ConversationSummary, Membership
@@ -70,30 +70,31 @@ _MEMBER_IDS = select(conversation_members.c.user_id).where(
 )
 
 _MINE = conversation_members.alias("mine")
-_MY_CONVERSATIONS = Prepared(
-    select(*_CONVERSATION_COLUMNS)
-    .join(_MINE, _MINE.c.conversation_id == conversations.c.id)
-    .where(_MINE.c.practice_id == bindparam("practice_id"), _MINE.c.user_id == bindparam("user_id"))
-    .order_by(conversations.c.last_activity_at.desc())
-)
-# Unread: others' readable messages above my seen cursor (the covering index answers it).
-_MY_UNREAD = Prepared(
-    select(messages.c.conversation_id, func.count().label("n"))
-    .join(
-        _MINE,
-        and_(
-            _MINE.c.conversation_id == messages.c.conversation_id,
-            _MINE.c.user_id == bindparam("user_id"),
-            _MINE.c.practice_id == bindparam("practice_id"),
-        ),
-    )
+# Unread: others' readable messages above my seen cursor, counted up to UNREAD_CAP per
+# conversation (the covering index answers it; a cap keeps a long-unread list fast).
+UNREAD_CAP = 100
+_UNREAD_ROWS = (
+    select(literal(1))
+    .select_from(messages)
     .where(
+        messages.c.conversation_id == conversations.c.id,
         messages.c.seq > _MINE.c.seen_seq,
         messages.c.sender_id != bindparam("user_id"),
         messages.c.recalled_at.is_(None),
         or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
     )
-    .group_by(messages.c.conversation_id)
+    .limit(UNREAD_CAP)
+    .correlate_except(messages)
+    .subquery()
+)
+_MY_CONVERSATIONS = Prepared(
+    select(
+        *_CONVERSATION_COLUMNS,
+        select(func.count()).select_from(_UNREAD_ROWS).scalar_subquery().label("unread"),
+    )
+    .join(_MINE, _MINE.c.conversation_id == conversations.c.id)
+    .where(_MINE.c.practice_id == bindparam("practice_id"), _MINE.c.user_id == bindparam("user_id"))
+    .order_by(conversations.c.last_activity_at.desc())
 )
 _MY_CONVERSATIONS_MEMBERS = Prepared(
     select(conversation_members.c.conversation_id, conversation_members.c.user_id).join(
@@ -311,20 +312,17 @@ class ConversationStore:
     def summaries_for_user(
         self, practice_id: UUID, user_id: UUID, now: datetime
     ) -> list[ConversationSummary]:
-        """Every conversation of the user with its unread count and members, most recent
-        activity first. Three prepared queries whatever the number of conversations."""
+        """Every conversation of the user with its unread count (capped at ``UNREAD_CAP``)
+        and members, most recent activity first. Two prepared queries whatever the number of
+        conversations."""
         params = {"practice_id": practice_id, "user_id": user_id}
-        rows = _MY_CONVERSATIONS.run(self._conn, params).rows
+        rows = _MY_CONVERSATIONS.run(self._conn, {**params, "now": now}).rows
         if not rows:
             return []
-        unread = {
-            r["conversation_id"]: int(r["n"])
-            for r in _MY_UNREAD.run(self._conn, {**params, "now": now}).rows
-        }
         members: dict[UUID, list[UUID]] = {}
         for r in _MY_CONVERSATIONS_MEMBERS.run(self._conn, params).rows:
             members.setdefault(r["conversation_id"], []).append(r["user_id"])
         return [
-            ConversationSummary(_conversation(r), unread.get(r["id"], 0), members.get(r["id"], []))
+            ConversationSummary(_conversation(r), int(r["unread"]), members.get(r["id"], []))
             for r in rows
         ]
