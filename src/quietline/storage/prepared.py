@@ -144,18 +144,22 @@ class Prepared:
             ) from exc
         finally:
             cursor.close()
-        readers = [
-            _memoised(reader) if memo and reader is not None and len(raw_rows) > 1 else reader
-            for reader, memo in zip(plan.readers, plan.memoised, strict=True)
-        ]
-        rows = [
-            {
-                column: reader(value) if reader is not None else value
-                for column, reader, value in zip(plan.columns, readers, raw, strict=True)
-            }
-            for raw in raw_rows
-        ]
-        return Outcome(rows, rowcount)
+        if not raw_rows:
+            return Outcome([], rowcount)
+        # Column by column, then one dict per row built in C: several times faster than a
+        # per-value comprehension on lists of a thousand rows.
+        many = len(raw_rows) > 1
+        columns: list[Any] = []
+        for index, (reader, memo) in enumerate(zip(plan.readers, plan.memoised, strict=True)):
+            values = [raw[index] for raw in raw_rows]
+            if reader is not None:
+                read = _memoised(reader) if memo and many else reader
+                values = [read(value) for value in values]
+            columns.append(values)
+        names = plan.columns
+        return Outcome(
+            [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)], rowcount
+        )
 
 
 def _memoised(reader: Callable[[Any], Any]) -> Callable[[Any], Any]:
