@@ -137,3 +137,24 @@ def create_group(services: Services, owner: Actor, title: str, member_ids: Seque
 
 def create_direct(services: Services, actor: Actor, other: UUID) -> UUID:
     return services.db.write_sync(lambda unit: do_create_direct(unit, actor, other)).id
+
+
+def channel_with_members(
+    data_dir: Path, count: int, prefix: str, title: str, *, owner_signed_in: bool
+) -> tuple[UUID, list[Member]]:
+    """A fresh installation with ``count`` signed-in people in one channel.
+
+    With ``owner_signed_in`` the owner is one of the ``count`` (and ``count - 1`` staff are
+    made); otherwise ``count`` staff are made and the owner only creates the channel.
+    """
+    settings = new_installation(data_dir)
+    services = open_services(settings)
+    try:
+        owner = create_practice(services)
+        staff = create_staff(services, owner, count - 1 if owner_signed_in else count, prefix)
+        emails = [email for _, email in staff]
+        people = sign_in(services, [OWNER_EMAIL, *emails] if owner_signed_in else emails)
+        conversation = create_group(services, owner, title, [uid for uid, _ in staff])
+    finally:
+        services.close()
+    return conversation, people

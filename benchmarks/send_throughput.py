@@ -44,31 +44,16 @@ from benchmarks.common import (
     summarize_ms,
     wait_for_quiet,
 )
-from benchmarks.fixtures import (
-    Member,
-    create_group,
-    create_practice,
-    create_staff,
-    new_installation,
-    open_services,
-    sign_in,
-)
+from benchmarks.fixtures import Member, channel_with_members
 from benchmarks.profile_report import summarize_profile
 
 FILLER = "Client in room 3 is running ten minutes late; please hold the 2pm slot. "
 
 
 def prepare(data_dir: Path, senders: int) -> tuple[UUID, list[Member]]:
-    settings = new_installation(data_dir)
-    services = open_services(settings)
-    try:
-        owner = create_practice(services)
-        staff = create_staff(services, owner, senders, "sender")
-        members = sign_in(services, [email for _, email in staff])
-        conversation = create_group(services, owner, "Send benchmark", [m.user_id for m in members])
-    finally:
-        services.close()
-    return conversation, members
+    return channel_with_members(
+        data_dir, senders, "sender", "Send benchmark", owner_signed_in=False
+    )
 
 
 async def _sender(

@@ -46,32 +46,14 @@ from benchmarks.common import (
     summarize_ms,
     wait_for_quiet,
 )
-from benchmarks.fixtures import (
-    OWNER_EMAIL,
-    Member,
-    create_group,
-    create_practice,
-    create_staff,
-    new_installation,
-    open_services,
-    sign_in,
-)
+from benchmarks.fixtures import Member, channel_with_members
 from benchmarks.profile_report import summarize_profile
 
 BODY = "Front desk: the 3pm client has arrived and is waiting in room 2."
 
 
 def prepare(data_dir: Path, members: int) -> tuple[UUID, list[Member]]:
-    settings = new_installation(data_dir)
-    services = open_services(settings)
-    try:
-        owner = create_practice(services)
-        staff = create_staff(services, owner, members - 1, "member")
-        people = sign_in(services, [OWNER_EMAIL, *(email for _, email in staff)])
-        conversation = create_group(services, owner, "Latency", [u for u, _ in staff])
-    finally:
-        services.close()
-    return conversation, people
+    return channel_with_members(data_dir, members, "member", "Latency", owner_signed_in=True)
 
 
 class Collector:
