@@ -249,12 +249,22 @@ def authorize(unit: Unit, token: SessionToken) -> Actor:
 
     Refreshes the session's last use when due, in the same transaction.
     """
-    auth = authenticate(unit, token)
-    if auth.restricted:
-        raise Forbidden(SECOND_FACTOR_SETUP_NEEDED)
+    auth = authorize_read(unit, token)
     if auth.needs_touch:
         do_touch(unit, auth.actor)
     return auth.actor
+
+
+def authorize_read(unit: Unit, token: SessionToken) -> Authenticated:
+    """Authenticate inside the caller's read transaction: a live, unrestricted session.
+
+    A read cannot refresh the session's last use; the caller does that afterwards when
+    ``needs_touch`` says so.
+    """
+    auth = authenticate(unit, token)
+    if auth.restricted:
+        raise Forbidden(SECOND_FACTOR_SETUP_NEEDED)
+    return auth
 
 
 def sessions_still_usable(unit: Unit, session_ids: list[UUID]) -> set[UUID]:

@@ -5,8 +5,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from quietline.actions.auth import authorize
+from quietline.actions.auth import Authenticated, authorize, authorize_read, do_touch
 from quietline.actions.conversations import (
+    ConversationView,
     do_add_member,
     do_create_direct,
     do_create_group,
@@ -27,14 +28,22 @@ from quietline.api import schemas as s
 from quietline.api.access import ServicesDep, SignedIn, SignedInToken
 from quietline.api.views import conversation_out, conversations_json, message_json, message_out
 from quietline.domain.errors import InvalidInput
+from quietline.storage.unit import Unit
 
 router = APIRouter(tags=["conversations and messages"])
 
 
 @router.get("/conversations", response_model=list[s.ConversationOut])
-async def conversations(actor: SignedIn, svc: ServicesDep) -> Response:
+async def conversations(token: SignedInToken, svc: ServicesDep) -> Response:
     """Your conversations, most recent activity first, with unread counts."""
-    views = await svc.db.read(lambda unit: list_conversations(unit, actor))
+
+    def read(unit: Unit) -> tuple[Authenticated, list[ConversationView]]:
+        auth = authorize_read(unit, token)  # the session check and the list: one snapshot
+        return auth, list_conversations(unit, auth.actor)
+
+    auth, views = await svc.db.read(read)
+    if auth.needs_touch:
+        await svc.db.write(lambda unit: do_touch(unit, auth.actor))
     return conversations_json(views)
 
 
