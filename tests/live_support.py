@@ -14,7 +14,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,14 +79,7 @@ class Socket:
         match: Callable[[Frame], bool] | None = None,
     ) -> Frame:
         """Receive until a frame of type ``kind`` (and ``match``) arrives; fail after timeout."""
-        deadline = time.monotonic() + timeout
-        for _ in range(MAX_FRAMES_PER_WAIT):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            frame = self.recv(remaining)
-            if frame is None:
-                break
+        for frame in self._arrivals(timeout):
             if frame.get("type") == kind and (match is None or match(frame)):
                 return frame
         raise AssertionError(
@@ -96,35 +89,30 @@ class Socket:
     def collect(self, kind: str, count: int, timeout: float = DEFAULT_WAIT) -> list[Frame]:
         """Receive until ``count`` frames of type ``kind`` arrived (in arrival order)."""
         found: list[Frame] = []
-        deadline = time.monotonic() + timeout
-        for _ in range(MAX_FRAMES_PER_WAIT):
-            if len(found) == count:
-                return found
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            frame = self.recv(remaining)
-            if frame is None:
-                break
+        if count == 0:
+            return found
+        for frame in self._arrivals(timeout):
             if frame.get("type") == kind:
                 found.append(frame)
-        if len(found) == count:
-            return found
+                if len(found) == count:
+                    return found
         raise AssertionError(f"{len(found)} of {count} {kind!r} frames arrived within {timeout}s")
 
     def drain(self, duration: float) -> list[Frame]:
         """Every frame that arrives within ``duration`` seconds."""
-        got: list[Frame] = []
-        deadline = time.monotonic() + duration
+        return list(self._arrivals(duration))
+
+    def _arrivals(self, timeout: float) -> Iterator[Frame]:
+        """Frames as they arrive, until ``timeout`` has passed (bounded in count too)."""
+        deadline = time.monotonic() + timeout
         for _ in range(MAX_FRAMES_PER_WAIT):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                break
+                return
             frame = self.recv(remaining)
             if frame is None:
-                break
-            got.append(frame)
-        return got
+                return
+            yield frame
 
     def of_type(self, kind: str) -> list[Frame]:
         """Every frame of type ``kind`` received so far."""
