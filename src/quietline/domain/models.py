@@ -36,9 +36,12 @@ class User:
     is_active: bool
     deactivated_at: datetime | None
     created_at: datetime
+    pin_hash: str | None = None
 
     @property
     def has_second_factor(self) -> bool:
+        """An authenticator app. Passkeys are the other second factor; they live in their
+        own table, so actions that need them ask the passkey store."""
         return self.totp_enabled_at is not None
 
     def __repr__(self) -> str:  # keep hashes and sealed secrets out of any printed value
@@ -56,6 +59,14 @@ class DeviceSession:
     second_factor_verified: bool
     revoked_at: datetime | None
     revoked_reason: str | None
+    client: str = "api"
+    locked_at: datetime | None = None
+    unlock_failures: int = 0
+
+    @property
+    def is_web(self) -> bool:
+        """A session of the staff web app (cookie): the app lock applies to it."""
+        return self.client == "web"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +146,16 @@ class AuditEntry:
     details: dict[str, object]
     prev_mac: bytes
     mac: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Passkey:
+    id: UUID
+    practice_id: UUID
+    user_id: UUID
+    credential_id: bytes
+    public_key: bytes
+    sign_count: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None

@@ -83,6 +83,8 @@ practices = Table(
     Column("app_lock_minutes", Integer, nullable=False),
     Column("default_message_ttl_seconds", Integer, nullable=True),
     Column("recall_window_minutes", Integer, nullable=False),
+    # The practice's quick replies, sealed by the practice key (they may name people).
+    Column("quick_replies_sealed", LargeBinary, nullable=True),
 )
 
 practice_keys = Table(
@@ -112,6 +114,8 @@ users = Table(
     Column("totp_last_step", BigInteger, nullable=True),
     Column("is_active", Boolean, nullable=False),
     Column("deactivated_at", UTCDateTime, nullable=True),
+    # argon2id of the PIN that unlocks a locked web app (never the PIN itself).
+    Column("pin_hash", String(255), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("practice_id", "email", name="uq_users_practice_email"),
 )
@@ -141,6 +145,11 @@ device_sessions = Table(
     Column("revoked_at", UTCDateTime, nullable=True),
     Column("revoked_reason", String(40), nullable=True),
     Column("revoked_by", Uuid, nullable=True),
+    # 'web' (cookie, the staff web app: app lock applies) or 'api' (bearer token).
+    Column("client", String(8), nullable=False, server_default="api"),
+    Column("locked_at", UTCDateTime, nullable=True),
+    Column("unlock_failures", Integer, nullable=False, server_default="0"),
+    CheckConstraint("client in ('web', 'api')", name="client"),
     Index("ix_device_sessions_user", "user_id"),
 )
 
@@ -234,6 +243,69 @@ receipt_marks = Table(
     Column("at", UTCDateTime, nullable=False),
     CheckConstraint("kind in ('delivered', 'seen')", name="kind"),
     Index("ix_receipt_marks_lookup", "conversation_id", "up_to_seq"),
+)
+
+user_status = Table(
+    "user_status",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _practice_fk(),
+    Column("in_session_until", UTCDateTime, nullable=False),
+    Column("set_at", UTCDateTime, nullable=False),
+)
+
+# Non-urgent notifications held while someone is in session: only a count, never content.
+notification_holds = Table(
+    "notification_holds",
+    metadata,
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _practice_fk(),
+    Column("held", Integer, nullable=False),
+    Column("first_held_at", UTCDateTime, nullable=False),
+)
+
+push_subscriptions = Table(
+    "push_subscriptions",
+    metadata,
+    Column(
+        "session_id",
+        Uuid,
+        ForeignKey("device_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # The endpoint URL is a capability (whoever has it can notify the device): sealed.
+    Column("subscription_sealed", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_push_subscriptions_user", "user_id"),
+)
+
+passkeys = Table(
+    "passkeys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("credential_id", LargeBinary, nullable=False, unique=True),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("sign_count", BigInteger, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Index("ix_passkeys_user", "user_id"),
+)
+
+# One-time WebAuthn challenges (registration, sign-in, unlock), kept a few minutes.
+webauthn_challenges = Table(
+    "webauthn_challenges",
+    metadata,
+    Column("challenge", LargeBinary(64), primary_key=True),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    CheckConstraint("purpose in ('register', 'sign_in', 'unlock')", name="purpose"),
 )
 
 audit_events = Table(

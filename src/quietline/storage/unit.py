@@ -16,8 +16,11 @@ from quietline.domain.models import Conversation
 from quietline.storage.stores.audit import AuditStore
 from quietline.storage.stores.conversations import ConversationStore
 from quietline.storage.stores.messages import MessageStore
+from quietline.storage.stores.notifications import NotificationStore
+from quietline.storage.stores.passkeys import PasskeyStore
 from quietline.storage.stores.practices import PracticeStore
 from quietline.storage.stores.sessions import SessionStore, ThrottleStore
+from quietline.storage.stores.status import StatusStore
 from quietline.storage.stores.users import UserStore
 
 
@@ -43,6 +46,9 @@ class Unit:
         self.throttle = ThrottleStore(conn)
         self.conversations = ConversationStore(conn)
         self.messages = MessageStore(conn)
+        self.status = StatusStore(conn)
+        self.notifications = NotificationStore(conn)
+        self.passkeys = PasskeyStore(conn)
         self.audit_log = AuditStore(conn, audit_key)
         self.events: list[Event] = []
         # The newest audit chain head per practice this unit wrote (for the outside anchor).

@@ -32,6 +32,14 @@ _UPDATE_POLICY = (
     .where(practices.c.id == bindparam("practice_id"))
     .values({name: bindparam(f"new_{name}") for name in _POLICY_FIELDS})
 )
+_QUICK_REPLIES = select(practices.c.quick_replies_sealed).where(
+    practices.c.id == bindparam("practice_id")
+)
+_SET_QUICK_REPLIES = (
+    update(practices)
+    .where(practices.c.id == bindparam("practice_id"))
+    .values(quick_replies_sealed=bindparam("sealed"))
+)
 _INSERT_KEY = practice_keys.insert()
 _KEY_COLUMNS = (practice_keys.c.key_id, practice_keys.c.wrapped_key)
 _ACTIVE_KEY = select(*_KEY_COLUMNS).where(
@@ -79,6 +87,13 @@ class PracticeStore:
     def update_policy(self, practice_id: UUID, policy: PracticePolicy) -> None:
         values = {f"new_{name}": getattr(policy, name) for name in _POLICY_FIELDS}
         self._conn.execute(_UPDATE_POLICY, {"practice_id": practice_id, **values})
+
+    def quick_replies_sealed(self, practice_id: UUID) -> bytes | None:
+        row = self._conn.execute(_QUICK_REPLIES, {"practice_id": practice_id}).first()
+        return None if row is None else row.quick_replies_sealed
+
+    def set_quick_replies_sealed(self, practice_id: UUID, sealed: bytes | None) -> None:
+        self._conn.execute(_SET_QUICK_REPLIES, {"practice_id": practice_id, "sealed": sealed})
 
     # -- keys ---------------------------------------------------------------------
     def insert_key(self, practice_id: UUID, key: WrappedKey, now: datetime) -> None:

@@ -29,6 +29,9 @@ _COLUMNS = (
     device_sessions.c.second_factor_verified,
     device_sessions.c.revoked_at,
     device_sessions.c.revoked_reason,
+    device_sessions.c.client,
+    device_sessions.c.locked_at,
+    device_sessions.c.unlock_failures,
 )
 _SCOPE = (
     device_sessions.c.practice_id == bindparam("practice_id"),
@@ -84,6 +87,21 @@ _TOUCH = Prepared(
 _MARK_SECOND_FACTOR = (
     update(device_sessions).where(*_UPDATE_SCOPE).values(second_factor_verified=True)
 )
+_LOCK = (
+    update(device_sessions)
+    .where(*_UPDATE_SCOPE, device_sessions.c.locked_at.is_(None))
+    .values(locked_at=bindparam("now"))
+)
+_UNLOCK = (
+    update(device_sessions)
+    .where(*_UPDATE_SCOPE)
+    .values(locked_at=None, unlock_failures=0, last_seen_at=bindparam("now"))
+)
+_UNLOCK_FAILED = (
+    update(device_sessions)
+    .where(*_UPDATE_SCOPE)
+    .values(unlock_failures=device_sessions.c.unlock_failures + 1)
+)
 _LIVE_AMONG = select(device_sessions.c.id).where(
     device_sessions.c.practice_id == bindparam("practice_id"),
     device_sessions.c.id.in_(bindparam("ids", expanding=True)),
@@ -127,6 +145,7 @@ class SessionStore:
         device_name: str,
         now: datetime,
         second_factor_verified: bool,
+        client: str = "api",
     ) -> None:
         self._conn.execute(
             _INSERT,
@@ -139,6 +158,8 @@ class SessionStore:
                 "created_at": now,
                 "last_seen_at": now,
                 "second_factor_verified": second_factor_verified,
+                "client": client,
+                "unlock_failures": 0,
             },
         )
 
@@ -178,6 +199,18 @@ class SessionStore:
         self._conn.execute(
             _MARK_SECOND_FACTOR, {"b_practice_id": practice_id, "session_id": session_id}
         )
+
+    def lock(self, practice_id: UUID, session_id: UUID, now: datetime) -> bool:
+        """Lock the web app on this device; False when it was already locked."""
+        scope = {"b_practice_id": practice_id, "session_id": session_id, "now": now}
+        return bool(self._conn.execute(_LOCK, scope).rowcount)
+
+    def unlock(self, practice_id: UUID, session_id: UUID, now: datetime) -> None:
+        scope = {"b_practice_id": practice_id, "session_id": session_id, "now": now}
+        self._conn.execute(_UNLOCK, scope)
+
+    def count_unlock_failure(self, practice_id: UUID, session_id: UUID) -> None:
+        self._conn.execute(_UNLOCK_FAILED, {"b_practice_id": practice_id, "session_id": session_id})
 
     def revoke(
         self,

@@ -37,6 +37,7 @@ def user_from_mapping(m: Mapping[Any, Any]) -> User:
         is_active=m["is_active"],
         deactivated_at=m["deactivated_at"],
         created_at=m["created_at"],
+        pin_hash=m["pin_hash"],
     )
 
 
