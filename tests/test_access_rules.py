@@ -16,6 +16,7 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from starlette.routing import Mount
 
 from quietline.actions.context import Actor
 from quietline.api.access import ACCESS_RULES, Public, ServicesDep, SignedIn, SignedInAny
@@ -97,7 +98,20 @@ def test_the_expected_routes_are_public(app: FastAPI) -> None:
         for route in http_routes(app)
         if {RULE_NAMES[r] for r in rules_in(route.dependant)} == {"public"}
     )
-    assert public == ["GET /api/v1/health", "POST /api/v1/auth/sign-in"]
+    assert public == [
+        "GET /",  # a redirect to /app/
+        "GET /api/v1/health",
+        "GET /api/v1/push/vapid-key",  # the push signing key's public half
+        "POST /api/v1/auth/sign-in",
+        "POST /api/v1/web/sign-in",
+    ]
+
+
+def test_the_only_mount_is_the_web_apps_static_files(app: FastAPI) -> None:
+    """Static files carry no content and no secrets; nothing else is mounted outside the
+    access rules."""
+    mounts = [r for r in app.routes if isinstance(r, Mount)]
+    assert [(m.path, type(m.app).__name__) for m in mounts] == [("/app", "StaticFiles")]
 
 
 def test_the_websocket_authenticates_in_its_first_frame(app: FastAPI) -> None:

@@ -22,10 +22,12 @@ from quietline.crypto.keys import (
     create_master_key_file,
     load_audit_key_file,
     load_master_key_file,
+    load_or_create_vapid_key,
 )
 from quietline.crypto.passwords import Passwords
 from quietline.domain.clock import Clock, SystemClock
 from quietline.events.hub import InProcessHub
+from quietline.notify.webpush import WebPushSender
 from quietline.storage.audit_anchor import AuditAnchor
 from quietline.storage.database import Database
 from quietline.storage.unit import Unit
@@ -45,6 +47,7 @@ class Services:
     hub: InProcessHub
     db: Database[Unit]
     audit_anchor: AuditAnchor
+    push_sender: WebPushSender
     created_key_files: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
@@ -76,6 +79,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     try:
         master = load_master_key_file(settings.master_key_path)
         audit_key = load_audit_key_file(settings.audit_key_path)
+        vapid_key = load_or_create_vapid_key(settings.vapid_key_path)
     except KeyFileError as exc:
         raise ConfigError(
             f"{exc}. Run 'quietline init' to create the keys for a new installation, or set "
@@ -119,6 +123,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         hub=hub,
         db=db,
         audit_anchor=anchor,
+        push_sender=WebPushSender(vapid_key, settings.push_contact),
     )
 
 

@@ -80,6 +80,36 @@ class Settings(BaseSettings):
         "limits, policy changes). Revocation does not wait for this: it closes sockets at once.",
     )
     issuer: str = "Quietline"
+    vapid_key_file: Path | None = Field(
+        default=None,
+        description="Private key that signs Web Push requests (VAPID); default: "
+        "data_dir/keys/vapid.pem, created by 'quietline init'.",
+    )
+    push_contact: str = Field(
+        default="mailto:security@localhost",
+        pattern=r"^(mailto:|https://)\S+$",
+        description="Contact the push services can reach the operator at (mailto: or https:).",
+    )
+    push_endpoint_hosts: str = Field(
+        default=(
+            "fcm.googleapis.com,updates.push.services.mozilla.com,web.push.apple.com,"
+            "*.push.apple.com,*.notify.windows.com"
+        ),
+        description="Comma-separated push service hosts the server may send to ('*.' allows "
+        "subdomains). Browsers give the endpoint; anything else is refused, so the server "
+        "cannot be made to call arbitrary addresses. Plain http only for loopback hosts.",
+    )
+    webauthn_rp_id: str | None = Field(
+        default=None,
+        description="The domain passkeys are bound to; default: the host of public_origin, "
+        "or the host the browser used.",
+    )
+    notification_release_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="How often notifications held during 'in session' are checked for release.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -125,6 +155,14 @@ class Settings(BaseSettings):
     @property
     def audit_key_path(self) -> Path:
         return self.audit_key_file or self.data_dir / "keys" / "audit.key"
+
+    @property
+    def vapid_key_path(self) -> Path:
+        return self.vapid_key_file or self.data_dir / "keys" / "vapid.pem"
+
+    @property
+    def push_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.push_endpoint_hosts.split(",") if h.strip())
 
     @property
     def audit_anchor_path(self) -> Path:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NewType
+from typing import Any, NewType
 from uuid import UUID, uuid4
 
 from quietline.actions.context import Actor, check_admin
+from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_request_options
 from quietline.crypto import second_factor
 from quietline.crypto.envelope import read_header
 from quietline.crypto.fields import open_user_secret, seal_user_secret
@@ -15,6 +16,7 @@ from quietline.crypto.passwords import Passwords, password_problem
 from quietline.crypto.tokens import keyed_hash, new_token, token_hash
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import (
+    AppLocked,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -39,6 +41,7 @@ _THROTTLED = (
 )
 TOTP_PURPOSE = "totp"
 _SESSION_ENDED = "Your session has ended. Sign in again."
+APP_LOCKED = "The app is locked. Unlock it with your PIN, a passkey or your password."
 SECOND_FACTOR_SETUP_NEEDED = (
     "Your practice requires a second factor. Set up an authenticator app "
     "(POST /api/v1/me/second-factor/totp) to continue."
@@ -54,6 +57,9 @@ class SignInRequest:
     address: str
     otp_code: str | None = None
     recovery_code: str | None = None
+    passkey: dict[str, Any] | None = None
+    relying_party: RelyingParty | None = None  # needed for passkeys (web sign-in)
+    client: str = "api"  # "web": the staff web app, with its cookie and app lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,7 @@ class Authenticated:
     actor: Actor
     needs_touch: bool
     restricted: bool
+    locked: bool = False
 
 
 def _count(n: int, unit: str) -> str:
@@ -134,8 +141,17 @@ def do_sign_in(
         return refuse("inactive_account")
 
     verified = False
-    if user.has_second_factor:
-        if req.recovery_code:
+    has_passkey = unit.passkeys.count_for_user(practice.id, user.id) > 0
+    if user.has_second_factor or has_passkey:
+        if req.passkey is not None:
+            if req.relying_party is None or not check_passkey(
+                unit, practice.id, user.id, "sign_in", req.relying_party, req.passkey
+            ):
+                return refuse(
+                    "bad_passkey",
+                    SecondFactorRequired("The passkey was not accepted. Try again, or use a code."),
+                )
+        elif req.recovery_code and user.has_second_factor:
             if not unit.users.use_recovery_code(
                 practice.id, user.id, second_factor.recovery_code_hash(req.recovery_code), unit.now
             ):
@@ -150,7 +166,7 @@ def do_sign_in(
                 subject_type="user",
                 subject_id=user.id,
             )
-        elif req.otp_code:
+        elif req.otp_code and user.has_second_factor:
             if not _consume_totp(
                 unit,
                 user.practice_id,
@@ -168,11 +184,7 @@ def do_sign_in(
                 )
         else:
             # The password was right; no failure is counted, the person is asked for the code.
-            return SignInRefused(
-                SecondFactorRequired(
-                    "Enter the 6-digit code from your authenticator app, or a recovery code."
-                )
-            )
+            return SignInRefused(_second_factor_needed(unit, req, user, has_passkey))
         verified = True
 
     if check.needs_rehash:
@@ -188,6 +200,7 @@ def do_sign_in(
         device_name=_device_name(req.device_name),
         now=unit.now,
         second_factor_verified=verified,
+        client=req.client,
     )
     unit.audit(
         AuditKind.SIGN_IN,
@@ -201,6 +214,33 @@ def do_sign_in(
     session = present(unit.sessions.get(practice.id, session_id), "new session")
     restricted = practice.policy.require_second_factor and not verified
     return SignedIn(token, Actor(user, session, practice), restricted)
+
+
+def _second_factor_needed(
+    unit: Unit, req: SignInRequest, user: User, has_passkey: bool
+) -> SecondFactorRequired:
+    methods: list[str] = []
+    extra: dict[str, object] = {"methods": methods}
+    if user.has_second_factor:
+        methods += ["totp", "recovery_code"]
+    if has_passkey and req.relying_party is not None:
+        options = passkey_request_options(
+            unit, user.practice_id, user.id, "sign_in", req.relying_party
+        )
+        if options is not None:
+            methods.append("passkey")
+            extra["passkey_options"] = options
+    if methods == ["passkey"]:
+        detail = "Confirm with your passkey."
+    elif "passkey" in methods:
+        detail = (
+            "Confirm with your passkey, the code from your authenticator app, or a recovery code."
+        )
+    elif methods:
+        detail = "Enter the 6-digit code from your authenticator app, or a recovery code."
+    else:
+        detail = "Your second factor is a passkey: sign in from the web app to use it."
+    return SecondFactorRequired(detail, extra=extra)
 
 
 def _device_name(raw: str) -> str:
@@ -232,13 +272,19 @@ def _open_totp(unit: Unit, practice_id: UUID, user_id: UUID, sealed: bytes) -> s
     return open_user_secret(raw, practice_id, user_id, TOTP_PURPOSE, sealed)
 
 
-def authenticate(unit: Unit, token: str) -> Authenticated:
-    """Resolve a bearer token to an actor, applying the practice's current policy."""
+def authenticate(unit: Unit, token: str, *, allow_locked: bool = False) -> Authenticated:
+    """Resolve a session token to an actor, applying the practice's current policy.
+
+    A locked web app gets :class:`AppLocked` unless ``allow_locked`` (unlocking, signing out).
+    """
     found = unit.sessions.with_owner_by_token_hash(token_hash(token))
     if found is None:
         raise Unauthenticated(_SESSION_ENDED)
     session, user, practice = found
-    return check_session(unit, session, user, practice)
+    auth = check_session(unit, session, user, practice)
+    if auth.locked and not allow_locked:
+        raise AppLocked(APP_LOCKED)
+    return auth
 
 
 SessionToken = NewType("SessionToken", str)
@@ -267,17 +313,18 @@ def authorize_read(unit: Unit, token: SessionToken) -> Authenticated:
     return auth
 
 
-def sessions_still_usable(unit: Unit, session_ids: list[UUID]) -> set[UUID]:
-    """Of these sessions, the ones a WebSocket may stay open for right now: alive under the
-    current policy (revocation, deactivation, idle and absolute limits) and not restricted."""
-    usable = set()
+def sessions_still_usable(unit: Unit, session_ids: list[UUID]) -> dict[UUID, str]:
+    """Of these sessions, the ones a WebSocket may stay open for right now, as "ok", or
+    "locked" (alive, but the app must show its lock screen). Sessions not in the answer have
+    ended: revoked, deactivated, past the idle or absolute limits, or restricted."""
+    usable: dict[UUID, str] = {}
     for session, user, practice in unit.sessions.with_owners_by_ids(session_ids):
         try:
             auth = check_session(unit, session, user, practice)
         except Unauthenticated:
             continue
         if not auth.restricted:
-            usable.add(session.id)
+            usable[session.id] = "locked" if auth.locked else "ok"
     return usable
 
 
@@ -307,10 +354,19 @@ def check_session(
             "activity. Sign in again."
         )
     touch_every = min(TOUCH_INTERVAL, policy.idle_timeout / 10)
+    locked = False
+    if session.is_web:
+        # The app lock: explicit (the app locked itself), or the server's own idle count,
+        # so a page that stopped running (a sleeping phone) is locked all the same.
+        lock_after = timedelta(minutes=policy.app_lock_minutes)
+        touch_every = min(touch_every, lock_after / 10)
+        locked = session.locked_at is not None or unit.now - session.last_seen_at >= lock_after
     return Authenticated(
         actor=Actor(user, session, practice),
-        needs_touch=unit.now - session.last_seen_at >= touch_every,
+        # A locked session is not refreshed: only unlocking counts as the person's return.
+        needs_touch=not locked and unit.now - session.last_seen_at >= touch_every,
         restricted=policy.require_second_factor and not session.second_factor_verified,
+        locked=locked,
     )
 
 
@@ -336,6 +392,8 @@ def revoke_sessions(
     revoked = unit.sessions.revoke(
         practice_id, session_ids, unit.now, reason, by.user_id if by else None
     )
+    # A lost phone must not keep getting notifications, even content-free ones.
+    unit.notifications.delete_subscriptions(practice_id, revoked)
     for sid in revoked:
         if audit_kind is not None:
             unit.audit(

@@ -34,6 +34,7 @@ class ConversationView:
     last_activity_at: datetime
     default_ttl_seconds: int | None
     created_at: datetime
+    urgent_unread: bool = False
 
 
 def check_member(
@@ -65,7 +66,11 @@ def _title(title: str) -> str:
 
 
 def _view(
-    unit: Unit, conversation: Conversation, unread: int = 0, member_ids: list[UUID] | None = None
+    unit: Unit,
+    conversation: Conversation,
+    unread: int = 0,
+    member_ids: list[UUID] | None = None,
+    urgent_unread: bool = False,
 ) -> ConversationView:
     title = None
     if conversation.title_sealed is not None:
@@ -87,6 +92,7 @@ def _view(
         if member_ids is not None
         else unit.conversations.member_ids(conversation.practice_id, conversation.id),
         unread=unread,
+        urgent_unread=urgent_unread,
         last_seq=conversation.last_seq,
         last_activity_at=conversation.last_activity_at,
         default_ttl_seconds=conversation.default_ttl_seconds,
@@ -96,7 +102,7 @@ def _view(
 
 def list_conversations(unit: Unit, actor: Actor) -> list[ConversationView]:
     summaries = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)
-    return [_view(unit, s.conversation, s.unread, s.member_ids) for s in summaries]
+    return [_view(unit, s.conversation, s.unread, s.member_ids, s.urgent_unread) for s in summaries]
 
 
 def get_conversation(unit: Unit, actor: Actor, conversation_id: UUID) -> ConversationView:

@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from quietline.actions.context import Actor
 from quietline.actions.conversations import check_member, check_ttl
+from quietline.actions.notifications import PUSH_TOPIC
 from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import SealedMessage, open_message_body, seal_message_body
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
 from quietline.domain.events import Event, conversation_topic, user_topic
-from quietline.domain.models import Conversation, StoredMessage
+from quietline.domain.models import Conversation, Membership, ReceiptMark, StoredMessage
 from quietline.storage.unit import Unit
 
 MAX_BODY = 4000
@@ -186,7 +187,7 @@ def do_send_message(
         Event(
             actor.practice_id,
             "message.created",
-            (conversation_topic(conversation_id),),
+            (conversation_topic(conversation_id), PUSH_TOPIC),
             {
                 "conversation_id": str(conversation_id),
                 "message_id": str(message_id),
@@ -324,6 +325,7 @@ class DeviceActivity:
     actor: Actor
     pushed: dict[UUID, list[UUID]]  # conversation -> messages the server sent it
     delivered: dict[UUID, int]  # conversation -> highest seq the device acknowledged
+    active: bool = False  # the person used the app (counts for the idle limit and app lock)
 
 
 def record_device_activity(unit: Unit, batch: list[DeviceActivity]) -> None:
@@ -335,6 +337,18 @@ def record_device_activity(unit: Unit, batch: list[DeviceActivity]) -> None:
     acknowledgement for a conversation the person has left since is dropped.
     """
     for item in batch:
+        if item.active:
+            # Never revives a locked app: the touch is refused unless the session is live
+            # and unlocked (checked against the current row, not the socket's copy).
+            session = unit.sessions.get(item.actor.practice_id, item.actor.session_id)
+            lock_after = timedelta(minutes=item.actor.practice.policy.app_lock_minutes)
+            if (
+                session is not None
+                and session.revoked_at is None
+                and session.locked_at is None
+                and unit.now - session.last_seen_at < lock_after
+            ):
+                unit.sessions.touch(item.actor.practice_id, item.actor.session_id, unit.now)
         for conversation_id, message_ids in item.pushed.items():
             if message_ids:
                 _record_views(unit, item.actor, conversation_id, message_ids, "live")
@@ -414,6 +428,27 @@ def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_s
             )
         )
     return up_to_seq
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationReceipts:
+    memberships: list[Membership]
+    marks: list[ReceiptMark]
+
+
+MAX_MARKS = 500
+
+
+def conversation_receipts(
+    unit: Unit, actor: Actor, conversation_id: UUID, since_seq: int
+) -> ConversationReceipts:
+    """Every member's delivered and seen cursors, and the marks (with their times) from
+    ``since_seq`` on: enough for the app to show receipts under each message of a page."""
+    check_member(unit, actor, conversation_id)
+    return ConversationReceipts(
+        unit.conversations.memberships(actor.practice_id, conversation_id),
+        unit.messages.marks_since(actor.practice_id, conversation_id, since_seq, MAX_MARKS),
+    )
 
 
 def message_receipts(

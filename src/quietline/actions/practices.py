@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, replace
 from typing import Any
@@ -10,6 +11,8 @@ from uuid import uuid4
 from quietline.actions.auth import revoke_sessions
 from quietline.actions.context import Actor, check_admin
 from quietline.actions.users import check_new_user
+from quietline.crypto.envelope import read_header
+from quietline.crypto.fields import open_user_secret, seal_user_secret
 from quietline.crypto.passwords import Passwords, password_problem
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, InvalidInput, present
@@ -151,3 +154,62 @@ def _end_expired_sessions(unit: Unit, actor: Actor, policy: PracticePolicy) -> N
         by=None,
         audit_kind=AuditKind.SESSION_EXPIRED,
     )
+
+
+DEFAULT_QUICK_REPLIES = (
+    "Running 5 minutes late",
+    "Is room 2 free?",
+    "Can we check in at 3?",
+    "On my way",
+    "Thanks, got it",
+)
+MAX_QUICK_REPLIES = 20
+MAX_QUICK_REPLY_LENGTH = 200
+_QUICK_REPLIES_PURPOSE = "quick-replies"
+
+
+def quick_replies(unit: Unit, actor: Actor) -> list[str]:
+    sealed = unit.practices.quick_replies_sealed(actor.practice_id)
+    if sealed is None:
+        return list(DEFAULT_QUICK_REPLIES)
+    key_id = read_header(sealed).key_id
+    key = unit.keyring.practice_key(
+        actor.practice_id, unit.practices.key(actor.practice_id, key_id)
+    )
+    # Sealed like a per-user secret, bound to the practice id in both places.
+    opened = open_user_secret(
+        key, actor.practice_id, actor.practice_id, _QUICK_REPLIES_PURPOSE, sealed
+    )
+    replies: list[str] = json.loads(opened)
+    return replies
+
+
+def do_set_quick_replies(unit: Unit, actor: Actor, replies: list[str]) -> list[str]:
+    """Owners and admins edit the practice's quick replies (they may name people: sealed)."""
+    check_admin(actor)
+    cleaned = [" ".join(r.split()) for r in replies]
+    cleaned = [r for r in cleaned if r]
+    if len(cleaned) > MAX_QUICK_REPLIES:
+        raise InvalidInput(f"Keep at most {MAX_QUICK_REPLIES} quick replies.")
+    if any(len(r) > MAX_QUICK_REPLY_LENGTH for r in cleaned):
+        raise InvalidInput(f"Each quick reply can be at most {MAX_QUICK_REPLY_LENGTH} characters.")
+    stored, key = unit.practice_key(actor.practice_id)
+    sealed = seal_user_secret(
+        key,
+        stored.key_id,
+        actor.practice_id,
+        actor.practice_id,
+        _QUICK_REPLIES_PURPOSE,
+        json.dumps(cleaned),
+    )
+    unit.practices.set_quick_replies_sealed(actor.practice_id, sealed)
+    unit.audit(
+        AuditKind.QUICK_REPLIES_CHANGED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="practice",
+        subject_id=actor.practice_id,
+        details={"count": len(cleaned)},
+    )
+    return cleaned

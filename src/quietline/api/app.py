@@ -9,16 +9,21 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.responses import RedirectResponse
+from starlette.staticfiles import StaticFiles
 
 from quietline import __version__
 from quietline.actions.auth import do_forget_stale_throttles
 from quietline.actions.messages import do_purge_expired
 from quietline.api import problems
+from quietline.api.access import Public
 from quietline.api.middleware import EdgeMiddleware
-from quietline.api.routes import audit, auth, conversations, staff
+from quietline.api.routes import audit, auth, conversations, me_device, staff, web
 from quietline.api.websocket import DeliveryCache, SessionWatch, SocketActivity
 from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
+from quietline.notify.notifier import Notifier
+from quietline.web import STATIC_DIR
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -53,13 +58,17 @@ def build_api(services: Services) -> FastAPI:
         app.state.session_watch = watch
         watching = asyncio.create_task(watch.run())
         purge = asyncio.create_task(_purge_loop(services))
+        notifier = Notifier(services, services.push_sender)
+        notifying = asyncio.create_task(notifier.run())
+        releasing = asyncio.create_task(notifier.run_releases())
         try:
             yield
         finally:
-            for task in (purge, recording, watching):
+            for task in (purge, recording, watching, notifying, releasing):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await notifier.close()
             services.hub.bind(None)
 
     app = FastAPI(
@@ -77,12 +86,21 @@ def build_api(services: Services) -> FastAPI:
     for router in (
         conversations.router,
         auth.router,
+        web.router,
+        me_device.router,
         staff.router,
         audit.router,
         audit.health_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problems.RESPONSES)
     app.include_router(websocket_router)
+
+    @app.get("/", include_in_schema=False, dependencies=[Public])
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/app/", status_code=307)
+
+    # The web app's files: an HTML shell, styles, scripts, icons. No content, no secrets.
+    app.mount("/app", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="app")
     # HSTS whenever clients reach us over HTTPS, directly or through the TLS proxy.
     settings = services.settings
     app.add_middleware(EdgeMiddleware, tls=settings.tls or settings.behind_tls_proxy)

@@ -28,6 +28,7 @@ _TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    423: "App locked",
     429: "Too many attempts",
     500: "Something went wrong",
 }
@@ -146,7 +147,14 @@ def _validation_message(error: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(QuietlineError)
     async def _domain(_request: Request, exc: QuietlineError) -> JSONResponse:
-        return problem(exc.status, exc.detail, code=exc.code, title=exc.title, headers=exc.headers)
+        return problem(
+            exc.status,
+            exc.detail,
+            code=exc.code,
+            title=exc.title,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

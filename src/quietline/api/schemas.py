@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -40,6 +40,9 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     has_second_factor: bool
+    in_session_until: datetime | None = Field(
+        default=None, description="In session until this time (null when not in session)"
+    )
 
 
 class PolicyOut(BaseModel):
@@ -152,6 +155,10 @@ class ConversationOut(BaseModel):
     unread: int = Field(
         description="Unread messages from others, counted up to 100 (100 means 100 or more)"
     )
+    urgent_unread: bool = Field(
+        default=False,
+        description="An unread urgent message is waiting (the list shows these first)",
+    )
     last_seq: int
     last_activity_at: datetime
     default_ttl_seconds: int | None
@@ -224,3 +231,95 @@ class AuditVerifyOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok"]
+
+
+# -- the staff web app ---------------------------------------------------------------------
+class WebSignInIn(SignInIn):
+    passkey: dict[str, Any] | None = Field(
+        default=None, description="The PublicKeyCredential (JSON form) answering passkey_options"
+    )
+
+
+class WebSignInOut(BaseModel):
+    session_id: UUID
+    user: UserOut
+    practice_id: UUID
+    practice_name: str
+    restricted: bool
+    policy: PolicyOut
+    csrf_token: str = Field(description="Send as X-CSRF-Token with every write")
+
+
+class WebSessionOut(BaseModel):
+    csrf_token: str
+    locked: bool
+    me: MeOut
+
+
+class UnlockIn(Strict):
+    pin: str | None = Field(default=None, max_length=12)
+    password: str | None = Field(default=None, max_length=1024)
+    passkey: dict[str, Any] | None = None
+
+
+class PinIn(Strict):
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class StatusIn(Strict):
+    minutes: int | None = Field(default=None, ge=1, le=480)
+    until: datetime | None = None
+
+
+class StatusOut(BaseModel):
+    in_session_until: datetime | None
+
+
+class PushKeysIn(Strict):
+    p256dh: str = Field(min_length=16, max_length=200, pattern=r"^[A-Za-z0-9_=-]+$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_=-]+$")
+
+
+class PushSubscriptionIn(Strict):
+    endpoint: str = Field(min_length=10, max_length=2048)
+    keys: PushKeysIn
+    expirationTime: float | None = Field(default=None)  # noqa: N815 - the browser's name
+
+
+class VapidKeyOut(BaseModel):
+    public_key: str = Field(description="applicationServerKey for pushManager.subscribe")
+
+
+class PasskeyCreateIn(Strict):
+    name: str = Field(default="Passkey", max_length=100)
+    credential: dict[str, Any]
+
+
+class PasskeyOut(BaseModel):
+    id: UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class QuickRepliesBody(Strict):
+    replies: list[str] = Field(max_length=20)
+
+
+class MemberReceiptOut(BaseModel):
+    user_id: UUID
+    delivered_seq: int
+    seen_seq: int
+
+
+class ReceiptMarkOut(BaseModel):
+    user_id: UUID
+    kind: str
+    up_to_seq: int
+    at: datetime
+
+
+class ConversationReceiptsOut(BaseModel):
+    members: list[MemberReceiptOut]
+    marks: list[ReceiptMarkOut]

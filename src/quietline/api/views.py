@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -16,8 +17,9 @@ from quietline.domain.models import User
 from quietline.domain.policy import PracticePolicy
 
 
-def user_out(user: User) -> s.UserOut:
+def user_out(user: User, in_session_until: datetime | None = None) -> s.UserOut:
     return s.UserOut(
+        in_session_until=in_session_until,
         id=user.id,
         email=user.email,
         display_name=user.display_name,
@@ -51,6 +53,7 @@ def _conversation_fields(view: ConversationView) -> dict[str, Any]:
         "title": view.title,
         "member_ids": view.member_ids,
         "unread": view.unread,
+        "urgent_unread": view.urgent_unread,
         "last_seq": view.last_seq,
         "last_activity_at": view.last_activity_at,
         "default_ttl_seconds": view.default_ttl_seconds,

@@ -3,12 +3,16 @@
 Protocol (JSON text frames):
 
 * client -> ``{"type": "auth", "token": "..."}`` first, within 10 seconds (never in the URL);
+  the web app sends ``{"type": "auth"}`` and the session comes from its cookie, which only
+  counts when the handshake's ``Origin`` is this server;
 * server -> ``{"type": "ready", "session_id", "conversations": {id: last_seq}}``;
 * server -> events: ``message.created`` (with the message), ``message.recalled``,
   ``message.expired``, ``receipt.updated``, ``membership.added``, ``membership.removed``,
-  ``conversation.updated``, ``policy.changed``, ``session.revoked``;
+  ``conversation.updated``, ``policy.changed``, ``status.changed``, ``session.revoked``,
+  ``session.locked`` (then closed with 4423);
 * client -> ``ack`` ``{conversation_id, up_to_seq}`` (delivered to this device), ``seen``
   (shown in the open conversation), ``resume`` ``{conversation_id, after_seq}`` (backlog),
+  ``activity`` (the person is using the app: keeps the app lock and idle timeout away),
   ``ping``.
 
 A revoked session's socket is told and closed as soon as the revocation commits. Content the
@@ -43,8 +47,9 @@ from quietline.actions.messages import (
 )
 from quietline.actions.realtime import connection_state
 from quietline.api.views import message_out
+from quietline.api.web_session import allowed_origins, cookie_name
 from quietline.app import Services
-from quietline.domain.errors import NotFound, QuietlineError
+from quietline.domain.errors import AppLocked, NotFound, QuietlineError
 from quietline.domain.events import Event, conversation_topic, session_topic, user_topic
 from quietline.events.hub import Subscription
 
@@ -57,6 +62,7 @@ CLOSE_SESSION_ENDED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_AUTH_TIMEOUT = 4408
 CLOSE_RESYNC = 4409
+CLOSE_LOCKED = 4423
 MAX_FRAME = 16_384
 
 
@@ -89,6 +95,7 @@ class _Pending:
     actor: Actor
     pushed: dict[UUID, list[UUID]] = field(default_factory=dict)
     delivered: dict[UUID, int] = field(default_factory=dict)
+    active: bool = False
 
 
 class SocketActivity:
@@ -113,10 +120,16 @@ class SocketActivity:
             up_to_seq, pending.delivered.get(conversation_id, 0)
         )
 
+    def used(self, actor: Actor) -> None:
+        """The person used the app on this device (counts as activity for the session)."""
+        self._pending.setdefault(actor.session_id, _Pending(actor)).active = True
+
     async def flush(self) -> None:
         if not self._pending:
             return
-        batch = [DeviceActivity(p.actor, p.pushed, p.delivered) for p in self._pending.values()]
+        batch = [
+            DeviceActivity(p.actor, p.pushed, p.delivered, p.active) for p in self._pending.values()
+        ]
         self._pending = {}
         try:
             await self._services.db.write(partial(record_device_activity, batch=batch))
@@ -163,8 +176,13 @@ class SessionWatch:
             partial(sessions_still_usable, session_ids=session_ids)
         )
         for session_id in session_ids:
-            if session_id not in usable:
-                for connection in list(self._open.get(session_id, ())):
+            state = usable.get(session_id)
+            if state == "ok":
+                continue
+            for connection in list(self._open.get(session_id, ())):
+                if state == "locked":
+                    await connection.lock()
+                else:
                     await connection.end_session()
 
     async def run(self) -> None:
@@ -194,13 +212,7 @@ def origin_allowed(websocket: WebSocket, services: Services) -> bool:
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
-    allowed = set()
-    if services.settings.public_origin:
-        allowed.add(services.settings.public_origin.rstrip("/"))
-    host = websocket.headers.get("host")
-    if host:
-        allowed.update({f"http://{host}", f"https://{host}"})
-    return origin.rstrip("/") in allowed
+    return origin.rstrip("/") in allowed_origins(websocket, services.settings)
 
 
 class Connection:
@@ -245,11 +257,20 @@ class Connection:
             await self.send({"type": "session.ended"})
         await self.close(CLOSE_SESSION_ENDED, "session ended")
 
+    async def lock(self) -> None:
+        """The app locked on this device: no more content until it is unlocked."""
+        with contextlib.suppress(Exception):
+            await self.send({"type": "session.locked"})
+        await self.close(CLOSE_LOCKED, "app locked")
+
     async def handle_event(self, event: Event) -> None:
         data = event.data
         if event.kind == "session.revoked":
             await self.send({"type": "session.revoked", "reason": data.get("reason")})
             await self.close(CLOSE_SESSION_ENDED, "session revoked")
+            return
+        if event.kind == "session.locked":
+            await self.lock()
             return
         if event.kind in ("membership.added", "membership.removed") and data["user_id"] == str(
             self.actor.user_id
@@ -307,6 +328,8 @@ class Connection:
         actor = self.actor
         if kind == "ping":
             await self.send({"type": "pong"})
+        elif kind == "activity":
+            self.activity.used(actor)
         elif kind == "ack":
             # Coalesced: the highest ack per conversation is written with the next activity
             # flush, one write for every socket of the process instead of one per frame.
@@ -360,12 +383,21 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(code=CLOSE_SESSION_ENDED)
         return
-    token = first.get("token") if isinstance(first, dict) and first.get("type") == "auth" else None
+    is_auth = isinstance(first, dict) and first.get("type") == "auth"
+    token = first.get("token") if is_auth else None
+    if is_auth and token is None and websocket.headers.get("origin") is not None:
+        # The web app: its session cookie, which the Origin check above vouched for (a page
+        # of another site cannot open a socket that rides on the cookie).
+        token = websocket.cookies.get(cookie_name(services.settings))
     if not isinstance(token, str) or not 0 < len(token) <= 200:
         await websocket.close(code=CLOSE_SESSION_ENDED, reason="send {type: auth, token} first")
         return
     try:
         auth = await services.db.read(lambda unit: authenticate(unit, token))
+    except AppLocked as exc:
+        await websocket.send_json({"type": "session.locked", "detail": exc.detail})
+        await websocket.close(code=CLOSE_LOCKED, reason="app locked")
+        return
     except QuietlineError as exc:
         await websocket.send_json({"type": "error", "status": exc.status, "detail": exc.detail})
         await websocket.close(code=CLOSE_SESSION_ENDED, reason="session ended")

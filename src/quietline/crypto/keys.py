@@ -8,6 +8,7 @@ destroys the only copy of the key that opens its body (crypto-shredding).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import secrets
@@ -17,6 +18,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from quietline.crypto.envelope import (
     KEY_BYTES,
@@ -212,3 +216,25 @@ class KeyRing:
         with self._lock:
             self._practice_keys.clear()
             self._conversation_keys.clear()
+
+
+def load_or_create_vapid_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """The P-256 key that signs Web Push requests (VAPID). Created on first use: losing it
+    only means devices must turn notifications on again, so it need not be in backups."""
+    if not path.exists():
+        private = ec.generate_private_key(ec.SECP256R1())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            _write_secret_file(path, pem.decode("ascii"))
+    text = _read_secret_file(path, "Push signing key")
+    try:
+        key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
+    except ValueError as exc:
+        raise KeyFileError(f"Push signing key file {path} is damaged") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise KeyFileError(f"Push signing key file {path} is not a P-256 key")
+    return key

@@ -16,10 +16,18 @@ class QuietlineError(Exception):
     code = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers or {}
+        # More members of the problem body (RFC 9457 extensions); never user content.
+        self.extra = extra or {}
 
 
 class InvalidInput(QuietlineError):
@@ -38,6 +46,14 @@ class SecondFactorRequired(QuietlineError):
     status = 401
     code = "second-factor-required"
     title = "Second factor required"
+
+
+class AppLocked(QuietlineError):
+    """The web app on this device is locked: unlock with the PIN, a passkey or the password."""
+
+    status = 423
+    code = "app-locked"
+    title = "App locked"
 
 
 class Forbidden(QuietlineError):

@@ -121,6 +121,7 @@ class ConversationSummary:
     conversation: Conversation
     unread: int
     member_ids: list[UUID]
+    urgent_unread: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,14 @@ from quietline.actions.auth import (
     list_devices,
 )
 from quietline.api import schemas as s
-from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny
+from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny, SignedInEvenLocked
 from quietline.api.views import me_out, policy_out, user_out
+from quietline.api.web_session import clear_cookie_headers
 
 router = APIRouter(tags=["sign-in and devices"])
 
 
-def _client_address(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
@@ -38,7 +39,7 @@ async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.Sig
         email=body.email,
         password=body.password,
         device_name=body.device_name or request.headers.get("user-agent", "")[:60],
-        address=_client_address(request),
+        address=client_address(request),
         otp_code=body.otp_code,
         recovery_code=body.recovery_code,
     )
@@ -57,9 +58,13 @@ async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.Sig
 
 
 @router.post("/auth/sign-out", status_code=204)
-async def sign_out(actor: SignedInAny, svc: ServicesDep) -> Response:
+async def sign_out(request: Request, auth: SignedInEvenLocked, svc: ServicesDep) -> Response:
+    """End this device's session (also from a locked app). The web app's cookie is dropped
+    and the browser told to clear what the site stored."""
+    actor = auth.actor
     await svc.db.write(lambda unit: do_sign_out(unit, actor))
-    return Response(status_code=204)
+    headers = clear_cookie_headers(svc.settings) if request.state.from_cookie else {}
+    return Response(status_code=204, headers=headers)
 
 
 @router.get("/me", response_model=s.MeOut)

@@ -17,6 +17,7 @@ from quietline.actions.conversations import (
     list_conversations,
 )
 from quietline.actions.messages import (
+    conversation_receipts,
     do_mark,
     do_recall,
     do_send_message,
@@ -197,6 +198,31 @@ async def receipts(
         s.ReceiptOut(user_id=r.user_id, delivered_at=r.delivered_at, seen_at=r.seen_at)
         for r in rows
     ]
+
+
+@router.get("/conversations/{conversation_id}/receipts", response_model=s.ConversationReceiptsOut)
+async def conversation_receipts_route(
+    conversation_id: UUID,
+    actor: SignedIn,
+    svc: ServicesDep,
+    since_seq: Annotated[int, Query(ge=0, le=2**62, description="Marks covering this seq on")] = 0,
+) -> s.ConversationReceiptsOut:
+    """Each member's delivered and seen cursors, and the receipt marks with their times."""
+    found = await svc.db.read(
+        lambda unit: conversation_receipts(unit, actor, conversation_id, since_seq)
+    )
+    return s.ConversationReceiptsOut(
+        members=[
+            s.MemberReceiptOut(
+                user_id=m.user_id, delivered_seq=m.delivered_seq, seen_seq=m.seen_seq
+            )
+            for m in found.memberships
+        ],
+        marks=[
+            s.ReceiptMarkOut(user_id=k.user_id, kind=k.kind, up_to_seq=k.up_to_seq, at=k.at)
+            for k in found.marks
+        ],
+    )
 
 
 @router.post("/conversations/{conversation_id}/receipts", response_model=s.MarkOut)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from fastapi import APIRouter, Response
 
 from quietline.actions.auth import list_user_devices
-from quietline.actions.practices import do_update_policy
+from quietline.actions.practices import do_set_quick_replies, do_update_policy, quick_replies
+from quietline.actions.status import statuses
 from quietline.actions.users import (
     do_create_user,
     do_deactivate_user,
@@ -18,14 +20,21 @@ from quietline.actions.users import (
 from quietline.api import schemas as s
 from quietline.api.access import ServicesDep, SignedIn
 from quietline.api.views import policy_out, user_out
+from quietline.domain.models import User
+from quietline.storage.unit import Unit
 
 router = APIRouter(tags=["staff and policy"])
 
 
 @router.get("/users", response_model=list[s.UserOut])
 async def staff_directory(actor: SignedIn, svc: ServicesDep) -> list[s.UserOut]:
-    users = await svc.db.read(lambda unit: list_users(unit, actor))
-    return [user_out(u) for u in users]
+    """Everyone in the practice, with who is in session now."""
+
+    def read(unit: Unit) -> tuple[list[User], dict[UUID, datetime]]:
+        return list_users(unit, actor), statuses(unit, actor)
+
+    users, in_session = await svc.db.read(read)
+    return [user_out(u, in_session.get(u.id)) for u in users]
 
 
 @router.post("/users", response_model=s.UserOut, status_code=201)
@@ -106,3 +115,18 @@ async def update_policy(body: s.PolicyPatch, actor: SignedIn, svc: ServicesDep) 
         changes = {k: v for k, v in changes.items() if v is not None}
     policy = await svc.db.write(lambda unit: do_update_policy(unit, actor, changes))
     return policy_out(policy)
+
+
+@router.get("/practice/quick-replies", response_model=s.QuickRepliesBody)
+async def read_quick_replies(actor: SignedIn, svc: ServicesDep) -> s.QuickRepliesBody:
+    """The practice's one-tap replies ("Running 5 minutes late", ...)."""
+    return s.QuickRepliesBody(replies=await svc.db.read(lambda unit: quick_replies(unit, actor)))
+
+
+@router.put("/practice/quick-replies", response_model=s.QuickRepliesBody)
+async def edit_quick_replies(
+    body: s.QuickRepliesBody, actor: SignedIn, svc: ServicesDep
+) -> s.QuickRepliesBody:
+    """Owners and admins edit the quick replies (at most 20, each at most 200 characters)."""
+    replies = await svc.db.write(lambda unit: do_set_quick_replies(unit, actor, body.replies))
+    return s.QuickRepliesBody(replies=replies)

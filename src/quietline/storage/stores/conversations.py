@@ -87,10 +87,27 @@ _UNREAD_ROWS = (
     .correlate_except(messages)
     .subquery()
 )
+# An unread urgent message among the latest UNREAD_CAP messages (bounded like the count).
+_URGENT_UNREAD = (
+    select(literal(1))
+    .select_from(messages)
+    .where(
+        messages.c.conversation_id == conversations.c.id,
+        messages.c.seq > _MINE.c.seen_seq,
+        messages.c.seq > conversations.c.last_seq - UNREAD_CAP,
+        messages.c.urgent.is_(True),
+        messages.c.sender_id != bindparam("user_id"),
+        messages.c.recalled_at.is_(None),
+        or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
+    )
+    .correlate_except(messages)
+    .exists()
+)
 _MY_CONVERSATIONS = Prepared(
     select(
         *_CONVERSATION_COLUMNS,
         select(func.count()).select_from(_UNREAD_ROWS).scalar_subquery().label("unread"),
+        _URGENT_UNREAD.label("urgent_unread"),
     )
     .join(_MINE, _MINE.c.conversation_id == conversations.c.id)
     .where(_MINE.c.practice_id == bindparam("practice_id"), _MINE.c.user_id == bindparam("user_id"))
@@ -258,6 +275,15 @@ class ConversationStore:
         ).first()
         return _membership(row) if row else None
 
+    def memberships(self, practice_id: UUID, conversation_id: UUID) -> list[Membership]:
+        rows = self._conn.execute(
+            select(conversation_members).where(
+                conversation_members.c.practice_id == practice_id,
+                conversation_members.c.conversation_id == conversation_id,
+            )
+        )
+        return [_membership(r._mapping) for r in rows]
+
     def member_ids(self, practice_id: UUID, conversation_id: UUID) -> list[UUID]:
         rows = self._conn.execute(
             _MEMBER_IDS, {"practice_id": practice_id, "conversation_id": conversation_id}
@@ -322,7 +348,15 @@ class ConversationStore:
         members: dict[UUID, list[UUID]] = {}
         for r in _MY_CONVERSATIONS_MEMBERS.run(self._conn, params).rows:
             members.setdefault(r["conversation_id"], []).append(r["user_id"])
-        return [
-            ConversationSummary(_conversation(r), int(r["unread"]), members.get(r["id"], []))
+        summaries = [
+            ConversationSummary(
+                _conversation(r),
+                int(r["unread"]),
+                members.get(r["id"], []),
+                urgent_unread=bool(r["urgent_unread"]),
+            )
             for r in rows
         ]
+        # Urgent first, then most recent activity (the query's order; the sort is stable).
+        summaries.sort(key=lambda s: not s.urgent_unread)
+        return summaries

@@ -233,6 +233,31 @@ class MessageStore:
             },
         )
 
+    def marks_since(
+        self, practice_id: UUID, conversation_id: UUID, since_seq: int, limit: int
+    ) -> list[ReceiptMark]:
+        """Receipt marks covering ``since_seq`` or later, oldest first."""
+        rows = self._conn.execute(
+            select(
+                receipt_marks.c.user_id,
+                receipt_marks.c.kind,
+                receipt_marks.c.up_to_seq,
+                receipt_marks.c.at,
+                receipt_marks.c.device_session_id,
+            )
+            .where(
+                receipt_marks.c.practice_id == practice_id,
+                receipt_marks.c.conversation_id == conversation_id,
+                receipt_marks.c.up_to_seq >= since_seq,
+            )
+            .order_by(receipt_marks.c.at, receipt_marks.c.up_to_seq)
+            .limit(limit)
+        )
+        return [
+            ReceiptMark(r.user_id, r.kind, int(r.up_to_seq), r.at, r.device_session_id)
+            for r in rows
+        ]
+
     def receipts_for(self, practice_id: UUID, conversation_id: UUID, seq: int) -> list[ReceiptMark]:
         """The first delivered and first seen mark covering ``seq``, per member."""
         rows = self._conn.execute(

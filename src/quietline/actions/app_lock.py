@@ -1,0 +1,146 @@
+"""The app lock of the staff web app: lock this device, reopen it with a PIN, a passkey or
+the password. Five wrong tries end the session, as if the device had been revoked."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from quietline.actions.auth import revoke_sessions
+from quietline.actions.context import Actor
+from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_request_options
+from quietline.crypto.passwords import Passwords
+from quietline.domain.audit import AuditKind
+from quietline.domain.errors import Forbidden, InvalidInput
+from quietline.domain.events import Event, session_topic
+from quietline.storage.unit import Unit
+
+MAX_UNLOCK_FAILURES = 5
+_PIN = re.compile(r"^[0-9]{4,12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class UnlockRefused:
+    """A refusal that must still commit (the failure count, the audit row)."""
+
+    detail: str
+    tries_left: int
+    signed_out: bool
+
+
+def do_lock(unit: Unit, actor: Actor) -> None:
+    if not actor.session.is_web:
+        raise InvalidInput("Only the web app locks; API sessions end with sign-out.")
+    if unit.sessions.lock(actor.practice_id, actor.session_id, unit.now):
+        unit.audit(
+            AuditKind.APP_LOCKED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="session",
+            subject_id=actor.session_id,
+        )
+        unit.emit(
+            Event(actor.practice_id, "session.locked", (session_topic(actor.session_id),), {})
+        )
+
+
+def unlock_passkey_options(unit: Unit, actor: Actor, rp: RelyingParty) -> dict[str, Any]:
+    options = passkey_request_options(unit, actor.practice_id, actor.user_id, "unlock", rp)
+    if options is None:
+        raise InvalidInput("You have no passkey yet. Unlock with your PIN or password.")
+    return options
+
+
+def do_unlock(
+    unit: Unit,
+    passwords: Passwords,
+    actor: Actor,
+    *,
+    pin: str | None = None,
+    password: str | None = None,
+    passkey: dict[str, Any] | None = None,
+    rp: RelyingParty | None = None,
+) -> UnlockRefused | None:
+    if sum(x is not None for x in (pin, password, passkey)) != 1:
+        raise InvalidInput("Unlock with exactly one of: pin, password, passkey.")
+    method = "pin" if pin is not None else "password" if password is not None else "passkey"
+    user = actor.user
+    if pin is not None:
+        if user.pin_hash is None:
+            raise InvalidInput("You have not set a PIN. Unlock with your password or a passkey.")
+        ok = passwords.verify(user.pin_hash, pin).ok
+    elif password is not None:
+        ok = passwords.verify(user.password_hash, password).ok
+    else:
+        ok = (
+            rp is not None
+            and passkey is not None
+            and check_passkey(unit, actor.practice_id, actor.user_id, "unlock", rp, passkey)
+        )
+    if ok:
+        unit.sessions.unlock(actor.practice_id, actor.session_id, unit.now)
+        unit.audit(
+            AuditKind.APP_UNLOCKED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="session",
+            subject_id=actor.session_id,
+            details={"method": method},
+        )
+        return None
+    failures = actor.session.unlock_failures + 1
+    unit.sessions.count_unlock_failure(actor.practice_id, actor.session_id)
+    unit.audit(
+        AuditKind.APP_UNLOCK_FAILED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="session",
+        subject_id=actor.session_id,
+        details={"method": method, "failures": failures},
+    )
+    if failures >= MAX_UNLOCK_FAILURES:
+        revoke_sessions(
+            unit, actor.practice_id, [actor.session_id], reason="unlock_failed", by=None
+        )
+        return UnlockRefused(
+            "Too many wrong tries: this device was signed out. Sign in again.", 0, True
+        )
+    left = MAX_UNLOCK_FAILURES - failures
+    tries = "1 more try" if left == 1 else f"{left} more tries"
+    return UnlockRefused(
+        f"That did not match. {tries} before this device is signed out.", left, False
+    )
+
+
+def do_set_pin(unit: Unit, passwords: Passwords, actor: Actor, pin: str, password: str) -> None:
+    if not passwords.verify(actor.user.password_hash, password).ok:
+        raise Forbidden("The password is not right.")
+    if not _PIN.match(pin):
+        raise InvalidInput("A PIN is 4 to 12 digits.")
+    if len(set(pin)) == 1 or pin in "01234567890123" or pin in "98765432109876":
+        raise InvalidInput("Choose a PIN that is not a repeated or consecutive run of digits.")
+    unit.users.update(actor.practice_id, actor.user_id, pin_hash=passwords.hash(pin))
+    unit.audit(
+        AuditKind.PIN_SET,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=actor.user_id,
+    )
+
+
+def do_clear_pin(unit: Unit, actor: Actor) -> None:
+    unit.users.update(actor.practice_id, actor.user_id, pin_hash=None)
+    unit.audit(
+        AuditKind.PIN_REMOVED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=actor.user_id,
+    )

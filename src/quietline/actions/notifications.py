@@ -1,0 +1,127 @@
+"""Push subscriptions, and who gets a notification now, later (in session) or not at all.
+
+A notification says only "New secure message" and a count (see
+:func:`quietline.notify.webpush.generic_payload`); these actions decide *when*.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from uuid import UUID
+
+from quietline.actions.context import Actor
+from quietline.crypto.envelope import read_header
+from quietline.crypto.fields import open_user_secret, seal_user_secret
+from quietline.domain.errors import InvalidInput
+from quietline.domain.events import Event
+from quietline.notify.webpush import EndpointRefused, check_endpoint
+from quietline.storage.unit import Unit
+
+_PURPOSE = "push-subscription"
+PUSH_TOPIC = "push"  # the notifier's topic: message events it must consider
+
+
+@dataclass(frozen=True, slots=True)
+class PushJob:
+    """Notify one device of ``count`` new messages."""
+
+    practice_id: UUID
+    session_id: UUID
+    subscription: dict[str, object]
+    count: int
+
+
+def do_subscribe_push(
+    unit: Unit, actor: Actor, endpoint: str, p256dh: str, auth: str, allowed_hosts: tuple[str, ...]
+) -> None:
+    """Bind this device's push subscription (one per device; a new one replaces it)."""
+    try:
+        check_endpoint(endpoint, allowed_hosts)
+    except EndpointRefused as exc:
+        raise InvalidInput(str(exc)) from None
+    stored, key = unit.practice_key(actor.practice_id)
+    subscription = json.dumps({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+    sealed = seal_user_secret(
+        key, stored.key_id, actor.practice_id, actor.user_id, _PURPOSE, subscription
+    )
+    unit.notifications.replace_subscription(
+        actor.practice_id, actor.user_id, actor.session_id, sealed, unit.now
+    )
+
+
+def do_unsubscribe_push(unit: Unit, actor: Actor) -> None:
+    unit.notifications.delete_subscriptions(actor.practice_id, [actor.session_id])
+
+
+def _jobs_for(unit: Unit, practice_id: UUID, counts: dict[UUID, int]) -> list[PushJob]:
+    jobs = []
+    live_users = [user_id for user_id, n in counts.items() if n > 0]
+    for sub in unit.notifications.subscriptions_for(practice_id, live_users):
+        key_id = read_header(sub.subscription_sealed).key_id
+        key = unit.keyring.practice_key(practice_id, unit.practices.key(practice_id, key_id))
+        opened = open_user_secret(key, practice_id, sub.user_id, _PURPOSE, sub.subscription_sealed)
+        jobs.append(PushJob(practice_id, sub.session_id, json.loads(opened), counts[sub.user_id]))
+    return jobs
+
+
+def plan_notifications(unit: Unit, events: list[Event]) -> list[PushJob]:
+    """For new messages: notify each recipient now, or hold a count while they are in session
+    (urgent messages are never held). Runs in one write after the messages committed."""
+    per_practice: dict[UUID, dict[UUID, int]] = {}
+    members_cache: dict[UUID, list[UUID]] = {}
+    for event in events:
+        if event.kind != "message.created":
+            continue
+        conversation_id = UUID(event.data["conversation_id"])
+        sender = UUID(event.data["sender_id"])
+        if conversation_id not in members_cache:
+            members_cache[conversation_id] = unit.conversations.member_ids(
+                event.practice_id, conversation_id
+            )
+        counts = per_practice.setdefault(event.practice_id, {})
+        for user_id in members_cache[conversation_id]:
+            if user_id == sender:
+                continue
+            in_session = unit.status.in_session_until(event.practice_id, user_id, unit.now)
+            if in_session is not None and not event.data.get("urgent"):
+                unit.notifications.hold(event.practice_id, user_id, 1, unit.now)
+            else:
+                counts[user_id] = counts.get(user_id, 0) + 1
+    jobs: list[PushJob] = []
+    for practice_id, counts in per_practice.items():
+        jobs.extend(_jobs_for(unit, practice_id, counts))
+    return jobs
+
+
+def release_held(unit: Unit, practice_id: UUID, user_id: UUID) -> list[PushJob]:
+    """The person's session ended: one notification with everything held meanwhile."""
+    held = unit.notifications.take_held(practice_id, user_id)
+    return _jobs_for(unit, practice_id, {user_id: held}) if held else []
+
+
+def do_release_ended_sessions(unit: Unit) -> list[PushJob]:
+    """Statuses whose time has passed: clear them, tell colleagues, release what was held."""
+    jobs: list[PushJob] = []
+    for practice_id, user_id in unit.status.ended(unit.now):
+        unit.status.clear(practice_id, user_id)
+        unit.emit(status_changed(practice_id, user_id, None))
+        jobs.extend(release_held(unit, practice_id, user_id))
+    return jobs
+
+
+def forget_subscription(unit: Unit, practice_id: UUID, session_id: UUID) -> None:
+    """The push service says this subscription is gone."""
+    unit.notifications.delete_subscriptions(practice_id, [session_id])
+
+
+def status_changed(practice_id: UUID, user_id: UUID, until: object) -> Event:
+    return Event(
+        practice_id,
+        "status.changed",
+        (f"practice:{practice_id}", PUSH_TOPIC),
+        {
+            "user_id": str(user_id),
+            "in_session_until": until.isoformat() if hasattr(until, "isoformat") else None,
+        },
+    )

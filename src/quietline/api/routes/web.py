@@ -1,0 +1,118 @@
+"""The staff web app's own session routes: cookie sign-in, the session and its CSRF token,
+the app lock. See docs/web-app.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from quietline.actions.app_lock import do_lock, do_unlock, unlock_passkey_options
+from quietline.actions.auth import SignedIn as SignedInResult
+from quietline.actions.auth import SignInRequest, do_sign_in
+from quietline.api import schemas as s
+from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedInEvenLocked
+from quietline.api.routes.auth import client_address
+from quietline.api.views import me_out, policy_out, user_out
+from quietline.api.web_session import (
+    clear_cookie_headers,
+    csrf_token_for,
+    relying_party,
+    same_origin,
+    set_cookie_header,
+)
+from quietline.domain.errors import Unauthenticated
+
+router = APIRouter(prefix="/web", tags=["staff web app"])
+
+
+@router.post("/sign-in", response_model=s.WebSignInOut, dependencies=[Public])
+async def web_sign_in(
+    body: s.WebSignInIn, request: Request, response: Response, svc: ServicesDep
+) -> s.WebSignInOut:
+    """Open a web app session: the token goes only into an HttpOnly cookie."""
+    if not same_origin(request, svc.settings):
+        raise CsrfRefused("Sign in from the Quietline app itself.")
+    req = SignInRequest(
+        practice_slug=body.practice,
+        email=body.email,
+        password=body.password,
+        device_name=body.device_name or request.headers.get("user-agent", "")[:60],
+        address=client_address(request),
+        otp_code=body.otp_code,
+        recovery_code=body.recovery_code,
+        passkey=body.passkey,
+        relying_party=relying_party(request, svc.settings),
+        client="web",
+    )
+    result = await svc.db.write(lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req))
+    if not isinstance(result, SignedInResult):
+        raise result.error
+    actor = result.actor
+    response.headers["set-cookie"] = set_cookie_header(svc.settings, result.token)
+    return s.WebSignInOut(
+        session_id=actor.session_id,
+        user=user_out(actor.user),
+        practice_id=actor.practice_id,
+        practice_name=actor.practice.name,
+        restricted=result.restricted,
+        policy=policy_out(actor.practice.policy),
+        csrf_token=csrf_token_for(svc.lookup_key, result.token),
+    )
+
+
+@router.get("/session", response_model=s.WebSessionOut)
+async def web_session(
+    request: Request, auth: SignedInEvenLocked, svc: ServicesDep
+) -> s.WebSessionOut:
+    """The current session (also while locked) and the CSRF token for its writes."""
+    token: str = request.state.session_token
+    return s.WebSessionOut(
+        csrf_token=csrf_token_for(svc.lookup_key, token),
+        locked=auth.locked,
+        me=me_out(auth.actor, auth.restricted),
+    )
+
+
+@router.post("/lock", status_code=204)
+async def lock(auth: SignedInEvenLocked, svc: ServicesDep) -> Response:
+    """Lock the app on this device now; open sockets are told and closed."""
+    actor = auth.actor
+    await svc.db.write(lambda unit: do_lock(unit, actor))
+    return Response(status_code=204)
+
+
+@router.post("/unlock/passkey-options")
+async def unlock_options(
+    request: Request, auth: SignedInEvenLocked, svc: ServicesDep
+) -> dict[str, Any]:
+    """WebAuthn request options for reopening the app with a passkey."""
+    actor = auth.actor
+    rp = relying_party(request, svc.settings)
+    return await svc.db.write(lambda unit: unlock_passkey_options(unit, actor, rp))
+
+
+@router.post("/unlock", status_code=204)
+async def unlock(
+    body: s.UnlockIn, request: Request, auth: SignedInEvenLocked, svc: ServicesDep
+) -> Response:
+    """Reopen a locked app with the PIN, a passkey or the password. Five wrong tries sign
+    this device out."""
+    actor = auth.actor
+    rp = relying_party(request, svc.settings)
+    refused = await svc.db.write(
+        lambda unit: do_unlock(
+            unit,
+            svc.passwords,
+            actor,
+            pin=body.pin,
+            password=body.password,
+            passkey=body.passkey,
+            rp=rp,
+        )
+    )
+    if refused is not None:
+        if refused.signed_out:
+            raise Unauthenticated(refused.detail, headers=clear_cookie_headers(svc.settings))
+        raise Unauthenticated(refused.detail, extra={"tries_left": refused.tries_left})
+    return Response(status_code=204)
