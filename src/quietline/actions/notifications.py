@@ -69,25 +69,36 @@ def plan_notifications(unit: Unit, events: list[Event]) -> list[PushJob]:
     """For new messages: notify each recipient now, or hold a count while they are in session
     (urgent messages are never held). Runs in one write after the messages committed."""
     per_practice: dict[UUID, dict[UUID, int]] = {}
+    held: dict[tuple[UUID, UUID], int] = {}
     members_cache: dict[UUID, list[UUID]] = {}
+    # Per practice, once per batch: who has a device to notify, and who is in session.
+    subscribed: dict[UUID, set[UUID]] = {}
+    in_session: dict[UUID, set[UUID]] = {}
     for event in events:
         if event.kind != "message.created":
             continue
+        practice_id = event.practice_id
+        if practice_id not in subscribed:
+            subscribed[practice_id] = unit.notifications.subscribed_users(practice_id)
+            in_session[practice_id] = set(unit.status.for_practice(practice_id, unit.now))
+        if not subscribed[practice_id]:
+            continue  # nobody in the practice has notifications on: nothing to decide
         conversation_id = UUID(event.data["conversation_id"])
         sender = UUID(event.data["sender_id"])
         if conversation_id not in members_cache:
             members_cache[conversation_id] = unit.conversations.member_ids(
-                event.practice_id, conversation_id
+                practice_id, conversation_id
             )
-        counts = per_practice.setdefault(event.practice_id, {})
+        counts = per_practice.setdefault(practice_id, {})
         for user_id in members_cache[conversation_id]:
-            if user_id == sender:
+            if user_id == sender or user_id not in subscribed[practice_id]:
                 continue
-            in_session = unit.status.in_session_until(event.practice_id, user_id, unit.now)
-            if in_session is not None and not event.data.get("urgent"):
-                unit.notifications.hold(event.practice_id, user_id, 1, unit.now)
+            if user_id in in_session[practice_id] and not event.data.get("urgent"):
+                held[(practice_id, user_id)] = held.get((practice_id, user_id), 0) + 1
             else:
                 counts[user_id] = counts.get(user_id, 0) + 1
+    for (practice_id, user_id), n in held.items():
+        unit.notifications.hold(practice_id, user_id, n, unit.now)
     jobs: list[PushJob] = []
     for practice_id, counts in per_practice.items():
         jobs.extend(_jobs_for(unit, practice_id, counts))

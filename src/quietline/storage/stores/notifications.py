@@ -39,6 +39,11 @@ _SUB_FOR_USERS = select(*_SUB_COLUMNS).where(
     push_subscriptions.c.practice_id == bindparam("practice_id"),
     push_subscriptions.c.user_id.in_(bindparam("user_ids", expanding=True)),
 )
+_SUBSCRIBED_USERS = (
+    select(push_subscriptions.c.user_id)
+    .where(push_subscriptions.c.practice_id == bindparam("practice_id"))
+    .distinct()
+)
 _HOLD_GET = select(notification_holds.c.held).where(
     notification_holds.c.practice_id == bindparam("practice_id"),
     notification_holds.c.user_id == bindparam("user_id"),
@@ -93,6 +98,11 @@ class NotificationStore:
             _SUB_FOR_USERS, {"practice_id": practice_id, "user_ids": user_ids}
         )
         return [StoredSubscription(**r._mapping) for r in rows]
+
+    def subscribed_users(self, practice_id: UUID) -> set[UUID]:
+        """Who in the practice has at least one device with notifications on."""
+        rows = self._conn.execute(_SUBSCRIBED_USERS, {"practice_id": practice_id})
+        return {r.user_id for r in rows}
 
     # -- held while in session --------------------------------------------------------
     def hold(self, practice_id: UUID, user_id: UUID, n: int, now: datetime) -> None:
