@@ -1,0 +1,544 @@
+// Start-up, the hash router, the signed-in shell (header, nav, main), live events, app lock.
+//
+// Routes: #/ (list), #/c/<conversation-id> (thread), #/devices, #/settings, #/sign-in, #/locked.
+
+import * as api from './api.js';
+import { announce, fill, h, icon, logo, notify, report } from './dom.js';
+import * as socket from './socket.js';
+import {
+  addMessage, applyReceipt, emit, forgetConversation, highestSeq, isShownNow, loadConversation,
+  loadConversations, loadDirectory, loadQuickReplies, loadReceipts, messagesOf, on, policy, receiptsLoading,
+  refreshConversationsSoon, removeMessages, setSession, setStatus, state, sweepExpired, totalUnread,
+  conversationName, userName,
+} from './state.js';
+import { freshRoot, restorePractice, signOut, wipe, wipeContent } from './wipe.js';
+import { renderSignIn } from './views/sign-in.js';
+import { renderLock } from './views/lock.js';
+import { mountList } from './views/list.js';
+import { mountThread, mountThreadPlaceholder } from './views/thread.js';
+import { mountStatus } from './views/status.js';
+import { mountDevices } from './views/devices.js';
+import { mountSettings } from './views/settings.js';
+
+let shell = null; // the signed-in frame: {header, main, banner, list, thread, threadId, page, pageName}
+let resumeHash = '#/'; // where to go back to after unlocking
+let booting = null;
+
+// -- service worker ------------------------------------------------------------------------
+// The CSP requires Trusted Types for script URLs; the one policy vets exactly this URL.
+let swPolicy = null;
+function swUrl() {
+  const url = '/app/sw.js';
+  if (window.trustedTypes && window.trustedTypes.createPolicy) {
+    if (!swPolicy) {
+      swPolicy = window.trustedTypes.createPolicy('quietline', {
+        createScriptURL: (value) => {
+          if (value === url) return value;
+          throw new TypeError('Only the app service worker may be loaded.');
+        },
+      });
+    }
+    return swPolicy.createScriptURL(url);
+  }
+  return url;
+}
+
+/** Registered once someone is signed in (a signed-out browser keeps no cache of ours). */
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
+  navigator.serviceWorker.register(swUrl(), { scope: '/app/', updateViaCache: 'none' })
+    .then(() => navigator.serviceWorker.ready)
+    .then((reg) => {
+      if (reg.active && state.me) reg.active.postMessage({ type: 'cache-shell' });
+    })
+    .catch(() => {
+      /* the app works without it: no offline shell, no notifications */
+    });
+}
+
+// -- start-up ------------------------------------------------------------------------------
+function screenEl() {
+  return document.getElementById('screen') || freshRoot().querySelector('#screen');
+}
+
+function renderLoading(text = 'Opening Quietline…') {
+  fill(screenEl(),
+    h('main', { id: 'main', class: 'loading-screen' },
+      logo(48),
+      h('p', { class: 'loading-text', role: 'status' }, text)));
+}
+
+/** GET /api/v1/web/session: 401 -> sign-in; locked -> lock screen; else the app. */
+function boot() {
+  if (booting) return booting;
+  booting = (async () => {
+    renderLoading();
+    let session;
+    try {
+      session = await api.get('/web/session', { auth401: true });
+    } catch (err) {
+      if (err.status === 401) {
+        restorePractice(); // the 401 came with Clear-Site-Data
+        const r = parseRoute();
+        if (r.name === 'thread' || r.name === 'devices' || r.name === 'settings') resumeHash = location.hash;
+        showSignIn();
+        return;
+      }
+      if (err.handled) return; // 423 became the lock screen
+      renderStartupProblem(err);
+      return;
+    }
+    api.setCsrf(session.csrf_token);
+    if (session.locked) {
+      setSession(session.me);
+      showLock({ serverKnows: true });
+      return;
+    }
+    setSession(session.me);
+    await enterApp();
+  })().catch((err) => {
+    report(err);
+  }).finally(() => {
+    booting = null;
+  });
+  return booting;
+}
+
+function renderStartupProblem(err) {
+  const retry = h('button', { type: 'button', class: 'button primary' }, 'Try again');
+  retry.addEventListener('click', () => boot());
+  fill(screenEl(),
+    h('main', { id: 'main', class: 'loading-screen' },
+      logo(48),
+      h('h1', { class: 'auth-title' }, 'Quietline is not available'),
+      h('p', { class: 'loading-text' }, err.detail || 'The server could not be reached.'),
+      retry));
+}
+
+function showSignIn() {
+  state.locked = false;
+  if (location.hash !== '#/sign-in') history.replaceState(null, '', '#/sign-in');
+  shell = null;
+  renderSignIn(screenEl(), {
+    onSignedIn: async (result) => {
+      api.setCsrf(result.csrf_token);
+      setSession(result);
+      const target = resumeHash && resumeHash !== '#/sign-in' ? resumeHash : '#/';
+      history.replaceState(null, '', target);
+      lastActivity = Date.now();
+      await enterApp();
+    },
+  });
+}
+
+async function enterApp() {
+  state.locked = false;
+  mountShell();
+  registerServiceWorker();
+  if (state.session.restricted) {
+    history.replaceState(null, '', '#/settings');
+    route();
+    return;
+  }
+  route(); // the views show "Loading…" until the data arrives
+  const results = await Promise.allSettled([loadDirectory(), loadConversations(), loadQuickReplies()]);
+  for (const r of results) if (r.status === 'rejected') report(r.reason);
+  if (!state.me) return; // wiped or locked meanwhile
+  socket.start({
+    onReady,
+    onEvent,
+    onSessionEnded: () => wipe(),
+    onLocked: () => showLock({ serverKnows: true }),
+    onStateChange: setOnline,
+  });
+}
+
+// -- the signed-in shell ---------------------------------------------------------------------
+function navLink(href, label, iconName) {
+  return h('a', { href, class: 'nav-link', dataset: { nav: href } }, icon(iconName), h('span', null, label));
+}
+
+function mountShell() {
+  destroyShell();
+  const lockButton = h('button', { type: 'button', class: 'header-button' }, icon('lock'), h('span', null, 'Lock'));
+  lockButton.addEventListener('click', () => lockNow());
+  const signOutButton = h('button', { type: 'button', class: 'nav-link nav-button' }, icon('signOut'), h('span', null, 'Sign out'));
+  signOutButton.addEventListener('click', () => signOut());
+  const statusSlot = h('div', { class: 'status-slot' });
+  const practice = state.session ? state.session.practice_name : '';
+  const skip = h('button', { type: 'button', class: 'skip-link' }, 'Skip to main content');
+  skip.addEventListener('click', () => {
+    const target = document.querySelector('#main h1, #main h2') || document.getElementById('main');
+    if (target) {
+      if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+      target.focus();
+    }
+  });
+  const header = h('header', { class: 'topbar' },
+    skip,
+    h('a', { class: 'brand', href: '#/' }, logo(30),
+      h('span', { class: 'brand-text' },
+        h('span', { class: 'brand-name' }, 'Quietline'),
+        h('span', { class: 'brand-practice' }, practice))),
+    h('nav', { class: 'nav', 'aria-label': 'Main' },
+      navLink('#/', 'Conversations', 'chat'),
+      navLink('#/devices', 'My devices', 'devices'),
+      navLink('#/settings', 'Settings', 'settings'),
+      signOutButton),
+    statusSlot,
+    lockButton);
+  const banner = h('div', { class: 'conn-banner', role: 'status', hidden: true });
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  fill(screenEl(), header, banner, main);
+  const status = state.session.restricted ? null : mountStatus(statusSlot);
+  shell = { header, main, banner, status, list: null, thread: null, threadId: null, page: null, pageName: null, offs: [] };
+  shell.offs.push(on('conversations', updateTitle));
+}
+
+function destroyShell() {
+  if (!shell) return;
+  shell.status?.destroy();
+  shell.list?.destroy();
+  shell.thread?.destroy();
+  shell.page?.destroy();
+  for (const off of shell.offs) off();
+  shell = null;
+}
+
+let offlineTimer = 0;
+function setOnline(online) {
+  state.online = online;
+  emit('connection', online);
+  if (!shell) return;
+  clearTimeout(offlineTimer);
+  if (online) {
+    shell.banner.hidden = true;
+    shell.banner.textContent = '';
+  } else {
+    // Brief blips are not worth a banner.
+    offlineTimer = setTimeout(() => {
+      if (!shell || state.online) return;
+      shell.banner.hidden = false;
+      shell.banner.textContent = navigator.onLine
+        ? 'Reconnecting to Quietline… New messages will appear when the connection is back.'
+        : 'You are offline. New messages will appear when the connection is back.';
+    }, 2500);
+  }
+}
+
+function updateTitle() {
+  const n = totalUnread();
+  document.title = n ? `(${n > 99 ? '99+' : n}) Quietline` : 'Quietline';
+  if ('setAppBadge' in navigator) {
+    (n ? navigator.setAppBadge(n) : navigator.clearAppBadge()).catch(() => {});
+  }
+}
+
+// -- router ----------------------------------------------------------------------------------
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseRoute() {
+  const path = (location.hash || '#/').slice(1) || '/';
+  if (path === '/' || path === '') return { name: 'list' };
+  if (path.startsWith('/c/')) {
+    const id = path.slice(3);
+    if (UUID_RE.test(id)) return { name: 'thread', id: id.toLowerCase() };
+    return { name: 'list', bad: true };
+  }
+  if (path === '/devices') return { name: 'devices' };
+  if (path === '/settings') return { name: 'settings' };
+  if (path === '/sign-in') return { name: 'sign-in' };
+  if (path === '/locked') return { name: 'locked' };
+  return { name: 'list', bad: true };
+}
+
+function route() {
+  let r = parseRoute();
+  if (state.locked) {
+    if (r.name !== 'locked') history.replaceState(null, '', '#/locked');
+    return;
+  }
+  if (!state.me) {
+    if (booting) return;
+    if (r.name !== 'sign-in') {
+      if (r.name !== 'locked') resumeHash = location.hash || '#/';
+      showSignIn();
+    }
+    return;
+  }
+  if (!shell) return;
+  if (r.name === 'sign-in' || r.name === 'locked' || r.bad) {
+    history.replaceState(null, '', '#/');
+    r = { name: 'list' };
+  }
+  if (state.session.restricted && r.name !== 'settings') {
+    history.replaceState(null, '', '#/settings');
+    r = { name: 'settings' };
+  }
+  for (const a of shell.header.querySelectorAll('[data-nav]')) {
+    const target = a.dataset.nav;
+    const current = (target === '#/' && (r.name === 'list' || r.name === 'thread'))
+      || (target === '#/devices' && r.name === 'devices')
+      || (target === '#/settings' && r.name === 'settings');
+    if (current) a.setAttribute('aria-current', r.name === 'thread' ? 'true' : 'page');
+    else a.removeAttribute('aria-current');
+  }
+  if (r.name === 'list' || r.name === 'thread') showConversations(r.name === 'thread' ? r.id : null);
+  else showPage(r.name);
+}
+
+function showConversations(threadId) {
+  const main = shell.main;
+  if (!shell.list) {
+    shell.page?.destroy();
+    shell.page = null;
+    shell.pageName = null;
+    const listPane = h('div', { class: 'pane pane-list' });
+    const threadPane = h('div', { class: 'pane pane-thread' });
+    main.className = 'main split';
+    fill(main, listPane, threadPane);
+    shell.list = mountList(listPane);
+    shell.threadPane = threadPane;
+  }
+  main.classList.toggle('has-thread', !!threadId);
+  state.openConversation = threadId;
+  shell.list.setActive(threadId);
+  if (shell.threadId !== threadId || !shell.thread) {
+    shell.thread?.destroy();
+    shell.threadId = threadId;
+    shell.thread = threadId
+      ? mountThread(shell.threadPane, threadId)
+      : mountThreadPlaceholder(shell.threadPane);
+    if (threadId) shell.thread.focus?.();
+    else if (document.activeElement === document.body || !main.contains(document.activeElement)) shell.list.focus();
+  }
+}
+
+function showPage(name) {
+  state.openConversation = null;
+  if (shell.pageName === name && shell.page) return;
+  shell.list?.destroy();
+  shell.thread?.destroy();
+  shell.page?.destroy();
+  shell.list = null;
+  shell.thread = null;
+  shell.threadId = null;
+  shell.main.className = 'main page';
+  shell.main.replaceChildren();
+  shell.pageName = name;
+  const ctx = { onSecondFactorReady: reloadSession };
+  shell.page = name === 'devices' ? mountDevices(shell.main) : mountSettings(shell.main, ctx);
+  shell.page.focus?.();
+}
+
+/** After a restricted person set up a second factor: the session may be fully usable now. */
+async function reloadSession() {
+  try {
+    const s = await api.get('/web/session');
+    api.setCsrf(s.csrf_token);
+    if (state.session.restricted && !s.me.restricted) {
+      setSession(s.me);
+      notify('Two-step sign-in is on. Welcome to Quietline.', { kind: 'success' });
+      history.replaceState(null, '', '#/');
+      await enterApp();
+    }
+  } catch (err) {
+    report(err);
+  }
+}
+
+// -- live events -----------------------------------------------------------------------------
+let connectedOnce = false;
+
+function onReady(frame) {
+  const reconnect = connectedOnce;
+  connectedOnce = true;
+  const latest = frame.conversations || {};
+  let listChanged = false;
+  for (const [id, last] of Object.entries(latest)) {
+    if (!state.conversations.has(id)) {
+      listChanged = true;
+      continue;
+    }
+    const known = highestSeq(id);
+    if (last > known) socket.resume(id, known);
+  }
+  for (const id of state.conversations.keys()) if (!(id in latest)) listChanged = true;
+  if (listChanged || reconnect) refreshConversationsSoon(reconnect ? 300 : 50);
+  if (reconnect) {
+    loadDirectory().catch(() => {});
+    const open = state.openConversation;
+    if (open && state.receipts.has(open)) loadReceipts(open, state.receipts.get(open).sinceSeq).catch(() => {});
+  }
+}
+
+function incoming(m, { live }) {
+  const isNew = addMessage(m);
+  socket.ack(m.conversation_id, m.seq);
+  if (isNew && live && state.me && m.sender_id !== state.me.id && !isShownNow(m.conversation_id)) {
+    const c = state.conversations.get(m.conversation_id);
+    const where = c ? conversationName(c) : 'a conversation';
+    announce(`New ${m.urgent ? 'urgent ' : ''}message from ${userName(m.sender_id)} in ${where}.`);
+  }
+}
+
+const receiptLoads = new Set();
+function ensureReceipts(conversationId) {
+  if (state.receipts.has(conversationId) || !state.threads.has(conversationId)
+    || receiptLoads.has(conversationId) || receiptsLoading(conversationId)) return;
+  const mine = messagesOf(conversationId).filter((m) => state.me && m.sender_id === state.me.id);
+  if (!mine.length) return;
+  receiptLoads.add(conversationId);
+  loadReceipts(conversationId, mine[0].seq).catch(() => {}).finally(() => receiptLoads.delete(conversationId));
+}
+
+function onEvent(f) {
+  switch (f.type) {
+    case 'message.created':
+      if (f.message) incoming(f.message, { live: true });
+      break;
+    case 'backlog': {
+      const msgs = f.messages || [];
+      for (const m of msgs) incoming(m, { live: false });
+      const t = state.threads.get(f.conversation_id);
+      if (f.has_more && msgs.length) {
+        if (t && t.loaded) socket.resume(f.conversation_id, msgs[msgs.length - 1].seq);
+        else refreshConversationsSoon();
+      }
+      break;
+    }
+    case 'message.recalled':
+      removeMessages(f.conversation_id, [f.message_id]);
+      refreshConversationsSoon();
+      break;
+    case 'message.expired':
+      removeMessages(f.conversation_id, f.message_ids || []);
+      refreshConversationsSoon();
+      break;
+    case 'receipt.updated':
+      applyReceipt(f);
+      ensureReceipts(f.conversation_id);
+      break;
+    case 'status.changed':
+      setStatus(f.user_id, f.in_session_until);
+      break;
+    case 'membership.added':
+      if (state.me && f.user_id === state.me.id) {
+        loadConversations().catch(() => {});
+      } else {
+        const c = state.conversations.get(f.conversation_id);
+        if (c && !c.member_ids.includes(f.user_id)) c.member_ids = [...c.member_ids, f.user_id];
+        if (!state.users.has(f.user_id)) loadDirectory().catch(() => {});
+        emit('conversations');
+        emit(`conversation:${f.conversation_id}`);
+      }
+      break;
+    case 'membership.removed':
+      if (state.me && f.user_id === state.me.id) {
+        const wasOpen = state.openConversation === f.conversation_id;
+        forgetConversation(f.conversation_id);
+        if (wasOpen) {
+          notify('You are no longer a member of that conversation.', { kind: 'info' });
+          location.hash = '#/';
+        }
+      } else {
+        const c = state.conversations.get(f.conversation_id);
+        if (c) c.member_ids = c.member_ids.filter((id) => id !== f.user_id);
+        emit('conversations');
+        emit(`conversation:${f.conversation_id}`);
+      }
+      break;
+    case 'conversation.updated':
+      loadConversation(f.conversation_id).catch(() => {});
+      break;
+    case 'policy.changed':
+      if (state.session && f.policy) {
+        state.session.policy = { ...state.session.policy, ...f.policy };
+        emit('policy');
+      }
+      break;
+    default:
+      break; // pong, error frames and anything newer than this app
+  }
+}
+
+// -- app lock ------------------------------------------------------------------------------
+let lastActivity = Date.now();
+let quietScrollUntil = 0;
+
+/** Scrolls the app itself makes (to the newest message) are not the person's activity. */
+window.addEventListener('quietline:programmatic-scroll', () => {
+  quietScrollUntil = Date.now() + 250;
+});
+
+function markActive(event) {
+  if (event.type === 'scroll' && Date.now() < quietScrollUntil) return;
+  if (state.locked) return;
+  // Interaction after a long sleep: check the lock first, so that tap cannot count.
+  if (checkIdle()) return;
+  lastActivity = Date.now();
+  socket.activity(); // the server counts this as use of the session (app lock, idle timeout)
+}
+
+function checkIdle() {
+  if (!state.me || state.locked || !shell) return false;
+  const minutes = Number(policy().app_lock_minutes);
+  if (!minutes || minutes <= 0) return false;
+  if (Date.now() - lastActivity >= minutes * 60000) {
+    lockNow();
+    return true;
+  }
+  return false;
+}
+
+/** Lock now: tell the server, wipe content from the page and memory, show the lock screen. */
+function lockNow() {
+  if (state.locked || !state.me) return;
+  api.post('/web/lock', undefined, { auth401: true, keepalive: true }).catch(() => {});
+  showLock({ serverKnows: false });
+}
+
+function showLock() {
+  if (state.locked && document.querySelector('.auth-card .lock-badge')) return;
+  const r = parseRoute();
+  if (r.name !== 'locked' && r.name !== 'sign-in') resumeHash = location.hash || '#/';
+  destroyShell();
+  wipeContent();
+  state.locked = true;
+  history.replaceState(null, '', '#/locked');
+  renderLock(screenEl(), {
+    onUnlocked: () => {
+      state.locked = false;
+      lastActivity = Date.now();
+      history.replaceState(null, '', resumeHash || '#/');
+      connectedOnce = false;
+      boot(); // everything again from the server
+    },
+    onSignOut: () => signOut(),
+    onEnded: () => wipe(),
+  });
+}
+
+api.setSessionHandlers({
+  unauthorized: () => wipe(),
+  locked: () => showLock({ serverKnows: true }),
+});
+
+for (const type of ['pointerdown', 'keydown', 'touchstart', 'wheel', 'scroll']) {
+  window.addEventListener(type, markActive, { capture: true, passive: true });
+}
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') checkIdle();
+});
+window.addEventListener('pageshow', () => checkIdle());
+window.addEventListener('focus', () => checkIdle());
+// Timers do not run while a device sleeps; every check compares timestamps instead.
+setInterval(() => {
+  checkIdle();
+  sweepExpired();
+  emit('tick');
+}, 15000);
+
+window.addEventListener('hashchange', () => route());
+
+boot();
