@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -23,6 +24,7 @@ from quietline.api import schemas as s
 from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny, SignedInEvenLocked
 from quietline.api.views import me_out, policy_out, user_out
 from quietline.api.web_session import clear_cookie_headers
+from quietline.app import Services
 
 router = APIRouter(tags=["sign-in and devices"])
 
@@ -31,9 +33,11 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-@router.post("/auth/sign-in", response_model=s.SignInOut, dependencies=[Public])
-async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.SignInOut:
-    """Open a device session. The answer is the same whether or not the account exists."""
+async def open_session(
+    svc: Services, body: s.SignInIn, request: Request, **extra: Any
+) -> SignedInResult:
+    """Run the sign-in for an API or a web app request; raises the refusal (after it
+    committed its failure count and audit row)."""
     req = SignInRequest(
         practice_slug=body.practice,
         email=body.email,
@@ -42,10 +46,18 @@ async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.Sig
         address=client_address(request),
         otp_code=body.otp_code,
         recovery_code=body.recovery_code,
+        **extra,
     )
     result = await svc.db.write(lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req))
     if not isinstance(result, SignedInResult):
         raise result.error
+    return result
+
+
+@router.post("/auth/sign-in", response_model=s.SignInOut, dependencies=[Public])
+async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.SignInOut:
+    """Open a device session. The answer is the same whether or not the account exists."""
+    result = await open_session(svc, body, request)
     actor = result.actor
     return s.SignInOut(
         token=result.token,

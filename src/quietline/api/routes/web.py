@@ -8,11 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from quietline.actions.app_lock import do_lock, do_unlock, unlock_passkey_options
-from quietline.actions.auth import SignedIn as SignedInResult
-from quietline.actions.auth import SignInRequest, do_sign_in
 from quietline.api import schemas as s
 from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedInEvenLocked
-from quietline.api.routes.auth import client_address
+from quietline.api.routes.auth import open_session
 from quietline.api.views import me_out, policy_out, user_out
 from quietline.api.web_session import (
     clear_cookie_headers,
@@ -33,21 +31,14 @@ async def web_sign_in(
     """Open a web app session: the token goes only into an HttpOnly cookie."""
     if not same_origin(request, svc.settings):
         raise CsrfRefused("Sign in from the Quietline app itself.")
-    req = SignInRequest(
-        practice_slug=body.practice,
-        email=body.email,
-        password=body.password,
-        device_name=body.device_name or request.headers.get("user-agent", "")[:60],
-        address=client_address(request),
-        otp_code=body.otp_code,
-        recovery_code=body.recovery_code,
+    result = await open_session(
+        svc,
+        body,
+        request,
         passkey=body.passkey,
         relying_party=relying_party(request, svc.settings),
         client="web",
     )
-    result = await svc.db.write(lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req))
-    if not isinstance(result, SignedInResult):
-        raise result.error
     actor = result.actor
     response.headers["set-cookie"] = set_cookie_header(svc.settings, result.token)
     return s.WebSignInOut(

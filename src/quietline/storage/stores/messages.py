@@ -62,6 +62,15 @@ def _message(m: Mapping[Any, Any]) -> StoredMessage:
     return StoredMessage(**{c.name: m[c.name] for c in messages.c})
 
 
+_MARK_COLUMNS = (
+    receipt_marks.c.user_id,
+    receipt_marks.c.kind,
+    receipt_marks.c.up_to_seq,
+    receipt_marks.c.at,
+    receipt_marks.c.device_session_id,
+)
+
+
 class MessageStore:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -238,13 +247,7 @@ class MessageStore:
     ) -> list[ReceiptMark]:
         """Receipt marks covering ``since_seq`` or later, oldest first."""
         rows = self._conn.execute(
-            select(
-                receipt_marks.c.user_id,
-                receipt_marks.c.kind,
-                receipt_marks.c.up_to_seq,
-                receipt_marks.c.at,
-                receipt_marks.c.device_session_id,
-            )
+            select(*_MARK_COLUMNS)
             .where(
                 receipt_marks.c.practice_id == practice_id,
                 receipt_marks.c.conversation_id == conversation_id,
@@ -261,13 +264,7 @@ class MessageStore:
     def receipts_for(self, practice_id: UUID, conversation_id: UUID, seq: int) -> list[ReceiptMark]:
         """The first delivered and first seen mark covering ``seq``, per member."""
         rows = self._conn.execute(
-            select(
-                receipt_marks.c.user_id,
-                receipt_marks.c.kind,
-                receipt_marks.c.up_to_seq,
-                receipt_marks.c.at,
-                receipt_marks.c.device_session_id,
-            )
+            select(*_MARK_COLUMNS)
             .where(
                 receipt_marks.c.practice_id == practice_id,
                 receipt_marks.c.conversation_id == conversation_id,
