@@ -141,7 +141,7 @@ export function notify(text, { kind = 'error', timeout } = {}) {
   const ms = timeout ?? (kind === 'error' ? 12000 : 5000);
   const close = h('button', { type: 'button', class: 'toast-close', 'aria-label': 'Dismiss' }, icon('close'));
   const toast = h('div', { class: `toast toast-${kind}` },
-    icon(kind === 'error' ? 'alert' : 'check', 'toast-icon'),
+    icon(kind === 'error' ? 'alert' : kind === 'info' ? 'shield' : 'check', 'toast-icon'),
     h('p', { class: 'toast-text' }, text),
     close);
   const remove = () => toast.remove();

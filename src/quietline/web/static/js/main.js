@@ -11,7 +11,7 @@ import {
   refreshConversationsSoon, removeMessages, setSession, setStatus, state, sweepExpired, totalUnread,
   conversationName, userName,
 } from './state.js';
-import { freshRoot, restorePractice, signOut, wipe, wipeContent } from './wipe.js';
+import { freshRoot, restorePractice, signOut, takeNotice, wipe, wipeContent } from './wipe.js';
 import { renderSignIn } from './views/sign-in.js';
 import { renderLock } from './views/lock.js';
 import { mountList } from './views/list.js';
@@ -81,7 +81,9 @@ function boot() {
         restorePractice(); // the 401 came with Clear-Site-Data
         const r = parseRoute();
         if (r.name === 'thread' || r.name === 'devices' || r.name === 'settings') resumeHash = location.hash;
+        const notice = takeNotice();
         showSignIn();
+        if (notice) notify(notice[1], { kind: notice[0], timeout: 0 });
         return;
       }
       if (err.handled) return; // 423 became the lock screen
@@ -91,7 +93,7 @@ function boot() {
     api.setCsrf(session.csrf_token);
     if (session.locked) {
       setSession(session.me);
-      showLock({ serverKnows: true });
+      showLock();
       return;
     }
     setSession(session.me);
@@ -147,8 +149,8 @@ async function enterApp() {
   socket.start({
     onReady,
     onEvent,
-    onSessionEnded: () => wipe(),
-    onLocked: () => showLock({ serverKnows: true }),
+    onSessionEnded: (frame) => wipe({ reason: frame && frame.type === 'session.revoked' ? 'revoked' : 'ended' }),
+    onLocked: () => showLock(),
     onStateChange: setOnline,
   });
 }
@@ -492,10 +494,13 @@ function checkIdle() {
 }
 
 /** Lock now: tell the server, wipe content from the page and memory, show the lock screen. */
+let lockRequest = Promise.resolve();
+
 function lockNow() {
   if (state.locked || !state.me) return;
-  api.post('/web/lock', undefined, { auth401: true, keepalive: true }).catch(() => {});
-  showLock({ serverKnows: false });
+  // An unlock waits for this, so it can never overtake the lock on its way to the server.
+  lockRequest = api.post('/web/lock', undefined, { auth401: true, keepalive: true }).catch(() => {});
+  showLock();
 }
 
 function showLock() {
@@ -507,6 +512,7 @@ function showLock() {
   state.locked = true;
   history.replaceState(null, '', '#/locked');
   renderLock(screenEl(), {
+    beforeUnlock: () => lockRequest,
     onUnlocked: () => {
       state.locked = false;
       lastActivity = Date.now();
@@ -515,13 +521,13 @@ function showLock() {
       boot(); // everything again from the server
     },
     onSignOut: () => signOut(),
-    onEnded: () => wipe(),
+    onEnded: (why) => wipe({ reason: why === 'tries' ? 'tries' : 'ended' }),
   });
 }
 
 api.setSessionHandlers({
   unauthorized: () => wipe(),
-  locked: () => showLock({ serverKnows: true }),
+  locked: () => showLock(),
 });
 
 for (const type of ['pointerdown', 'keydown', 'touchstart', 'wheel', 'scroll']) {

@@ -132,11 +132,26 @@ async function unsubscribePush() {
 
 const deadline = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Why the sign-in screen is showing after a wipe (keys kept in the history entry). */
+export const NOTICES = {
+  'signed-out': ['success', 'You are signed out. Nothing from Quietline is left in this browser.'],
+  revoked: ['info', 'This device was signed out (from another device or by an administrator), and what it showed was erased.'],
+  ended: ['info', 'Your session has ended, and what was on screen was erased. Sign in again to continue.'],
+  tries: ['error', 'Too many wrong tries: this device was signed out. Sign in again.'],
+};
+
+/** The notice the last wipe left for the sign-in screen (read once). */
+export function takeNotice() {
+  const key = history.state && typeof history.state.notice === 'string' ? history.state.notice : null;
+  if (key) history.replaceState(null, '', location.href);
+  return key && NOTICES[key] ? NOTICES[key] : null;
+}
+
 /**
  * The remote wipe. Runs once however many triggers fire (a 401 and a socket close together).
  * `serverCall` (optional) is awaited first with its own short deadline: the sign-out request.
  */
-export function wipe({ serverCall } = {}) {
+export function wipe({ serverCall, reason = 'ended' } = {}) {
   if (wiping) return wiping;
   wiping = (async () => {
     socket.stop();
@@ -158,17 +173,21 @@ export function wipe({ serverCall } = {}) {
     clearWebStorage();
     restorePractice();
     if ('clearAppBadge' in navigator) navigator.clearAppBadge().catch(() => {});
+    // To the sign-in screen in a fresh document, so not one object of the old page (closures,
+    // detached nodes, pending callbacks) lives on. The history entry carries only why (a fixed
+    // word, never content), so the sign-in screen can say so.
     const target = '/app/#/sign-in';
-    const samePage = location.pathname === '/app/';
-    location.replace(target);
-    // Same path: replace() only changed the fragment. Reload, so not one object of the old
-    // page (closures, detached nodes, pending callbacks) lives on.
-    if (samePage) location.reload();
+    if (location.pathname === '/app/') {
+      history.replaceState({ notice: NOTICES[reason] ? reason : 'ended' }, '', target);
+      location.reload();
+    } else {
+      location.replace(target);
+    }
   })();
   return wiping;
 }
 
 /** Sign out: tell the server (it clears the cookie), then wipe everything here. */
 export function signOut() {
-  return wipe({ serverCall: () => api.post('/auth/sign-out', undefined, { auth401: true }) });
+  return wipe({ reason: 'signed-out', serverCall: () => api.post('/auth/sign-out', undefined, { auth401: true }) });
 }

@@ -9,7 +9,7 @@ import { authFrame } from './sign-in.js';
  * Render the lock screen. `onUnlocked()` reloads the app; `onSignOut()` signs out;
  * `onEnded()` wipes (the session ended: five wrong tries, revoked, timed out).
  */
-export function renderLock(screen, { onUnlocked, onSignOut, onEnded }) {
+export function renderLock(screen, { beforeUnlock, onUnlocked, onSignOut, onEnded }) {
   document.title = 'Locked · Quietline';
   const pin = h('input', { type: 'password', name: 'pin', inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]*', maxlength: '12' });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', maxlength: '1024' });
@@ -21,6 +21,7 @@ export function renderLock(screen, { onUnlocked, onSignOut, onEnded }) {
     unlock);
 
   const tryUnlock = async (body, button) => {
+    if (beforeUnlock) await beforeUnlock();
     try {
       await api.post('/web/unlock', body, { auth401: true });
       onUnlocked();
@@ -35,7 +36,7 @@ export function renderLock(screen, { onUnlocked, onSignOut, onEnded }) {
           if (e.status === 401) alive = false;
         }
         if (!alive) {
-          onEnded();
+          onEnded(/too many/i.test(err.detail || '') ? 'tries' : 'ended');
           return;
         }
         notify(err.detail);
@@ -71,6 +72,7 @@ export function renderLock(screen, { onUnlocked, onSignOut, onEnded }) {
     }
     let credential;
     try {
+      if (beforeUnlock) await beforeUnlock();
       const options = await api.post('/web/unlock/passkey-options', undefined, { auth401: true });
       credential = await api.getPasskey(options);
     } catch (err) {

@@ -122,14 +122,9 @@ function pinCard() {
 }
 
 // -- passkeys ------------------------------------------------------------------------------
-/** POST /me/passkeys/options (the contract); a server that names it /me/passkey-options too. */
-async function passkeyCreationOptions() {
-  try {
-    return await api.post('/me/passkeys/options');
-  } catch (err) {
-    if (err.status === 404 || err.status === 405 || err.status === 422) return api.post('/me/passkey-options');
-    throw err;
-  }
+/** POST /me/passkey-options: creation options for navigator.credentials.create. */
+function passkeyCreationOptions() {
+  return api.post('/me/passkey-options');
 }
 
 function passkeyCard(onAdded) {

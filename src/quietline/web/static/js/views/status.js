@@ -18,7 +18,9 @@ export function mountStatus(slot) {
   const current = h('span', { class: 'status-current' });
   const button = h('button', { type: 'button', class: 'header-button status-button', 'aria-expanded': 'false', 'aria-controls': panelId },
     h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
-    h('span', { class: 'status-text' }, h('span', { class: 'status-label' }, 'Set status'), current));
+    // The hidden comma keeps the accessible name two phrases ("Set status, Available").
+    h('span', { class: 'status-text' }, h('span', { class: 'status-label' }, 'Set status'),
+      h('span', { class: 'sr-only' }, ', '), current));
   const panel = h('div', { id: panelId, class: 'popover status-panel', hidden: true });
   const wrap = h('div', { class: 'status-control' }, button, panel);
   slot.replaceChildren(wrap);

@@ -52,7 +52,7 @@ export function mountThread(container, id) {
   const titleId = uid('thread');
   const back = h('a', { href: '#/', class: 'back-link' }, icon('back'), h('span', null, 'Back'));
   const avatarSlot = h('span', { class: 'thread-avatar' });
-  const title = h('h2', { id: titleId, class: 'thread-title', tabindex: '-1' });
+  const title = h('h1', { id: titleId, class: 'thread-title', tabindex: '-1' });
   const sub = h('div', { class: 'thread-sub' });
   const head = h('div', { class: 'thread-head' }, back, avatarSlot, h('div', { class: 'thread-heading' }, title, sub));
 
@@ -382,7 +382,7 @@ export function mountThread(container, id) {
   }
 
   function showUnavailable() {
-    const heading = h('h2', { id: titleId, class: 'thread-title', tabindex: '-1' }, 'This conversation is not available');
+    const heading = h('h1', { id: titleId, class: 'thread-title', tabindex: '-1' }, 'This conversation is not available');
     fill(container,
       h('section', { class: 'thread thread-missing', 'aria-labelledby': titleId },
         h('div', { class: 'thread-head' }, back),
