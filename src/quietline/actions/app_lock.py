@@ -17,6 +17,7 @@ from quietline.domain.events import Event, session_topic
 from quietline.storage.unit import Unit
 
 MAX_UNLOCK_FAILURES = 5
+_SIGNED_OUT = "Too many wrong tries: this device was signed out. Sign in again."
 _PIN = re.compile(r"^[0-9]{4,12}$")
 
 
@@ -66,6 +67,11 @@ def do_unlock(
     if sum(x is not None for x in (pin, password, passkey)) != 1:
         raise InvalidInput("Unlock with exactly one of: pin, password, passkey.")
     method = "pin" if pin is not None else "password" if password is not None else "passkey"
+    # The count as of this transaction, not the copy read when the request was authenticated:
+    # tries sent at once must not each be checked against the same stale count.
+    current = unit.sessions.get(actor.practice_id, actor.session_id)
+    if current is None or current.revoked_at is not None:
+        return UnlockRefused("This device was signed out. Sign in again.", 0, True)
     user = actor.user
     if pin is not None:
         if user.pin_hash is None:
@@ -91,7 +97,7 @@ def do_unlock(
             details={"method": method},
         )
         return None
-    failures = actor.session.unlock_failures + 1
+    failures = current.unlock_failures + 1
     unit.sessions.count_unlock_failure(actor.practice_id, actor.session_id)
     unit.audit(
         AuditKind.APP_UNLOCK_FAILED,
@@ -106,9 +112,7 @@ def do_unlock(
         revoke_sessions(
             unit, actor.practice_id, [actor.session_id], reason="unlock_failed", by=None
         )
-        return UnlockRefused(
-            "Too many wrong tries: this device was signed out. Sign in again.", 0, True
-        )
+        return UnlockRefused(_SIGNED_OUT, 0, True)
     left = MAX_UNLOCK_FAILURES - failures
     tries = "1 more try" if left == 1 else f"{left} more tries"
     return UnlockRefused(

@@ -13,6 +13,7 @@ same-origin ``Origin`` and ``Sec-Fetch-Site`` when the browser sends them.
 from __future__ import annotations
 
 import hmac
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -156,15 +157,21 @@ async def signed_in_in_transaction(
     request: Request,
     svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> SessionToken:
+) -> AsyncIterator[SessionToken]:
     """A live, unrestricted session, checked by the write itself.
 
     The route passes the token to :func:`quietline.actions.auth.authorize` inside the same
     transaction as its action: one trip to the writer instead of a read and then a write, and
-    no gap between the session check and the change it allows.
+    no gap between the session check and the change it allows. When that check finds the
+    session ended, a web app's cookie is dropped as on every other route.
     """
-    token, _from_cookie = _token(request, svc, credentials)
-    return SessionToken(token)
+    token, from_cookie = _token(request, svc, credentials)
+    try:
+        yield SessionToken(token)
+    except Unauthenticated as exc:
+        if from_cookie:
+            raise _ended(exc, svc) from None
+        raise
 
 
 SignedIn = Annotated[Actor, Depends(signed_in)]
