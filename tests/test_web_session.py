@@ -1084,6 +1084,20 @@ def test_a_made_up_passkey_is_refused_and_a_real_one_registered(web: Web) -> Non
     assert sorted(p["name"] for p in web.get("/me/passkeys").json()) == ["Laptop", "Phone"]
 
 
+def test_a_refused_registration_uses_up_its_challenge(web: Web) -> None:
+    """The refusal commits: the same challenge cannot be answered again, even correctly."""
+    options = registration_options(web)
+    wrong_site = SoftAuthenticator(origin=EVIL).create(options)
+    problem(
+        web.post("/me/passkeys", {"name": "Fake", "credential": wrong_site}), 422, "invalid-input"
+    )
+    right = SoftAuthenticator().create(options)
+    again = web.post("/me/passkeys", {"name": "Late", "credential": right})
+    body = problem(again, 422, "invalid-input")
+    assert "expired" in body["detail"]
+    assert web.get("/me/passkeys").json() == []
+
+
 def test_unlock_passkey_options_and_a_made_up_passkey_counts_as_a_wrong_try(
     web: Web, practice: PracticeHandle
 ) -> None:

@@ -436,7 +436,9 @@ class ConversationReceipts:
     marks: list[ReceiptMark]
 
 
-MAX_MARKS = 500
+# Per member, the marks a page needs are at most one per message on it (cursors only move
+# forward), plus one: 50 messages x 2 kinds x 20 members fit.
+MAX_MARKS = 2000
 
 
 def conversation_receipts(

@@ -82,9 +82,16 @@ def _client_challenge(credential: dict[str, Any]) -> bytes:
         raise InvalidInput("The passkey answer is not complete. Try again.") from exc
 
 
+@dataclass(frozen=True, slots=True)
+class RegistrationRefused:
+    """Returned, not raised, so the transaction commits: the challenge stays used up."""
+
+    detail: str
+
+
 def do_register_passkey(
     unit: Unit, actor: Actor, rp: RelyingParty, name: str, credential: dict[str, Any]
-) -> Passkey:
+) -> Passkey | RegistrationRefused:
     name = " ".join(name.split())[:100] or "Passkey"
     challenge = _client_challenge(credential)
     if not unit.passkeys.take_challenge(
@@ -99,8 +106,10 @@ def do_register_passkey(
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput("The passkey could not be verified. Try again.") from exc
+    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError):
+        return RegistrationRefused("The passkey could not be verified. Try again.")
+    if unit.passkeys.by_credential(actor.practice_id, actor.user_id, verified.credential_id):
+        return RegistrationRefused("This passkey is already registered.")
     passkey = Passkey(
         id=uuid4(),
         practice_id=actor.practice_id,

@@ -304,7 +304,8 @@ class PasskeyOut(BaseModel):
 
 
 class QuickRepliesBody(Strict):
-    replies: list[str] = Field(max_length=20)
+    # Blank entries are dropped before the limit of 20 is applied (by the action).
+    replies: list[str] = Field(max_length=100)
 
 
 class MemberReceiptOut(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from quietline.actions.app_lock import do_clear_pin, do_set_pin
 from quietline.actions.notifications import do_subscribe_push, do_unsubscribe_push
 from quietline.actions.passkeys import (
+    RegistrationRefused,
     do_delete_passkey,
     do_register_passkey,
     list_passkeys,
@@ -18,6 +19,7 @@ from quietline.actions.status import do_end_session, do_set_in_session
 from quietline.api import schemas as s
 from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny
 from quietline.api.web_session import relying_party
+from quietline.domain.errors import InvalidInput
 from quietline.domain.models import Passkey
 
 router = APIRouter(tags=["status, notifications and passkeys"])
@@ -98,6 +100,8 @@ async def add_passkey(
     passkey = await svc.db.write(
         lambda unit: do_register_passkey(unit, actor, rp, body.name, body.credential)
     )
+    if isinstance(passkey, RegistrationRefused):
+        raise InvalidInput(passkey.detail)
     return _passkey_out(passkey)
 
 
