@@ -1,7 +1,8 @@
 """Every table. Every row of practice data carries ``practice_id`` and stores filter on it in
-every query. The exceptions are server-wide by design: ``practices`` itself and
+every query. The exceptions are server-wide by design: ``practices`` itself,
 ``login_throttle``, whose keys are HMACs of what was typed at sign-in (no practice is known
-to belong to them, and nothing readable is stored).
+to belong to them, and nothing readable is stored), and ``maintenance_events`` (backups,
+restore tests, key rotations of the whole server: times and counts only).
 
 Columns holding free text that can carry health information are ciphertext (``*_sealed``,
 LargeBinary) produced by :mod:`quietline.crypto.fields`; there is no plaintext twin.
@@ -306,6 +307,19 @@ webauthn_challenges = Table(
     Column("purpose", String(16), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     CheckConstraint("purpose in ('register', 'sign_in', 'unlock')", name="purpose"),
+)
+
+# Server-wide operations a compliance page reports on: backups, restore tests, key
+# rotations, audit verifications. Ids, counts and times only.
+maintenance_events = Table(
+    "maintenance_events",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("details", JSON, nullable=False),
+    Index("ix_maintenance_events_kind_at", "kind", "at"),
 )
 
 audit_events = Table(

@@ -15,6 +15,7 @@ from quietline.domain.events import Event
 from quietline.domain.models import Conversation
 from quietline.storage.stores.audit import AuditStore
 from quietline.storage.stores.conversations import ConversationStore
+from quietline.storage.stores.maintenance import MaintenanceStore
 from quietline.storage.stores.messages import MessageStore
 from quietline.storage.stores.notifications import NotificationStore
 from quietline.storage.stores.passkeys import PasskeyStore
@@ -49,6 +50,7 @@ class Unit:
         self.status = StatusStore(conn)
         self.notifications = NotificationStore(conn)
         self.passkeys = PasskeyStore(conn)
+        self.maintenance = MaintenanceStore(conn)
         self.audit_log = AuditStore(conn, audit_key)
         self.events: list[Event] = []
         # The newest audit chain head per practice this unit wrote (for the outside anchor).
