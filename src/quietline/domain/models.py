@@ -82,6 +82,7 @@ class Conversation:
     created_by: UUID | None
     created_at: datetime
     last_activity_at: datetime
+    logistics_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

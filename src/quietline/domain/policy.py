@@ -14,6 +14,9 @@ class PracticePolicy:
     app_lock_minutes: int = 5
     default_message_ttl_seconds: int | None = None
     recall_window_minutes: int = 60
+    retention_days: int | None = None  # None: messages are kept until their TTL, if any
+    notification_text: str | None = None  # None: "New secure message"
+    supervisor_visibility: bool = False
 
     @property
     def idle_timeout(self) -> timedelta:

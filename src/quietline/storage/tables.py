@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import JSON, TypeDecorator
@@ -86,6 +87,12 @@ practices = Table(
     Column("recall_window_minutes", Integer, nullable=False),
     # The practice's quick replies, sealed by the practice key (they may name people).
     Column("quick_replies_sealed", LargeBinary, nullable=True),
+    # Retention: messages older than this many days are purged (None: only their TTL).
+    Column("retention_days", Integer, nullable=True),
+    # The generic words of every notification (never content; validated when set).
+    Column("notification_text", String(120), nullable=True),
+    # Supervisors may be given read access to supervisees' client threads.
+    Column("supervisor_visibility", Boolean, nullable=False, server_default=false()),
 )
 
 practice_keys = Table(
@@ -177,6 +184,8 @@ conversations = Table(
     Column("created_by", Uuid, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_activity_at", UTCDateTime, nullable=False),
+    # A channel for scheduling only: the clinical-content guard warns (or blocks) in it.
+    Column("logistics_only", Boolean, nullable=False, server_default=false()),
     CheckConstraint("kind in ('direct', 'group')", name="kind"),
     UniqueConstraint("practice_id", "direct_pair", name="uq_conversations_direct_pair"),
 )
@@ -307,6 +316,74 @@ webauthn_challenges = Table(
     Column("purpose", String(16), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     CheckConstraint("purpose in ('register', 'sign_in', 'unlock')", name="purpose"),
+)
+
+# Invitations to join a practice: a single-use link whose token is stored only as a hash.
+staff_invites = Table(
+    "staff_invites",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("email", String(320), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_by", Uuid, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("used_by", Uuid, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index("ix_staff_invites_practice", "practice_id", "created_at"),
+)
+
+# Emergency ("break-glass") access: someone opens a conversation they are not in, for a
+# stated reason (sealed: it may name a client), for a limited time.
+emergency_access = Table(
+    "emergency_access",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column(
+        "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason_sealed", LargeBinary, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime, nullable=True),
+    Index("ix_emergency_access_lookup", "conversation_id", "user_id", "expires_at"),
+)
+
+# What one-step offboarding did (counts and ids only), downloadable and audited.
+offboarding_records = Table(
+    "offboarding_records",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id"), nullable=False),
+    Column("performed_by", Uuid, nullable=False),
+    Column("performed_at", UTCDateTime, nullable=False),
+    Column("handed_to", Uuid, nullable=True),
+    Column("summary", JSON, nullable=False),
+    Index("ix_offboarding_records_practice", "practice_id", "performed_at"),
+)
+
+# A legal hold stops the retention purge for a conversation (client holds come with clients).
+legal_holds = Table(
+    "legal_holds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column(
+        "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True
+    ),
+    Column("reason_sealed", LargeBinary, nullable=False),
+    Column("placed_by", Uuid, nullable=False),
+    Column("placed_at", UTCDateTime, nullable=False),
+    Column("released_by", Uuid, nullable=True),
+    Column("released_at", UTCDateTime, nullable=True),
+    Index("ix_legal_holds_conversation", "conversation_id", "released_at"),
 )
 
 # Server-wide operations a compliance page reports on: backups, restore tests, key

@@ -24,6 +24,7 @@ _CONVERSATION_COLUMNS = (
     conversations.c.created_by,
     conversations.c.created_at,
     conversations.c.last_activity_at,
+    conversations.c.logistics_only,
 )
 
 

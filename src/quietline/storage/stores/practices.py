@@ -22,6 +22,9 @@ _POLICY_FIELDS = (
     "app_lock_minutes",
     "default_message_ttl_seconds",
     "recall_window_minutes",
+    "retention_days",
+    "notification_text",
+    "supervisor_visibility",
 )
 _INSERT = practices.insert()
 _GET = select(practices).where(practices.c.id == bindparam("practice_id"))
