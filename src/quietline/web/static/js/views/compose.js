@@ -39,6 +39,10 @@ export async function sendPending(conversationId, entry) {
   } catch (err) {
     if (epoch !== state.epoch) return;
     if (err.handled) return; // wiped or locked: nothing left to show
+    // Its live copy arrived while it was sending (state.js settled the entry with it): it was
+    // sent and is on screen; only the answer was lost. Showing it again as "Not sent" would
+    // invite a second, different message.
+    if (entry.messageId) return;
     entry.status = 'failed';
     entry.error = err.detail || 'Not sent.';
     putPending(conversationId, entry);
