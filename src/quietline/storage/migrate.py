@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import event
 
 from quietline.storage.database import make_migration_engine
 
@@ -23,7 +25,32 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    if not url.startswith("sqlite"):
+        command.upgrade(config, revision)
+        return
+    # On SQLite a batch migration rebuilds a table (copy, drop, rename). With foreign keys on,
+    # dropping the old table would cascade to every row that references it (all of a
+    # practice's data, for `practices`), so migrations run with them off and the references
+    # are checked once they are done.
+    engine = make_migration_engine(url)
+    event.listen(engine, "connect", _foreign_keys_off)
+    try:
+        with engine.connect() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    finally:
+        engine.dispose()
+    if broken:
+        raise RuntimeError(f"the migration left {len(broken)} rows with broken references")
+
+
+def _foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    # Runs after the engine's own connect hook (which turns them on), outside any transaction.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()
 
 
 def head_revision() -> str:
