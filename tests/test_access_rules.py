@@ -103,6 +103,8 @@ def test_the_expected_routes_are_public(app: FastAPI) -> None:
         "GET /api/v1/health",
         "GET /api/v1/push/vapid-key",  # the push signing key's public half
         "POST /api/v1/auth/sign-in",
+        "POST /api/v1/join",  # accepting an invitation (the link's token is the credential)
+        "POST /api/v1/web/join",
         "POST /api/v1/web/sign-in",
     ]
 

@@ -55,6 +55,11 @@ class Practice:
     side_message: str  # sent by the clinician in the side conversation
     texts: list[str] = field(default_factory=list)  # names, titles and bodies
     passkeys: list[str] = field(default_factory=list)  # the owner's and the clinician's
+    leaver: str = ""  # a clinician who was in the group, offboarded to the clinician
+    invite: str = ""  # a pending invitation
+    record: str = ""  # the leaver's offboarding record
+    grants: list[str] = field(default_factory=list)  # the owner's emergency access: group, side
+    holds: list[str] = field(default_factory=list)  # legal holds: group, side
 
     def ids(self) -> list[str]:
         return [
@@ -68,6 +73,11 @@ class Practice:
             self.clinician_message,
             self.side_message,
             *self.passkeys,
+            self.leaver,
+            self.invite,
+            self.record,
+            *self.grants,
+            *self.holds,
         ]
 
 
@@ -133,7 +143,50 @@ def build_practice(services: Services, client: Any, slug: str) -> Practice:
     )
     _send(owner, direct, f"{slug} secret direct note")
     practice.passkeys = [_passkey(services, api) for api in (owner, clinician)]
+    _leaver_and_invitee(client, practice)
+    practice.grants = [_closed_grant(owner, c) for c in (group, side)]
+    practice.holds = [_legal_hold(practice, c) for c in (group, side)]
     return practice
+
+
+def _legal_hold(p: Practice, conversation: str) -> str:
+    """A legal hold the owner placed (on the side conversation too: the owner is no member)."""
+    reason = f"{p.slug} records request for {conversation}"
+    p.texts.append(reason)
+    return _created(p.owner.post(f"/conversations/{conversation}/legal-hold", {"reason": reason}))
+
+
+def _closed_grant(owner: Api, conversation: str) -> str:
+    """An emergency access grant, closed again at once: the owner's access is as before."""
+    grant = _created(
+        owner.post(
+            f"/conversations/{conversation}/emergency-access",
+            {"reason": "isolation seed: covering a colleague", "minutes": 5},
+        )
+    )
+    closed = owner.delete(f"/conversations/{conversation}/emergency-access/{grant}")
+    assert closed.status_code == 204, closed.text
+    return grant
+
+
+def _leaver_and_invitee(client: Any, p: Practice) -> None:
+    """Staff joining and leaving: someone who was in the group and left (offboarded to the
+    clinician, with a record), and someone invited who has not joined yet."""
+    title = p.slug.capitalize()
+    leaver = add_staff(p.owner, f"leaver@{p.slug}.test", "clinician", f"{title} Leaver")
+    sign_in(client, p.slug, f"leaver@{p.slug}.test", device=f"{p.slug} old phone")
+    joined = p.owner.post(f"/conversations/{p.group}/members", {"user_id": str(leaver)})
+    assert joined.status_code == 200, joined.text
+    p.leaver = str(leaver)
+    hand_over = {"hand_to": str(p.clinician.user_id)}
+    p.record = _created(p.owner.post(f"/users/{leaver}/offboard", hand_over))
+    invitee = {
+        "email": f"invitee@{p.slug}.test",
+        "display_name": f"{title} Invitee",
+        "role": "admin",
+    }
+    p.invite = _created(p.owner.post("/invites", invitee))
+    p.texts += [f"{title} Leaver", f"{title} Invitee"]
 
 
 def _passkey(services: Services, api: Api) -> str:
@@ -185,6 +238,11 @@ ID_TABLE: dict[str, tuple[Callable[[Practice], list[str]], Callable[[Practice], 
         lambda p: [str(p.owner.session_id), str(p.clinician.session_id)],
         lambda p: str(p.clinician.session_id),
     ),
+    "invite_id": (lambda p: [p.invite], lambda p: p.invite),
+    "record_id": (lambda p: [p.record], lambda p: p.record),
+    # grants[0] belongs to the group, the conversation the other parameters default to
+    "grant_id": (lambda p: p.grants, lambda p: p.grants[0]),
+    "hold_id": (lambda p: p.holds, lambda p: p.holds[0]),
 }
 
 
@@ -207,6 +265,9 @@ def request_body(route: APIRoute, a: Practice) -> dict[str, Any] | None:
         "MarkIn": {"kind": "seen", "up_to_seq": 1},
         "UserPatch": {"display_name": "Renamed"},
         "PasswordResetIn": {"new_password": "another long password"},
+        "OffboardIn": {"hand_to": str(a.outsider.user_id)},
+        "EmergencyAccessIn": {"reason": "isolation probe: on-call review", "minutes": 5},
+        "LegalHoldIn": {"reason": "isolation probe: records request"},
     }
     assert name in bodies, f"{route.path}: add a valid example of {name} to request_body()"
     return bodies[name]
@@ -302,8 +363,13 @@ def test_other_practices_ids_get_the_same_404_as_random_ids(
 
 def assert_practice_intact(p: Practice) -> None:
     users = {u["id"]: u for u in p.owner.get("/users").json()}
-    assert len(users) == 3
-    assert all(u["is_active"] for u in users.values())
+    assert len(users) == 4
+    assert [u["id"] for u in users.values() if not u["is_active"]] == [p.leaver]
+    invites = p.owner.get("/invites").json()
+    assert [(i["id"], i["state"]) for i in invites] == [(p.invite, "pending")]
+    assert [r["id"] for r in p.owner.get("/offboarding-records").json()] == [p.record]
+    holds = p.owner.get("/legal-holds").json()
+    assert sorted(h["id"] for h in holds if h["active"]) == sorted(p.holds)  # none released
     assert users[str(p.clinician.user_id)]["display_name"] == f"{p.slug.capitalize()} Clinician"
     group = p.owner.get(f"/conversations/{p.group}").json()
     assert group["title"] == f"{p.slug} team"
@@ -353,6 +419,12 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
             {"query": "secret", "conversation_id": bravo.group},
             {"query": "secret", "conversation_id": str(uuid.uuid4())},
         ),
+        (
+            "POST",
+            f"/users/{alpha.outsider.user_id}/offboard",
+            {"hand_to": b_user},
+            {"hand_to": random_user},
+        ),
     ]
     for method, path, theirs, random_body in pairs:
         got = a.client.request(method, f"{PREFIX}{path}", headers=a.headers, json=theirs)
@@ -392,7 +464,15 @@ def test_lists_show_nothing_of_another_practice(
         and not c.original_route.param_convertors
         and str(c.path).startswith(PREFIX)
     )
-    for required in ("/conversations", "/users", "/audit", "/me/devices"):
+    for required in (
+        "/conversations",
+        "/users",
+        "/audit",
+        "/me/devices",
+        "/devices",
+        "/invites",
+        "/offboarding-records",
+    ):
         assert f"{PREFIX}{required}" in list_paths
     for actor in (alpha.owner, alpha.clinician, alpha.outsider):
         for path in list_paths:
@@ -419,6 +499,10 @@ def test_lists_show_nothing_of_another_practice(
     assert alpha.group in owner_view["/conversations"]
     assert alpha.side not in owner_view["/conversations"]  # not a member
     assert "Alpha Outsider" in owner_view["/users"]
+    assert alpha.invite in alpha.owner.get("/invites").text
+    assert alpha.record in alpha.owner.get("/offboarding-records").text
+    assert all(hold in alpha.owner.get("/legal-holds").text for hold in alpha.holds)
+    assert str(alpha.clinician.session_id) in alpha.owner.get("/devices").text
     assert str(alpha.owner.session_id) in owner_view["/me/devices"]
     assert alpha.owner_message in owner_view["/audit"]
     assert "alpha secret note from the clinician" in owner_view["search"]
@@ -440,7 +524,11 @@ def test_a_non_member_gets_404_not_403_on_every_conversation_route(
     ]
     checked = 0
     for endpoint in endpoints_with_ids(client.app):  # type: ignore[arg-type]
-        if "conversation_id" not in endpoint.params:
+        if (
+            "conversation_id" not in endpoint.params
+            or "/emergency-access" in endpoint.path
+            or endpoint.path.endswith("/legal-hold")
+        ):
             continue
         for actor, conversation, message in cases:
             own = {p: ID_TABLE[p][1](alpha) for p in endpoint.params}
@@ -456,6 +544,50 @@ def test_a_non_member_gets_404_not_403_on_every_conversation_route(
             checked += 1
     assert checked >= 27
     assert alpha.outsider.get(f"/conversations/{alpha.side}").status_code == 200
+    assert_emergency_access_routes_answer_non_members(alpha)
+    assert_legal_hold_route_answers_non_members(alpha)
+
+
+def assert_emergency_access_routes_answer_non_members(alpha: Practice) -> None:
+    """The break-glass routes are the deliberate exception above: an owner or admin may open
+    (and list, and close) emergency access to any conversation of the practice without being
+    a member (tests/test_oversight.py). Anyone else: listing is the same 404 as for a missing
+    conversation, and opening or closing is refused for the role, whatever the id."""
+    for conversation in (alpha.group, alpha.direct):
+        random_id = str(uuid.uuid4())
+        outsider = alpha.outsider
+        got = outsider.get(f"/conversations/{conversation}/emergency-access")
+        expected = outsider.get(f"/conversations/{random_id}/emergency-access")
+        assert got.status_code == 404, got.text
+        assert got.content == expected.content
+        body = {"reason": "not allowed to do this", "minutes": 5}
+        for cid in (conversation, random_id):
+            opened = outsider.post(f"/conversations/{cid}/emergency-access", body)
+            assert opened.status_code == 403, opened.text
+            closed = outsider.delete(f"/conversations/{cid}/emergency-access/{alpha.grants[0]}")
+            assert closed.status_code == 403, closed.text
+    # the owner is no member of the side conversation, yet may list its (closed) grant
+    listed = alpha.owner.get(f"/conversations/{alpha.side}/emergency-access")
+    assert listed.status_code == 200, listed.text
+    assert [g["id"] for g in listed.json()] == [alpha.grants[1]]
+
+
+def assert_legal_hold_route_answers_non_members(alpha: Practice) -> None:
+    """Placing a legal hold is another deliberate exception: an owner or admin may hold any
+    conversation of the practice (a case may need one they are not in; the audit trail
+    already shows them its id). Anyone else is refused for the role, whatever the id."""
+    body = {"reason": "not allowed to do this"}
+    for conversation in (alpha.group, alpha.direct):
+        random_id = str(uuid.uuid4())
+        got = alpha.outsider.post(f"/conversations/{conversation}/legal-hold", body)
+        expected = alpha.outsider.post(f"/conversations/{random_id}/legal-hold", body)
+        assert got.status_code == 403, got.text
+        assert got.content == expected.content
+    # The owner is no member of the side conversation, and held it in build_practice.
+    holds = {h["id"]: h for h in alpha.owner.get("/legal-holds").json()}
+    assert holds[alpha.holds[1]]["conversation_id"] == alpha.side
+    missing = alpha.owner.post(f"/conversations/{uuid.uuid4()}/legal-hold", body)
+    assert missing.status_code == 404, missing.text
 
 
 # -- the WebSocket ----------------------------------------------------------------------------
@@ -514,6 +646,11 @@ def test_a_socket_never_receives_another_practices_events(live_server: LiveServe
         ok(bo.patch("/practice/policy", {"recall_window_minutes": 30}))
         ok(bo.delete(f"/devices/{bc.session_id}"), 204)
         ok(bo.post(f"/users/{b.outsider.user_id}/deactivate"))
+        reason = {"reason": "bravo emergency review", "minutes": 5}
+        ok(bo.post(f"/conversations/{b.side}/emergency-access", reason), 201)
+        hold = {"reason": "bravo records request"}
+        ok(bo.post(f"/conversations/{b.group}/legal-hold", hold), 201)
+        ok(bo.delete(f"/legal-holds/{b.holds[0]}"), 204)
         channel = {"kind": "group", "title": "bravo new", "member_ids": [str(bc.user_id)]}
         ok(bo.post("/conversations", channel), 201)
         last = _send(bo, b.group, "bravo final message")

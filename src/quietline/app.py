@@ -5,6 +5,7 @@ No module keeps state in globals; tests build as many independent instances as t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from quietline.crypto.keys import (
     create_audit_key_file,
     create_master_key_file,
     load_audit_key_file,
-    load_master_key_file,
+    load_master_keys,
     load_or_create_vapid_key,
 )
 from quietline.crypto.passwords import Passwords
@@ -34,6 +35,8 @@ from quietline.storage.unit import Unit
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,7 +80,8 @@ def ensure_key_files(settings: Settings) -> list[Path]:
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     """Load keys, open the database and wire the parts together. Raises ConfigError."""
     try:
-        master = load_master_key_file(settings.master_key_path)
+        # The active master key, and the other key of a rotation that is not finished yet.
+        masters = load_master_keys(settings.master_key_path)
         audit_key = load_audit_key_file(settings.audit_key_path)
         vapid_key = load_or_create_vapid_key(settings.vapid_key_path)
     except KeyFileError as exc:
@@ -85,10 +89,17 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
             f"{exc}. Run 'quietline init' to create the keys for a new installation, or set "
             "QUIETLINE_MASTER_KEY_FILE and QUIETLINE_AUDIT_KEY_FILE."
         ) from None
+    if len(masters) > 1:
+        log.warning(
+            "a master key rotation is unfinished (%d master keys loaded); everything stays "
+            "readable: run 'quietline keys rotate' to finish it",
+            len(masters),
+        )
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     clock = clock or SystemClock()
-    keyring = KeyRing([master])
+    master_path = settings.master_key_path
+    keyring = KeyRing(masters, reload=lambda: load_master_keys(master_path))
     hub = InProcessHub()
 
     def make_unit(conn: Connection, read_only: bool) -> Unit:

@@ -16,6 +16,7 @@ from quietline.storage.audit_anchor import Head
 from quietline.storage.unit import Unit
 
 _KNOWN_KINDS = {k.value for k in AuditKind}
+_KNOWN_FAMILIES = sorted({k.partition(".")[0] for k in _KNOWN_KINDS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,32 +24,46 @@ class AuditFilter:
     kinds: list[str] | None = None
     actor_user_id: UUID | None = None
     subject_id: str | None = None
+    conversation_id: UUID | None = None  # its subject, or named in its details
     since: datetime | None = None
     until: datetime | None = None
     before_seq: int | None = None
     limit: int = 100
 
 
-def query_audit(unit: Unit, actor: Actor, query: AuditFilter) -> list[AuditEntry]:
-    """Admins read their practice's log, newest first. The reading is itself recorded."""
+def check_audit_filter(actor: Actor, query: AuditFilter) -> None:
+    """Admins only; the filter's values must make sense (the viewer and the export)."""
     check_admin(actor)
     if query.kinds and not set(query.kinds) <= _KNOWN_KINDS:
         # The unknown value is not repeated: nothing the client sent is echoed back.
+        # The families, not every kind: the whole list outgrew a readable sentence.
         raise InvalidInput(
-            f"Each 'kind' must be one of the known event kinds: {', '.join(sorted(_KNOWN_KINDS))}."
+            "Each 'kind' must be a known event kind: a family and an event joined by a dot, "
+            f"like message.sent. The families are {', '.join(_KNOWN_FAMILIES)}."
         )
     if query.since and query.until and query.since >= query.until:
         raise InvalidInput("'since' must be before 'until'.")
-    entries = unit.audit_log.query(
+
+
+def find_audit_entries(unit: Unit, actor: Actor, query: AuditFilter) -> list[AuditEntry]:
+    """The entries a checked filter selects, newest first. Records nothing: the caller does."""
+    check_audit_filter(actor, query)
+    return unit.audit_log.query(
         actor.practice_id,
         kinds=query.kinds,
         actor_user_id=query.actor_user_id,
         subject_id=query.subject_id,
+        conversation_id=query.conversation_id,
         since=query.since,
         until=query.until,
         before_seq=query.before_seq,
         limit=query.limit,
     )
+
+
+def query_audit(unit: Unit, actor: Actor, query: AuditFilter) -> list[AuditEntry]:
+    """Admins read their practice's log, newest first. The reading is itself recorded."""
+    entries = find_audit_entries(unit, actor, query)
     unit.audit(
         AuditKind.AUDIT_QUERIED,
         actor.practice_id,

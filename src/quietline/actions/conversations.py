@@ -35,6 +35,7 @@ class ConversationView:
     default_ttl_seconds: int | None
     created_at: datetime
     urgent_unread: bool = False
+    logistics_only: bool = False
 
 
 def check_member(
@@ -47,6 +48,34 @@ def check_member(
     if conversation is None:
         raise NotFound("conversation")
     return conversation
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAccess:
+    """Why the actor may read a conversation: membership, or a live emergency grant."""
+
+    conversation: Conversation
+    grant_id: UUID | None = None  # set when reading under emergency access, not membership
+
+
+def check_reader(unit: Unit, actor: Actor, conversation_id: UUID) -> ReadAccess:
+    """The rule for reading a conversation's history (never for writing to it): a member, or
+    an owner or admin holding a live emergency-access grant for it (decision 0014). Anyone
+    else gets the same 404 as for a missing conversation. Members pay no extra query."""
+    conversation = unit.conversations.get_if_member(
+        actor.practice_id, conversation_id, actor.user_id
+    )
+    if conversation is not None:
+        return ReadAccess(conversation)
+    if actor.is_admin:
+        grant = unit.oversight.live_grant(
+            actor.practice_id, conversation_id, actor.user_id, unit.now
+        )
+        if grant is not None:
+            granted = unit.conversations.get(actor.practice_id, conversation_id)
+            if granted is not None:
+                return ReadAccess(granted, grant.id)
+    raise NotFound("conversation")
 
 
 def check_ttl(ttl_seconds: int | None) -> int | None:
@@ -97,6 +126,7 @@ def _view(
         last_activity_at=conversation.last_activity_at,
         default_ttl_seconds=conversation.default_ttl_seconds,
         created_at=conversation.created_at,
+        logistics_only=conversation.logistics_only,
     )
 
 
@@ -106,7 +136,10 @@ def list_conversations(unit: Unit, actor: Actor) -> list[ConversationView]:
 
 
 def get_conversation(unit: Unit, actor: Actor, conversation_id: UUID) -> ConversationView:
-    conversation = check_member(unit, actor, conversation_id)
+    access = check_reader(unit, actor, conversation_id)
+    if access.grant_id is not None:
+        return _view(unit, access.conversation)  # no unread count: not a member
+    conversation = access.conversation
     summary = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)
     unread = next((s.unread for s in summary if s.conversation.id == conversation_id), 0)
     return _view(unit, conversation, unread)
@@ -186,6 +219,23 @@ def do_create_direct(unit: Unit, actor: Actor, other_user_id: UUID) -> Conversat
     pair = ":".join(sorted((str(actor.user_id), str(other_user_id))))
     existing = unit.conversations.find_direct(actor.practice_id, pair)
     if existing is not None:
+        # Someone offboarded and later reactivated was removed from it: bring them back
+        # (with the cursors at the end, as for anyone added).
+        members = set(unit.conversations.member_ids(actor.practice_id, existing.id))
+        for user_id in sorted({actor.user_id, other_user_id} - members):
+            unit.conversations.add_member(
+                actor.practice_id, existing.id, user_id, unit.now, existing.last_seq
+            )
+            unit.audit(
+                AuditKind.MEMBER_ADDED,
+                actor.practice_id,
+                actor_user_id=actor.user_id,
+                actor_session_id=actor.session_id,
+                subject_type="conversation",
+                subject_id=existing.id,
+                details={"user": str(user_id), "rejoined": True},
+            )
+            _emit_membership(unit, actor.practice_id, existing.id, user_id, added=True)
         return _view(unit, existing)
     created = _create(
         unit,
@@ -232,10 +282,14 @@ def do_update_conversation(
     *,
     title: str | None = None,
     default_ttl_seconds: int | object | None = _UNSET,
+    logistics_only: bool | None = None,
 ) -> ConversationView:
+    """Rename a channel, change its default time-to-live, or (owners and admins) mark it as
+    logistics-only. Every change is audited and announced to the members."""
     conversation = check_member(unit, actor, conversation_id)
     changed: list[str] = []
     values: dict[str, object] = {}
+    details: dict[str, object] = {}
     if title is not None:
         if conversation.kind != "group":
             raise InvalidInput("Only channels have names; a direct conversation shows the person.")
@@ -252,6 +306,15 @@ def do_update_conversation(
         ttl = default_ttl_seconds if isinstance(default_ttl_seconds, int) else None
         values["default_ttl_seconds"] = check_ttl(ttl)
         changed.append("default_ttl_seconds")
+    if logistics_only is not None:
+        # What the channel may be used for is the practice's rule: owners and admins.
+        if not actor.is_admin:
+            raise Forbidden("Only a practice owner or admin can mark a channel as logistics-only.")
+        if conversation.kind != "group":
+            raise InvalidInput("Only channels can be logistics-only, not direct conversations.")
+        values["logistics_only"] = logistics_only
+        changed.append("logistics_only")
+        details["logistics_only"] = logistics_only
     if values:
         unit.conversations.update(actor.practice_id, conversation_id, **values)
         unit.audit(
@@ -261,7 +324,7 @@ def do_update_conversation(
             actor_session_id=actor.session_id,
             subject_type="conversation",
             subject_id=conversation_id,
-            details={"fields": changed},
+            details={"fields": changed, **details},
         )
         unit.emit(
             Event(

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.exc import IntegrityError
 
 from quietline.actions.context import Actor
-from quietline.actions.conversations import check_member, check_ttl
+from quietline.actions.conversations import check_member, check_reader, check_ttl
 from quietline.actions.notifications import PUSH_TOPIC
 from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import SealedMessage, open_message_body, seal_message_body
@@ -255,12 +255,17 @@ def fetch_messages(
     limit: int = 50,
     via: str = "history",
 ) -> MessagePage:
-    """A page of readable messages, oldest first; recorded as viewed by this device."""
+    """A page of readable messages, oldest first; recorded as viewed by this device.
+
+    Members read; so does an admin holding a live emergency-access grant, whose views are
+    marked with the grant in the audit trail and move no receipt cursor (not a member).
+    """
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
     if before_seq is not None and after_seq is not None:
         raise InvalidInput("Use either before or after, not both.")
-    conversation = check_member(unit, actor, conversation_id)
+    access = check_reader(unit, actor, conversation_id)
+    conversation = access.conversation
     rows = unit.messages.page(
         actor.practice_id,
         conversation_id,
@@ -268,24 +273,33 @@ def fetch_messages(
         before_seq=before_seq,
         after_seq=after_seq,
         limit=limit + 1,
+        not_before=actor.practice.policy.retention_cutoff(unit.now),
     )
     has_more = len(rows) > limit
     if has_more:
         rows = rows[:limit] if after_seq is not None else rows[1:]
     views = _open_readable(unit, conversation, rows)
     if views:
-        _record_views(unit, actor, conversation_id, [v.id for v in views], via)
-        _advance(unit, actor, conversation_id, "delivered", max(v.seq for v in views))
+        _record_views(unit, actor, conversation_id, [v.id for v in views], via, access.grant_id)
+        if access.grant_id is None:
+            _advance(unit, actor, conversation_id, "delivered", max(v.seq for v in views))
     return MessagePage(views, has_more)
 
 
 def _record_views(
-    unit: Unit, actor: Actor, conversation_id: UUID, message_ids: list[UUID], via: str
+    unit: Unit,
+    actor: Actor,
+    conversation_id: UUID,
+    message_ids: list[UUID],
+    via: str,
+    grant_id: UUID | None = None,
 ) -> None:
-    """Who saw which messages, when, on which device: one audit entry."""
-    _record_view(
-        unit, actor, conversation_id, {"via": via, "messages": [str(m) for m in message_ids]}
-    )
+    """Who saw which messages, when, on which device: one audit entry (naming the emergency
+    access grant when the reader is not a member)."""
+    details: dict[str, object] = {"via": via, "messages": [str(m) for m in message_ids]}
+    if grant_id is not None:
+        details["emergency_access"] = str(grant_id)
+    _record_view(unit, actor, conversation_id, details)
 
 
 def _record_view(
@@ -445,8 +459,9 @@ def conversation_receipts(
     unit: Unit, actor: Actor, conversation_id: UUID, since_seq: int
 ) -> ConversationReceipts:
     """Every member's delivered and seen cursors, and the marks (with their times) from
-    ``since_seq`` on: enough for the app to show receipts under each message of a page."""
-    check_member(unit, actor, conversation_id)
+    ``since_seq`` on: enough for the app to show receipts under each message of a page.
+    Readable under emergency access too (who saw what is part of the history)."""
+    check_reader(unit, actor, conversation_id)
     return ConversationReceipts(
         unit.conversations.memberships(actor.practice_id, conversation_id),
         unit.messages.marks_since(actor.practice_id, conversation_id, since_seq, MAX_MARKS),
@@ -549,7 +564,11 @@ def search_messages(
     hits: list[MessageView] = []
     for conversation in conversations:
         rows = unit.messages.page(
-            actor.practice_id, conversation.id, unit.now, limit=SEARCH_SCAN_LIMIT
+            actor.practice_id,
+            conversation.id,
+            unit.now,
+            limit=SEARCH_SCAN_LIMIT,
+            not_before=actor.practice.policy.retention_cutoff(unit.now),
         )
         hits.extend(
             v for v in _open_readable(unit, conversation, rows) if needle in v.body.casefold()
@@ -570,7 +589,8 @@ def do_purge_expired(unit: Unit, batch: int = 500) -> int:
     Reading never waits for this: expired content is filtered at query time. The erased rows
     stay as tombstones for :data:`TOMBSTONE_RETENTION`, so a phone retrying a send with the
     same idempotency key gets a 409 instead of sending the message again; then they go too.
-    Returns the number of messages erased.
+    Conversations under legal hold are skipped (their expired messages stay stored, and
+    unreadable, until the hold is released). Returns the number of messages erased.
     """
     unit.messages.delete_expired_before(unit.now - TOMBSTONE_RETENTION, batch)
     expired = unit.messages.expired_with_content(unit.now, batch)

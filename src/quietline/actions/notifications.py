@@ -1,6 +1,7 @@
 """Push subscriptions, and who gets a notification now, later (in session) or not at all.
 
-A notification says only "New secure message" and a count (see
+A notification says only the practice's generic words ("New secure message" unless the policy's
+``notification_text`` says otherwise) and a count (see
 :func:`quietline.notify.webpush.generic_payload`); these actions decide *when*.
 """
 
@@ -13,7 +14,7 @@ from uuid import UUID
 from quietline.actions.context import Actor
 from quietline.crypto.envelope import read_header
 from quietline.crypto.fields import open_user_secret, seal_user_secret
-from quietline.domain.errors import InvalidInput
+from quietline.domain.errors import InvalidInput, present
 from quietline.domain.events import Event
 from quietline.notify.webpush import EndpointRefused, check_endpoint
 from quietline.storage.unit import Unit
@@ -24,12 +25,13 @@ PUSH_TOPIC = "push"  # the notifier's topic: message events it must consider
 
 @dataclass(frozen=True, slots=True)
 class PushJob:
-    """Notify one device of ``count`` new messages."""
+    """Notify one device of ``count`` new messages, in the practice's generic words."""
 
     practice_id: UUID
     session_id: UUID
     subscription: dict[str, object]
     count: int
+    text: str | None = None  # the policy's notification_text when the job was planned
 
 
 def do_subscribe_push(
@@ -55,13 +57,18 @@ def do_unsubscribe_push(unit: Unit, actor: Actor) -> None:
 
 
 def _jobs_for(unit: Unit, practice_id: UUID, counts: dict[UUID, int]) -> list[PushJob]:
-    jobs = []
+    jobs: list[PushJob] = []
     live_users = [user_id for user_id, n in counts.items() if n > 0]
+    text: str | None = None
     for sub in unit.notifications.subscriptions_for(practice_id, live_users):
+        if not jobs:  # the policy as it is now: a change applies to the next notification
+            text = present(unit.practices.get(practice_id), "practice").policy.notification_text
         key_id = read_header(sub.subscription_sealed).key_id
         key = unit.keyring.practice_key(practice_id, unit.practices.key(practice_id, key_id))
         opened = open_user_secret(key, practice_id, sub.user_id, _PURPOSE, sub.subscription_sealed)
-        jobs.append(PushJob(practice_id, sub.session_id, json.loads(opened), counts[sub.user_id]))
+        jobs.append(
+            PushJob(practice_id, sub.session_id, json.loads(opened), counts[sub.user_id], text)
+        )
     return jobs
 
 

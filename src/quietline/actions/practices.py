@@ -18,7 +18,12 @@ from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, InvalidInput, present
 from quietline.domain.events import Event
 from quietline.domain.models import Practice, User
-from quietline.domain.policy import POLICY_BOUNDS, PracticePolicy
+from quietline.domain.policy import (
+    POLICY_BOUNDS,
+    POLICY_NULLABLE,
+    PracticePolicy,
+    check_notification_text,
+)
 from quietline.domain.roles import Role
 from quietline.storage.unit import Unit
 
@@ -93,23 +98,38 @@ def get_policy(unit: Unit, actor: Actor) -> PracticePolicy:
 
 
 def do_update_policy(unit: Unit, actor: Actor, changes: dict[str, Any]) -> PracticePolicy:
-    """Change policy fields; takes effect for every session at the next request."""
+    """Change policy fields; takes effect for every session at the next request, for the next
+    notification (``notification_text``) and for the next retention purge (``retention_days``).
+
+    A null clears the settings of :data:`POLICY_NULLABLE` and is refused for the others.
+    """
     check_admin(actor)
     current = get_policy(unit, actor)
     allowed = set(asdict(current))
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown policy setting: {', '.join(sorted(unknown))}.")
+    changes = dict(changes)
     for field, value in changes.items():
+        if value is None:
+            if field not in POLICY_NULLABLE:
+                raise InvalidInput(
+                    f"The setting {field} cannot be empty; leave it out to keep it as it is."
+                )
+            continue
         bounds = POLICY_BOUNDS.get(field)
-        if bounds is not None and value is not None:
+        if bounds is not None:
             low, high = bounds
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise InvalidInput(f"{field} must be a whole number from {low} to {high}.")
-        if field == "require_second_factor" and not isinstance(value, bool):
-            raise InvalidInput("require_second_factor must be true or false.")
-        if value is None and field != "default_message_ttl_seconds":
-            raise InvalidInput(f"{field} cannot be empty.")
+                raise InvalidInput(
+                    f"The setting {field} must be a whole number from {low} to {high}."
+                )
+        if isinstance(getattr(current, field), bool) and not isinstance(value, bool):
+            raise InvalidInput(f"The setting {field} must be true or false.")
+        if field == "notification_text":
+            if not isinstance(value, str):
+                raise InvalidInput("The setting notification_text must be text.")
+            changes[field] = check_notification_text(value)
     updated = replace(current, **changes)
     if updated == current:
         return current

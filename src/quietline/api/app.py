@@ -15,10 +15,21 @@ from starlette.staticfiles import StaticFiles
 from quietline import __version__
 from quietline.actions.auth import do_forget_stale_throttles
 from quietline.actions.messages import do_purge_expired
+from quietline.actions.retention import RetentionSchedule, do_purge_retention
 from quietline.api import problems
 from quietline.api.access import Public
 from quietline.api.middleware import EdgeMiddleware
-from quietline.api.routes import audit, auth, conversations, me_device, staff, web
+from quietline.api.routes import (
+    audit,
+    auth,
+    conversations,
+    me_device,
+    oversight,
+    retention,
+    staff,
+    staff_lifecycle,
+    web,
+)
 from quietline.api.websocket import DeliveryCache, SessionWatch, SocketActivity
 from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
@@ -30,14 +41,21 @@ API_PREFIX = "/api/v1"
 
 
 async def _purge_loop(services: Services) -> None:
-    """Delete expired messages (and their keys) on a schedule. Reads never depend on it:
-    expired content is filtered at query time."""
+    """Delete expired messages (and their keys) on a schedule, and messages past each
+    practice's retention on a slower one (``RetentionSchedule``). Reads never depend on it:
+    expired content and content past retention are filtered at query time."""
+    schedule = RetentionSchedule()
     while True:
         await asyncio.sleep(services.settings.purge_interval_seconds)
         try:
             purged = await services.db.write(do_purge_expired)
             if purged:
                 log.info("purged %d expired messages", purged)
+            if schedule.due(services.clock.now()):
+                runs = await services.db.write(do_purge_retention)
+                schedule.ran(services.clock.now(), runs)
+                if erased := sum(r.erased_total for r in runs):
+                    log.info("erased %d messages past retention", erased)
             await services.db.write(do_forget_stale_throttles)
         except Exception as exc:
             log.error("expiry purge failed: %s", exc.__class__.__name__)
@@ -89,6 +107,9 @@ def build_api(services: Services) -> FastAPI:
         web.router,
         me_device.router,
         staff.router,
+        staff_lifecycle.router,
+        oversight.router,
+        retention.router,
         audit.router,
         audit.health_router,
     ):

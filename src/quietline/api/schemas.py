@@ -52,6 +52,17 @@ class PolicyOut(BaseModel):
     app_lock_minutes: int
     default_message_ttl_seconds: int | None
     recall_window_minutes: int
+    retention_days: int | None = Field(
+        default=None,
+        description="Messages older than this many days are erased (null: kept until their "
+        "time-to-live, if any). A legal hold keeps a conversation's messages past it.",
+    )
+    notification_text: str | None = Field(
+        default=None,
+        description="The words of every push notification (null: 'New secure message'). "
+        "Never content: no sender, channel or message text is ever added.",
+    )
+    supervisor_visibility: bool = False
 
 
 class PolicyPatch(Strict):
@@ -61,6 +72,17 @@ class PolicyPatch(Strict):
     app_lock_minutes: int | None = Field(default=None, ge=1, le=240)
     default_message_ttl_seconds: int | None = Field(default=None, ge=60, le=315360000)
     recall_window_minutes: int | None = Field(default=None, ge=1, le=43200)
+    retention_days: int | None = Field(
+        default=None, ge=1, le=36500, strict=True, description="null: no retention limit"
+    )
+    notification_text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=60,
+        description="Plain words on one line, no placeholders or { } [ ] < > % $ \\ ` "
+        "(null: the default 'New secure message')",
+    )
+    supervisor_visibility: bool | None = Field(default=None, strict=True)
 
 
 class SignInOut(BaseModel):
@@ -141,6 +163,11 @@ class ConversationCreateIn(Strict):
 class ConversationPatch(Strict):
     title: str | None = Field(default=None, min_length=1, max_length=200)
     default_ttl_seconds: int | None = Field(default=None, ge=10, le=315360000)
+    logistics_only: bool | None = Field(
+        default=None,
+        strict=True,
+        description="A channel for scheduling only (owners and admins set it)",
+    )
 
 
 class MemberIn(Strict):
@@ -163,6 +190,9 @@ class ConversationOut(BaseModel):
     last_activity_at: datetime
     default_ttl_seconds: int | None
     created_at: datetime
+    logistics_only: bool = Field(
+        default=False, description="A channel for scheduling only, not clinical content"
+    )
 
 
 class SendIn(Strict):
@@ -324,3 +354,207 @@ class ReceiptMarkOut(BaseModel):
 class ConversationReceiptsOut(BaseModel):
     members: list[MemberReceiptOut]
     marks: list[ReceiptMarkOut]
+
+
+# -- staff joining and leaving: invitations, offboarding, the admin's device list ----------
+class InviteIn(Strict):
+    email: str = Field(min_length=3, max_length=320)
+    display_name: str = Field(min_length=1, max_length=200)
+    role: Role
+    valid_hours: int = Field(
+        default=72, ge=1, le=336, description="How long the link works (default 72 hours)"
+    )
+
+
+class InviteOut(BaseModel):
+    id: UUID
+    email: str
+    display_name: str
+    role: Role
+    state: Literal["pending", "used", "expired", "revoked"]
+    created_by: UUID
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by: UUID | None = Field(description="The account the invitation created")
+    revoked_at: datetime | None
+
+
+class InviteCreatedOut(InviteOut):
+    link: str = Field(
+        description="The single-use link to pass on privately (<origin>/app/#/join/<token>). "
+        "Shown once: the server keeps only a hash of its token."
+    )
+
+
+class InviteAcceptIn(Strict):
+    token: str = Field(min_length=1, max_length=200, description="The token of the link")
+    password: str = Field(min_length=1, max_length=1024)
+    device_name: str = Field(default="", max_length=200)
+
+
+class OffboardIn(Strict):
+    hand_to: UUID = Field(
+        description="An active colleague who becomes a member of every group conversation "
+        "the person leaving was in"
+    )
+
+
+class OffboardingSummaryOut(BaseModel):
+    format: int
+    role: str
+    account_deactivated: bool
+    was_active: bool
+    devices_revoked: int
+    device_ids: list[UUID]
+    push_subscriptions_removed: int
+    conversations_left: int
+    conversation_ids_left: list[UUID]
+    conversations_handed_over: int = Field(description="Group conversations only")
+    conversation_ids_handed_over: list[UUID]
+    colleague_added_to: int = Field(
+        description="Of those handed over, the ones the colleague was not yet a member of"
+    )
+    ownership_transferred: int = Field(
+        description="Channels the person had created: their creator rights moved to the colleague"
+    )
+    status_cleared: bool
+    held_notifications_cleared: int
+    client_threads: int
+    assignments: int
+    on_call_duties: int
+    note: str
+
+
+class OffboardingRecordOut(BaseModel):
+    id: UUID
+    user_id: UUID
+    performed_by: UUID
+    performed_at: datetime
+    handed_to: UUID | None
+    summary: OffboardingSummaryOut
+
+
+class PracticeDeviceOut(BaseModel):
+    id: UUID
+    user_id: UUID
+    display_name: str
+    device_name: str
+    client: Literal["web", "api"]
+    created_at: datetime
+    last_seen_at: datetime
+    locked: bool = Field(description="The web app on this device is locked")
+    current: bool
+
+
+# -- oversight: emergency access, access report, audit export (issue 5) --------------------
+class EmergencyAccessIn(Strict):
+    reason: str = Field(
+        min_length=10,
+        max_length=500,
+        description="Why this conversation must be read now. Stored encrypted; shown to the "
+        "conversation's members and to admins, never put in the audit log or an event.",
+    )
+    minutes: int = Field(default=60, ge=1, le=240, description="How long the access lasts")
+
+
+class EmergencyAccessOut(BaseModel):
+    id: UUID
+    conversation_id: UUID
+    user_id: UUID = Field(description="Who opened it (and holds the access)")
+    opened_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    live: bool = Field(description="Not closed and not yet expired")
+    reason: str | None = Field(description="Null only if the stored reason cannot be decrypted")
+
+
+class AccessReportRowOut(BaseModel):
+    seq: int = Field(description="The audit entry's sequence number")
+    at: datetime
+    user_id: UUID | None
+    user_name: str | None
+    device_session_id: UUID | None
+    device_name: str | None
+    conversation_id: UUID | None
+    via: str | None = Field(description="history, backlog, live, search or seen")
+    message_ids: list[UUID]
+    up_to_seq: int | None = Field(description="For 'seen': messages up to this seq were seen")
+    emergency_access: bool = Field(description="Read under emergency access, not membership")
+    grant_id: UUID | None
+
+
+class AccessReportSummaryOut(BaseModel):
+    entries: int = Field(description="Every matching entry in the range, not only this page")
+    emergency_entries: int
+    people: int
+    devices: int
+
+
+class AccessReportOut(BaseModel):
+    since: datetime
+    until: datetime
+    conversation_id: UUID | None
+    user_id: UUID | None
+    rows: list[AccessReportRowOut]
+    summary: AccessReportSummaryOut
+    next_after_seq: int | None = Field(description="Pass as 'after_seq' for the next page")
+
+
+class AuditExportRowOut(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    actor_user_id: UUID | None
+    actor_session_id: UUID | None
+    subject_type: str | None
+    subject_id: str | None
+    emergency_access: UUID | None = Field(description="The grant a read was made under")
+    details: dict[str, Any]
+
+
+# -- retention and legal holds (issue 5) -------------------------------------------------------
+class LegalHoldIn(Strict):
+    reason: str = Field(
+        min_length=10,
+        max_length=500,
+        description="Why (the case or request the hold is for); stored encrypted",
+    )
+
+
+class LegalHoldOut(BaseModel):
+    id: UUID
+    conversation_id: UUID | None
+    reason: str | None = Field(description="Null only if the stored reason cannot be decrypted")
+    placed_by: UUID
+    placed_at: datetime
+    released_by: UUID | None
+    released_at: datetime | None
+    active: bool
+
+
+class RetentionCountOut(BaseModel):
+    conversation_id: UUID
+    messages: int
+
+
+class RetentionRunOut(BaseModel):
+    seq: int = Field(description="The run's entry in the audit trail")
+    at: datetime
+    retention_days: int | None
+    cutoff: datetime | None = Field(description="Messages created before this were due")
+    erased: int = Field(description="Messages whose content and key were destroyed")
+    conversations: list[RetentionCountOut] = Field(description="Erased, per conversation")
+    held: list[RetentionCountOut] = Field(
+        description="Conversations skipped for a legal hold, with the messages past "
+        "retention the hold keeps"
+    )
+    tombstones_deleted: int = Field(description="Emptied rows deleted a day after erasure")
+
+
+class RetentionReportOut(BaseModel):
+    retention_days: int | None
+    held_conversations: list[UUID]
+    runs: list[RetentionRunOut] = Field(
+        description="The last purge runs that found something, newest first"
+    )

@@ -58,6 +58,7 @@ def _conversation_fields(view: ConversationView) -> dict[str, Any]:
         "last_activity_at": view.last_activity_at,
         "default_ttl_seconds": view.default_ttl_seconds,
         "created_at": view.created_at,
+        "logistics_only": view.logistics_only,
     }
 
 

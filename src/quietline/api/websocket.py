@@ -8,7 +8,9 @@ Protocol (JSON text frames):
 * server -> ``{"type": "ready", "session_id", "conversations": {id: last_seq}}``;
 * server -> events: ``message.created`` (with the message), ``message.recalled``,
   ``message.expired``, ``receipt.updated``, ``membership.added``, ``membership.removed``,
-  ``conversation.updated``, ``policy.changed``, ``status.changed``, ``session.revoked``,
+  ``conversation.updated``, ``emergency_access.opened`` and ``emergency_access.closed``
+  (an admin opened or ended break-glass reading of the conversation: the grant id, who,
+  until when; never the reason), ``policy.changed``, ``status.changed``, ``session.revoked``,
   ``session.locked`` (then closed with 4423);
 * client -> ``ack`` ``{conversation_id, up_to_seq}`` (delivered to this device), ``seen``
   (shown in the open conversation), ``resume`` ``{conversation_id, after_seq}`` (backlog),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import secrets
 import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,7 +17,11 @@ from rich.console import Console
 from quietline.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from quietline.app import Services
+    from quietline.crypto.audit_chain import ChainReport
+    from quietline.crypto.keys import MasterKey
 
 app = typer.Typer(
     help="Quietline: secure messaging for therapy practices.",
@@ -188,7 +194,10 @@ def _run_server(services: Services) -> None:
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="Demo data folder")] = Path(".quietline-demo"),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Demo data folder [default: $QUIETLINE_DATA_DIR, else .quietline-demo]"),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only")] = False,
 ) -> None:
@@ -197,6 +206,8 @@ def demo(
     from quietline.cli.demo import seed_demo
     from quietline.storage.migrate import upgrade
 
+    if data_dir is None:
+        data_dir = Path(os.environ.get("QUIETLINE_DATA_DIR") or ".quietline-demo")
     settings = _settings(None, data_dir=data_dir, host="127.0.0.1", port=port, database_url=None)
     if settings.database_url is not None:
         settings = settings.model_copy(update={"database_url": None})
@@ -229,6 +240,7 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
     from rich.progress import Progress
 
     from quietline.actions.audit import verify_all
+    from quietline.actions.oversight import record_verification
     from quietline.app import build_services
     from quietline.storage.audit_anchor import ANCHOR_DAMAGED, AuditAnchorError
 
@@ -243,11 +255,16 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
             try:
                 anchors = services.audit_anchor.read()
             except AuditAnchorError:
+                services.db.write_sync(
+                    lambda unit: record_verification(unit, [], via="cli", anchor_damaged=True)
+                )
                 out.print(f"[red]BROKEN[/red] {ANCHOR_DAMAGED}")
                 raise typer.Exit(1) from None
             reports = services.db.read_sync(
                 lambda unit: verify_all(unit, services.audit_key, anchors)
             )
+            # For the compliance page: when the chain was last verified, and the outcome.
+            services.db.write_sync(lambda unit: record_verification(unit, reports, via="cli"))
     finally:
         services.close()
     broken = [r for r in reports if not r.ok]
@@ -267,10 +284,44 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
 
 
 @app.command()
-def purge(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    """Delete expired messages now (the server also does this on a schedule)."""
+def purge(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    report: Annotated[
+        bool,
+        typer.Option("--report", help="Print what retention did in each practice (ids, counts)"),
+    ] = False,
+) -> None:
+    """Delete expired messages, and messages past each practice's retention, now (the server
+    also does both on a schedule). Conversations under legal hold are left alone."""
+    from uuid import UUID
+
     from quietline.actions.messages import do_purge_expired
+    from quietline.actions.retention import RetentionRun, do_purge_retention
     from quietline.app import build_services
+
+    def show_retention(slug: str, practice_id: UUID, runs: list[RetentionRun]) -> None:
+        """One practice's part of ``quietline purge --report``: ids and counts, never content."""
+        if not runs:
+            out.print(f"practice {slug} ({practice_id}): no retention limit")
+            return
+        erased: dict[UUID, int] = {}
+        for run in runs:
+            for conversation_id, n in run.erased.items():
+                erased[conversation_id] = erased.get(conversation_id, 0) + n
+        last = runs[-1]
+        out.print(
+            f"practice {slug} ({practice_id}): retention {last.retention_days} days, "
+            f"messages created before {last.cutoff.isoformat()} are due"
+        )
+        out.print(f"  erased: {sum(erased.values())} messages in {len(erased)} conversations")
+        for conversation_id, n in sorted(erased.items(), key=str):
+            out.print(f"    conversation {conversation_id}: {n}")
+        out.print(f"  skipped for a legal hold: {len(last.held)} conversations")
+        for conversation_id, n in sorted(last.held.items(), key=str):
+            out.print(f"    conversation {conversation_id}: {n} messages past retention kept")
+        deleted = sum(r.tombstones_deleted for r in runs)
+        out.print(f"  emptied rows deleted: {deleted}")
 
     settings = _settings(config, data_dir=data_dir)
     try:
@@ -284,9 +335,435 @@ def purge(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
             total += purged
             if purged == 0:
                 break
+        runs: list[RetentionRun] = []
+        while True:
+            batch = services.db.write_sync(do_purge_retention)
+            runs += batch
+            if not any(r.more for r in batch):
+                break
+        practices = services.db.read_sync(
+            lambda unit: [(p.id, p.slug) for p in unit.practices.list_all()]
+        )
     finally:
         services.close()
     out.print(f"Purged {total} expired messages.")
+    out.print(f"Erased {sum(r.erased_total for r in runs)} messages past retention.")
+    if report:
+        for practice_id, slug in practices:
+            show_retention(slug, practice_id, [r for r in runs if r.practice_id == practice_id])
+
+
+# -- backup and restore ----------------------------------------------------------------------
+# quietline backup --to FILE | quietline backup verify FILE | quietline restore [--test] FILE
+
+backup_app = typer.Typer()
+app.add_typer(backup_app, name="backup")
+
+
+class _TableBars:
+    """Rich progress bars, one per table, counting rows."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task: TaskID | None = None
+
+    def table_started(self, name: str, rows: int) -> None:
+        # Empty tables get no bar: in a log, a line per table with rows is enough.
+        self._task = self._progress.add_task(name, total=rows) if rows else None
+
+    def rows_done(self, count: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, count)
+
+
+@contextlib.contextmanager
+def _table_bars() -> Iterator[_TableBars]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        yield _TableBars(progress)
+
+
+def _backup_keys(settings: Settings) -> tuple[list[MasterKey], bytes]:
+    """The master keys (the active one first: it encrypts new backups) and the audit key."""
+    from quietline.crypto.keys import KeyFileError, load_audit_key_file, load_master_keys
+
+    try:
+        # During an unfinished rotation the previous (or next) master key is needed too.
+        return (
+            load_master_keys(settings.master_key_path),
+            load_audit_key_file(settings.audit_key_path),
+        )
+    except KeyFileError as exc:
+        raise _fail(
+            f"{exc}. Backups are encrypted with the master key and restores verify the audit "
+            "trail with the audit key: set QUIETLINE_MASTER_KEY_FILE and QUIETLINE_AUDIT_KEY_FILE "
+            "to the key files of the installation (they are never inside a backup).",
+            2,
+        ) from None
+
+
+def _database(settings: Settings) -> str:
+    try:
+        return settings.resolved_database_url()
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+
+
+def _recorded(problem: str | None) -> None:
+    if problem is not None:
+        console.print(f"[yellow]{problem}[/yellow]")
+
+
+@backup_app.callback(invoke_without_command=True)
+def backup(
+    ctx: typer.Context,
+    to: Annotated[Path | None, typer.Option("--to", help="The new backup file to write")] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write an encrypted backup (--to FILE) while the server runs, or check one (verify).
+
+    The backup is one consistent moment of the whole database, encrypted with a key derived
+    from the master key. The master key is never in it: keep the key files separately.
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"config": config, "data_dir": data_dir}
+        return
+    if to is None:
+        raise _fail("Name the file to write: quietline backup --to FILE", 2)
+    from quietline.operations.backup import BackupError, create_backup
+
+    settings = _settings(config, data_dir=data_dir)
+    masters, audit_key = _backup_keys(settings)
+    if len(masters) > 1:
+        # Some practice keys would still be wrapped by the previous master key, and a restore
+        # would need both files: finish the rotation first, so a backup needs one key.
+        raise _fail(
+            "A master key rotation is unfinished. Run 'quietline keys rotate' to finish it, "
+            "then take the backup.",
+            2,
+        )
+    master = masters[0]
+    url = _database(settings)
+    try:
+        with _table_bars() as bars:
+            summary = create_backup(url, to, master=master, audit_key=audit_key, progress=bars)
+    except BackupError as exc:
+        raise _fail(f"No backup was written. {exc}") from None
+    out.print(
+        f"[green]Backup written to {summary.path}[/green]: {len(summary.tables)} tables, "
+        f"{summary.total_rows} rows, {summary.size} bytes, schema revision "
+        f"{summary.header.revision}."
+    )
+    out.print(
+        f"It is encrypted with master key {master.key_id}, which is not in the backup. Keep "
+        f"{settings.master_key_path} separately: without it this backup cannot be read."
+    )
+    _recorded(summary.record_problem)
+
+
+@backup_app.command("verify")
+def backup_verify(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The backup file to check")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Decrypt and check every chunk and table of a backup, and print its table counts."""
+    from rich.table import Table
+
+    from quietline.operations.backup import BackupError, verify_backup
+
+    given = ctx.obj or {}
+    settings = _settings(config or given.get("config"), data_dir=data_dir or given.get("data_dir"))
+    masters, _audit_key = _backup_keys(settings)
+    try:
+        with _table_bars() as bars:
+            summary = verify_backup(
+                file, masters=masters, progress=bars, record_in=_database(settings)
+            )
+    except BackupError as exc:
+        raise _fail(f"The backup cannot be used. {exc}") from None
+    header = summary.header
+    counts = Table("Table", "Rows", title="Tables in the backup")
+    for check in summary.tables:
+        counts.add_row(check.name, str(check.rows))
+    out.print(counts)
+    out.print(
+        f"[green]OK[/green] {file}: made {header.created_at:%Y-%m-%d %H:%M:%S} UTC from "
+        f"{header.source_backend} at schema revision {header.revision}; {len(summary.tables)} "
+        f"tables, {summary.total_rows} rows, {summary.chunks} chunks, every checksum matches. "
+        f"It needs master key {header.master_key_id}."
+    )
+    _recorded(summary.record_problem)
+
+
+def _print_chains(reports: Sequence[ChainReport]) -> None:
+    for report in reports:
+        if report.ok:
+            out.print(
+                f"[green]OK[/green] practice {report.practice_id}: "
+                f"{report.entries} entries, chain intact"
+            )
+        else:
+            out.print(
+                f"[red]BROKEN[/red] practice {report.practice_id}: {report.problem} "
+                f"(first bad entry: {report.first_bad_seq})"
+            )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="The backup file")],
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test",
+            help="Restore into a temporary SQLite database, open every message, verify the "
+            "audit trail, then delete it (the configured database is not touched)",
+        ),
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Restore into this empty database instead of the configured one"),
+    ] = None,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the temporary database of --test")
+    ] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Restore a backup into an empty database (SQLite or PostgreSQL), or test that it can be."""
+    from quietline.operations.backup import BackupError, restore_backup, run_restore_test
+
+    settings = _settings(config, data_dir=data_dir, database_url=database_url)
+    masters, audit_key = _backup_keys(settings)
+    url = _database(settings)
+    try:
+        with _table_bars() as bars:
+            if test:
+                tested = run_restore_test(
+                    file,
+                    masters=masters,
+                    audit_key=audit_key,
+                    progress=bars,
+                    work_dir=work_dir,
+                    record_in=url,
+                )
+            else:
+                restored = restore_backup(
+                    file,
+                    url,
+                    masters=masters,
+                    audit_key=audit_key,
+                    anchor_path=settings.audit_anchor_path,
+                    progress=bars,
+                )
+    except BackupError as exc:
+        raise _fail(f"Nothing was restored. {exc}") from None
+    if test:
+        _print_chains(tested.restore.audit)
+        for warning in tested.restore.warnings:
+            console.print(f"[yellow]{warning}[/yellow]")
+        for failure in tested.failures:
+            out.print(f"[red]Cannot be opened:[/red] {failure}")
+        said = (
+            f"{tested.restore.summary.total_rows} rows restored; {tested.messages_checked} "
+            f"messages, {tested.titles_checked} channel titles and "
+            f"{tested.practice_keys_checked} practice keys opened"
+        )
+        if tested.ok:
+            out.print(f"[green]Restore test passed[/green]: {said}; every audit chain intact.")
+        else:
+            out.print(f"[red]Restore test FAILED[/red]: {said}, with the problems above.")
+        _recorded(tested.record_problem)
+        if not tested.ok:
+            raise typer.Exit(1)
+        return
+    _print_chains(restored.audit)
+    for note in restored.anchor_notes:
+        console.print(f"[yellow]{note}[/yellow]")
+    for warning in restored.warnings:
+        console.print(f"[yellow]{warning}[/yellow]")
+    if restored.previous_anchor is not None:
+        out.print(f"The previous audit anchor was kept as {restored.previous_anchor}.")
+    upgraded = (
+        f" and upgraded its schema from revision {restored.upgraded_from}"
+        if restored.upgraded_from
+        else ""
+    )
+    out.print(
+        f"[green]Restored[/green] {restored.summary.total_rows} rows in "
+        f"{len(restored.summary.tables)} tables into {restored.target}{upgraded}. The audit "
+        f"anchor {restored.anchor_path} now records the restored chain heads."
+    )
+    _recorded(restored.record_problem)
+    if not restored.ok:
+        out.print("[red]The restored audit trail does not verify; see above.[/red]")
+        raise typer.Exit(1)
+
+
+# -- key rotation ------------------------------------------------------------------------------
+# quietline keys rotate [--practice CODE ... | --all-practices] | quietline keys status
+# How it works: src/quietline/operations/keys.py and docs/decisions/0013-key-rotation.md.
+
+
+def _counted(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+
+keys_app = typer.Typer(
+    help="Rotate the encryption keys, and show their state.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    practice: Annotated[
+        list[str] | None,
+        typer.Option("--practice", help="Rotate this practice's key (its code); repeatable"),
+    ] = None,
+    all_practices: Annotated[
+        bool, typer.Option("--all-practices", help="Rotate the key of every practice")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Rows per transaction")] = 500,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Rotate the master key, or with --practice / --all-practices practice keys.
+
+    No message is re-encrypted, and the server may keep running. If a rotation was
+    interrupted, this finishes it (and starts nothing new): run the same command again.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+    from quietline.app import build_services
+    from quietline.operations.keys import RotationError, rotate_keys
+    from quietline.storage.migrate import is_current
+
+    class Bars:
+        """One Rich progress bar per part of the rotation."""
+
+        def __init__(self, progress: Progress) -> None:
+            self._progress = progress
+            self._tasks = dict[str, TaskID]()
+
+        def start(self, label: str, total: int) -> None:
+            if label in self._tasks:  # another pass over what appeared meanwhile
+                self._progress.update(self._tasks[label], total=total, completed=0)
+            else:
+                self._tasks[label] = self._progress.add_task(label, total=total)
+
+        def advance(self, label: str, amount: int) -> None:
+            if label in self._tasks:
+                self._progress.advance(self._tasks[label], amount)
+
+    if practice and all_practices:
+        raise _fail("Give --practice or --all-practices, not both.", 2)
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        current = is_current(settings.resolved_database_url())
+        services = build_services(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    try:
+        if not current:
+            raise _fail("The database schema is not up to date. Run: quietline migrate", 2)
+        with Progress(
+            TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            outcome = rotate_keys(
+                services,
+                practice_codes=practice or (),
+                all_practices=all_practices,
+                batch_size=batch_size,
+                progress=Bars(progress),
+            )
+    except RotationError as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail(
+            "Interrupted. Everything stays readable; run the same command again to finish.", 130
+        ) from None
+    finally:
+        services.close()
+    if outcome.resumed:
+        out.print(
+            "[yellow]An unfinished key rotation was found and finished. No new rotation was "
+            "started; run the command again to start one.[/yellow]"
+        )
+    master = outcome.master
+    if master is not None:
+        out.print(
+            f"[green]Master key rotated[/green]: {', '.join(master.old_key_ids)} -> "
+            f"{master.new_key_id}; {_counted(master.practice_keys, 'practice key')} re-wrapped, "
+            "no message re-encrypted. A running server picks up the new key by itself."
+        )
+        out.print(
+            f"[yellow]Back up the new master key file {settings.master_key_path} now, "
+            "separately from database backups:[/yellow] without it nothing can be decrypted, "
+            "and the old key no longer opens the database."
+        )
+        if master.retired_file is not None:
+            out.print(
+                f"The old master key was moved to {master.retired_file}. Backups made before "
+                "this rotation finished can only be restored with it: destroy it (shred -u "
+                f"{master.retired_file}) once no such backup is needed."
+            )
+    for done in outcome.practices:
+        out.print(
+            f"[green]Practice {done.slug}[/green]: key {', '.join(done.old_key_ids)} replaced by "
+            f"{done.new_key_id}; {_counted(done.conversation_keys, 'conversation key')} "
+            f"re-wrapped and {_counted(done.sealed_values, 'secret')} re-sealed; the old key is "
+            "deleted."
+        )
+
+
+@keys_app.command("status")
+def keys_status(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Show the key ids in use, and whether a rotation is unfinished."""
+    from quietline.app import build_services
+    from quietline.crypto.keys import KeyFileError
+    from quietline.operations.keys import key_status
+
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        services = build_services(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    try:
+        status = key_status(services)
+    except KeyFileError as exc:
+        raise _fail(str(exc), 2) from None
+    finally:
+        services.close()
+    out.print(f"Master key {status.master_key_id} ({settings.master_key_path})")
+    if status.next_master_key_id is not None:
+        out.print(f"  new master key {status.next_master_key_id} written, not yet in use")
+    if status.previous_master_key_id is not None:
+        out.print(f"  previous master key {status.previous_master_key_id} still loaded")
+    for item in status.practices:
+        line = (
+            f"Practice {item.slug}: key {item.active_key_id}, "
+            f"wrapped by {', '.join(item.wrapped_by)}"
+        )
+        if item.old_key_ids:
+            line += f"; old key {', '.join(item.old_key_ids)} not yet deleted"
+        out.print(line)
+    if status.unfinished:
+        out.print(
+            "[yellow]A key rotation is unfinished. Everything is readable; run "
+            "'quietline keys rotate' to finish it.[/yellow]"
+        )
 
 
 def run() -> None:

@@ -104,6 +104,13 @@ def open_envelope(key: bytes, envelope: bytes, aad: bytes) -> bytes:
         raise DecryptionError from exc
 
 
+def reseal(old_key: bytes, new_key: bytes, new_key_id: str, envelope: bytes, aad: bytes) -> bytes:
+    """Open ``envelope`` with ``old_key`` and seal the same plaintext under ``new_key`` with the
+    same associated data (key rotation). Raises :class:`DecryptionError` like
+    :func:`open_envelope`; the plaintext never leaves this function."""
+    return seal(new_key, new_key_id, open_envelope(old_key, envelope, aad), aad)
+
+
 def new_key() -> bytes:
     """A fresh random 256-bit key."""
     return AESGCM.generate_key(bit_length=256)

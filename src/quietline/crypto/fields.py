@@ -76,3 +76,59 @@ def open_user_secret(
 ) -> str:
     aad = associated_data(f"user-secret/{purpose}", practice=practice_id, user=user_id)
     return open_envelope(practice_key, sealed, aad).decode()
+
+
+def seal_emergency_reason(
+    practice_key: bytes,
+    practice_key_id: str,
+    practice_id: UUID,
+    conversation_id: UUID,
+    grant_id: UUID,
+    reason: str,
+) -> bytes:
+    """The stated reason for emergency access (it may name a client), sealed by the practice
+    key and bound to its grant: copied to another grant or conversation, it fails to open."""
+    aad = associated_data(
+        "emergency-access-reason",
+        practice=practice_id,
+        conversation=conversation_id,
+        grant=grant_id,
+    )
+    return seal(practice_key, practice_key_id, reason.encode(), aad)
+
+
+def open_emergency_reason(
+    practice_key: bytes, practice_id: UUID, conversation_id: UUID, grant_id: UUID, sealed: bytes
+) -> str:
+    aad = associated_data(
+        "emergency-access-reason",
+        practice=practice_id,
+        conversation=conversation_id,
+        grant=grant_id,
+    )
+    return open_envelope(practice_key, sealed, aad).decode()
+
+
+def seal_legal_hold_reason(
+    practice_key: bytes,
+    practice_key_id: str,
+    practice_id: UUID,
+    conversation_id: UUID,
+    hold_id: UUID,
+    reason: str,
+) -> bytes:
+    """Why a conversation is under legal hold (it may name a client or a case), sealed by the
+    practice key and bound to its hold and conversation."""
+    aad = associated_data(
+        "legal-hold-reason", practice=practice_id, conversation=conversation_id, hold=hold_id
+    )
+    return seal(practice_key, practice_key_id, reason.encode(), aad)
+
+
+def open_legal_hold_reason(
+    practice_key: bytes, practice_id: UUID, conversation_id: UUID, hold_id: UUID, sealed: bytes
+) -> str:
+    aad = associated_data(
+        "legal-hold-reason", practice=practice_id, conversation=conversation_id, hold=hold_id
+    )
+    return open_envelope(practice_key, sealed, aad).decode()

@@ -41,3 +41,20 @@ class AuditKind(StrEnum):
     MESSAGE_RECALLED = "message.recalled"
     MESSAGES_PURGED = "message.expiry_purged"
     AUDIT_QUERIED = "audit.queried"
+    # Key rotation (quietline keys rotate): key ids and counts only.
+    MASTER_KEY_ROTATED = "keys.master_key_rotated"
+    PRACTICE_KEY_ROTATED = "keys.practice_key_rotated"
+    # Oversight (issue 5): break-glass access to a conversation, and audit exports.
+    EMERGENCY_ACCESS_OPENED = "access.emergency_opened"
+    EMERGENCY_ACCESS_CLOSED = "access.emergency_closed"
+    AUDIT_EXPORTED = "audit.exported"
+    # staff joining and leaving
+    INVITE_CREATED = "invite.created"
+    INVITE_REVOKED = "invite.revoked"
+    INVITE_ACCEPTED = "invite.accepted"
+    INVITE_REFUSED = "invite.refused"
+    USER_OFFBOARDED = "user.offboarded"
+    # Retention and legal holds (issue 5)
+    MESSAGES_RETENTION_PURGED = "message.retention_purged"
+    LEGAL_HOLD_PLACED = "legal_hold.placed"
+    LEGAL_HOLD_RELEASED = "legal_hold.released"

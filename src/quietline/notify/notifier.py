@@ -66,7 +66,7 @@ class Notifier:
         if not jobs:
             return
         results = await asyncio.gather(
-            *(self._sender.send(PushTarget(job.subscription), job.count) for job in jobs)
+            *(self._sender.send(PushTarget(job.subscription), job.count, job.text) for job in jobs)
         )
         for job, alive in zip(jobs, results, strict=True):
             if not alive:

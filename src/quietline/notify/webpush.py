@@ -17,16 +17,24 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush_async
 
+from quietline.domain.policy import DEFAULT_NOTIFICATION_TEXT
+
 log = logging.getLogger(__name__)
 
 PUSH_TIMEOUT_SECONDS = 10.0
 PUSH_TTL_SECONDS = 12 * 60 * 60
 
 
-def generic_payload(count: int) -> str:
-    """The only notification text there is. No setting adds a sender, a title or content."""
-    body = "New secure message" if count <= 1 else f"{count} new secure messages"
-    return json.dumps({"title": "Quietline", "body": body, "count": max(count, 1)})
+def generic_payload(count: int, text: str | None = None) -> str:
+    """The only notification there is: the practice's generic words (``text``, checked by
+    :func:`~quietline.domain.policy.check_notification_text`; None: the default) and a count.
+    No setting adds a sender, a title or content."""
+    count = max(count, 1)
+    if text is None or text == DEFAULT_NOTIFICATION_TEXT:
+        body = DEFAULT_NOTIFICATION_TEXT if count == 1 else f"{count} new secure messages"
+    else:
+        body = text if count == 1 else f"{text} ({count})"
+    return json.dumps({"title": "Quietline", "body": body, "count": count})
 
 
 class EndpointRefused(ValueError):
@@ -82,14 +90,15 @@ class WebPushSender:
         )
         self._session: aiohttp.ClientSession | None = None
 
-    async def send(self, target: PushTarget, count: int) -> bool:
-        """Send one notification. False when the subscription is gone (delete it)."""
+    async def send(self, target: PushTarget, count: int, text: str | None = None) -> bool:
+        """Send one notification (the practice's generic ``text`` and the count). False when
+        the subscription is gone (delete it)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
         try:
             await webpush_async(
                 target.subscription,
-                data=generic_payload(count),
+                data=generic_payload(count, text),
                 vapid_private_key=self._vapid,
                 vapid_claims={"sub": self._contact},  # a new dict: the call writes into it
                 timeout=PUSH_TIMEOUT_SECONDS,

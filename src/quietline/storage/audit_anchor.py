@@ -72,14 +72,24 @@ class AuditAnchor:
                 log.error("audit anchor could not be written: %s", exc.__class__.__name__)
             self._last_flush = time.monotonic()
 
-    def _merge_into_file(self, pending: Mapping[UUID, Head]) -> None:
+    def replace(self, heads: Mapping[UUID, Head]) -> None:
+        """Make the file hold exactly ``heads`` (after a restore: the restored chain heads).
+
+        Unlike :meth:`advance`, nothing is merged: the heads of the database this anchor
+        described before are dropped. Raises ``OSError`` if the file cannot be written.
+        """
+        with self._lock:
+            self._pending = {}
+            self._merge_into_file(heads, replace=True)
+
+    def _merge_into_file(self, pending: Mapping[UUID, Head], *, replace: bool = False) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         lock_path = self.path.with_name(self.path.name + ".lock")
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:
-                heads = self._read_file()
+                heads = {} if replace else self._read_file()
             except AuditAnchorError:
                 heads = {}  # a damaged anchor is replaced; verify reported it already
             for practice_id, head in pending.items():

@@ -18,9 +18,12 @@ from quietline.storage.stores.conversations import ConversationStore
 from quietline.storage.stores.maintenance import MaintenanceStore
 from quietline.storage.stores.messages import MessageStore
 from quietline.storage.stores.notifications import NotificationStore
+from quietline.storage.stores.oversight import OversightStore
 from quietline.storage.stores.passkeys import PasskeyStore
 from quietline.storage.stores.practices import PracticeStore
+from quietline.storage.stores.retention import RetentionStore
 from quietline.storage.stores.sessions import SessionStore, ThrottleStore
+from quietline.storage.stores.staff_lifecycle import StaffLifecycleStore
 from quietline.storage.stores.status import StatusStore
 from quietline.storage.stores.users import UserStore
 
@@ -41,7 +44,8 @@ class Unit:
         self.read_only = read_only
         self.now: datetime = clock.now()
         self.keyring = keyring
-        self.practices = PracticeStore(conn)
+        # Writes read practice keys under a share lock (see PracticeStore.active_key).
+        self.practices = PracticeStore(conn, lock_keys=not read_only)
         self.users = UserStore(conn)
         self.sessions = SessionStore(conn)
         self.throttle = ThrottleStore(conn)
@@ -51,6 +55,9 @@ class Unit:
         self.notifications = NotificationStore(conn)
         self.passkeys = PasskeyStore(conn)
         self.maintenance = MaintenanceStore(conn)
+        self.oversight = OversightStore(conn)
+        self.staff_lifecycle = StaffLifecycleStore(conn)
+        self.retention = RetentionStore(conn)
         self.audit_log = AuditStore(conn, audit_key)
         self.events: list[Event] = []
         # The newest audit chain head per practice this unit wrote (for the outside anchor).

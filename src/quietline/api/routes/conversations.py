@@ -84,16 +84,24 @@ async def update_conversation(
 ) -> s.ConversationOut:
     fields = body.model_dump(exclude_unset=True)
     title = fields.get("title")
+    logistics_only = fields.get("logistics_only")
     if "default_ttl_seconds" in fields:
         ttl = fields["default_ttl_seconds"]
         view = await svc.db.write(
             lambda unit: do_update_conversation(
-                unit, actor, conversation_id, title=title, default_ttl_seconds=ttl
+                unit,
+                actor,
+                conversation_id,
+                title=title,
+                default_ttl_seconds=ttl,
+                logistics_only=logistics_only,
             )
         )
     else:
         view = await svc.db.write(
-            lambda unit: do_update_conversation(unit, actor, conversation_id, title=title)
+            lambda unit: do_update_conversation(
+                unit, actor, conversation_id, title=title, logistics_only=logistics_only
+            )
         )
     return conversation_out(view)
 

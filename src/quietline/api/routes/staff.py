@@ -109,10 +109,10 @@ async def user_devices(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> list
 
 @router.patch("/practice/policy", response_model=s.PolicyOut)
 async def update_policy(body: s.PolicyPatch, actor: SignedIn, svc: ServicesDep) -> s.PolicyOut:
-    """Owners and admins change the rules; they apply to everyone at the next request."""
+    """Owners and admins change the rules; they apply to everyone at the next request.
+    Only the fields sent change; null clears a setting that can be empty (a TTL, retention,
+    the notification text) and is refused for the others."""
     changes = body.model_dump(exclude_unset=True)
-    if "default_message_ttl_seconds" not in changes:
-        changes = {k: v for k, v in changes.items() if v is not None}
     policy = await svc.db.write(lambda unit: do_update_policy(unit, actor, changes))
     return policy_out(policy)
 

@@ -5,8 +5,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, and_, bindparam, cast, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from quietline.crypto.audit_chain import canonical, entry_mac, genesis_mac
 from quietline.domain.models import AuditEntry
@@ -29,6 +30,17 @@ _UPDATE_HEAD = Prepared(
 
 def _entry(row: Any) -> AuditEntry:
     return AuditEntry(**dict(row._mapping))
+
+
+def _about_conversation(conversation_id: UUID) -> ColumnElement[bool]:
+    """Entries about one conversation: it is their subject, or its id is in their details
+    (a sent or recalled message names its conversation there, a purge lists several).
+    Details hold ids and counts only, so the id's text cannot match anything but the id."""
+    cid = str(conversation_id)
+    return or_(
+        and_(audit_events.c.subject_type == "conversation", audit_events.c.subject_id == cid),
+        cast(audit_events.c.details, Text).contains(cid, autoescape=True),
+    )
 
 
 class AuditStore:
@@ -127,6 +139,7 @@ class AuditStore:
         kinds: list[str] | None = None,
         actor_user_id: UUID | None = None,
         subject_id: str | None = None,
+        conversation_id: UUID | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
         before_seq: int | None = None,
@@ -139,6 +152,8 @@ class AuditStore:
             query = query.where(audit_events.c.actor_user_id == actor_user_id)
         if subject_id:
             query = query.where(audit_events.c.subject_id == subject_id)
+        if conversation_id:
+            query = query.where(_about_conversation(conversation_id))
         if since:
             query = query.where(audit_events.c.at >= since)
         if until:

@@ -233,6 +233,53 @@ class ConversationStore:
             .values(**values)
         )
 
+    # -- key rotation (operations/keys.py) ------------------------------------------
+    def keys_not_wrapped_by(
+        self, practice_id: UUID, practice_key_id: str, limit: int
+    ) -> list[tuple[UUID, bytes, str]]:
+        """(id, wrapped key, practice key id) of conversations wrapped by another key."""
+        rows = self._conn.execute(
+            select(conversations.c.id, conversations.c.key_wrapped, conversations.c.practice_key_id)
+            .where(
+                conversations.c.practice_id == practice_id,
+                conversations.c.practice_key_id != practice_key_id,
+            )
+            .order_by(conversations.c.id)
+            .limit(limit)
+        )
+        return [(r.id, bytes(r.key_wrapped), r.practice_key_id) for r in rows]
+
+    def count_keys_wrapped_by(self, practice_id: UUID, practice_key_ids: list[str]) -> int:
+        return int(
+            self._conn.execute(
+                select(func.count()).where(
+                    conversations.c.practice_id == practice_id,
+                    conversations.c.practice_key_id.in_(practice_key_ids),
+                )
+            ).scalar_one()
+        )
+
+    def rewrap_key(
+        self,
+        practice_id: UUID,
+        conversation_id: UUID,
+        old_practice_key_id: str,
+        new_practice_key_id: str,
+        wrapped: bytes,
+    ) -> bool:
+        """Store the conversation key wrapped by another practice key, if the row is still
+        wrapped by ``old_practice_key_id``."""
+        result = self._conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.practice_id == practice_id,
+                conversations.c.id == conversation_id,
+                conversations.c.practice_key_id == old_practice_key_id,
+            )
+            .values(key_wrapped=wrapped, practice_key_id=new_practice_key_id)
+        )
+        return result.rowcount == 1
+
     def next_seq(self, practice_id: UUID, conversation_id: UUID, now: datetime) -> int:
         """Take the next sequence number. The row lock this takes orders concurrent senders."""
         row = _NEXT_SEQ.run(

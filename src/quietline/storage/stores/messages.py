@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from quietline.domain.models import ReceiptMark, StoredMessage
 from quietline.storage.prepared import Prepared
+from quietline.storage.stores.retention import under_legal_hold
 from quietline.storage.tables import messages, receipt_marks
 
 _INSERT = Prepared(messages.insert(), [c.name for c in messages.c])
@@ -27,13 +28,17 @@ _GET = Prepared(
         messages.c.id == bindparam("message_id"),
     )
 )
-# The one filter every reading path uses: not recalled, not expired at this instant.
+# The one filter every reading path uses: not recalled, not expired at this instant, not
+# past the practice's retention ("not_before"; EPOCH when the practice keeps messages).
 _READABLE = select(messages).where(
     messages.c.practice_id == bindparam("practice_id"),
     messages.c.conversation_id == bindparam("conversation_id"),
     messages.c.recalled_at.is_(None),
     or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
+    messages.c.created_at >= bindparam("not_before"),
 )
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_HELD = under_legal_hold(messages.c.practice_id, messages.c.conversation_id)
 _PAGE_AFTER = Prepared(
     _READABLE.where(messages.c.seq > bindparam("seq"))
     .order_by(messages.c.seq)
@@ -124,11 +129,13 @@ class MessageStore:
         before_seq: int | None = None,
         after_seq: int | None = None,
         limit: int = 50,
+        not_before: datetime | None = None,
     ) -> list[StoredMessage]:
         """Readable messages in sequence order (oldest first).
 
         ``before_seq`` pages backwards from the newest; ``after_seq`` pages forwards (backlog).
-        Expired and recalled messages are filtered here, in SQL, at the instant of the query:
+        Expired and recalled messages, and those created before ``not_before`` (the
+        practice's retention cutoff), are filtered here, in SQL, at the instant of the query:
         this is the one query every reading path uses.
         """
         params = {
@@ -136,6 +143,7 @@ class MessageStore:
             "conversation_id": conversation_id,
             "now": now,
             "n": limit,
+            "not_before": not_before or EPOCH,
         }
         if after_seq is not None:
             return [
@@ -157,7 +165,7 @@ class MessageStore:
 
     def expired_with_content(self, now: datetime, limit: int) -> list[tuple[UUID, UUID, UUID]]:
         """(practice, conversation, message) ids of expired messages whose content and key
-        are still stored.
+        are still stored, except in conversations under legal hold (kept, still unreadable).
 
         Runs across practices on purpose: it is the purge job, not a user's request.
         """
@@ -167,6 +175,7 @@ class MessageStore:
                 messages.c.expires_at.is_not(None),
                 messages.c.expires_at <= now,
                 messages.c.dek_wrapped.is_not(None),
+                ~_HELD,
             )
             .order_by(messages.c.expires_at)
             .limit(limit)
@@ -186,13 +195,15 @@ class MessageStore:
         return int(result.rowcount)
 
     def delete_expired_before(self, cutoff: datetime, limit: int) -> int:
-        """Delete tombstones of messages that expired before ``cutoff`` (already erased)."""
+        """Delete tombstones of messages that expired before ``cutoff`` (already erased),
+        except in conversations under legal hold."""
         doomed = (
             select(messages.c.id)
             .where(
                 messages.c.expires_at.is_not(None),
                 messages.c.expires_at < cutoff,
                 messages.c.dek_wrapped.is_(None),
+                ~_HELD,
             )
             .limit(limit)
             .scalar_subquery()
