@@ -22,6 +22,7 @@ from quietline.api.middleware import EdgeMiddleware
 from quietline.api.routes import (
     audit,
     auth,
+    compliance,
     conversations,
     me_device,
     oversight,
@@ -110,6 +111,7 @@ def build_api(services: Services) -> FastAPI:
         staff_lifecycle.router,
         oversight.router,
         retention.router,
+        compliance.router,
         audit.router,
         audit.health_router,
     ):

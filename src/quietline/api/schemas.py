@@ -558,3 +558,17 @@ class RetentionReportOut(BaseModel):
     runs: list[RetentionRunOut] = Field(
         description="The last purge runs that found something, newest first"
     )
+
+
+# -- compliance page ------------------------------------------------------------------------
+class ComplianceCheckOut(BaseModel):
+    key: str
+    title: str
+    state: Literal["ok", "warning", "problem", "unknown"]
+    summary: str
+    explanation: str
+
+
+class ComplianceOut(BaseModel):
+    checks: list[ComplianceCheckOut]
+    generated_at: datetime

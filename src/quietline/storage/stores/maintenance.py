@@ -49,6 +49,15 @@ class MaintenanceStore:
         )
         return event_id
 
+    def recent(self, kind: str, limit: int) -> list[MaintenanceEvent]:
+        rows = self._conn.execute(
+            select(maintenance_events)
+            .where(maintenance_events.c.kind == kind)
+            .order_by(maintenance_events.c.at.desc())
+            .limit(limit)
+        )
+        return [MaintenanceEvent(**r._mapping) for r in rows]
+
     def last(self, kind: str, *, ok_only: bool = False) -> MaintenanceEvent | None:
         row = self._conn.execute(_LAST_OK if ok_only else _LAST, {"kind": kind}).first()
         return None if row is None else MaintenanceEvent(**row._mapping)

@@ -24,6 +24,9 @@ _COUNT_FOR_USER = select(func.count()).where(
     passkeys.c.practice_id == bindparam("practice_id"),
     passkeys.c.user_id == bindparam("user_id"),
 )
+_USERS_WITH_PASSKEYS = (
+    select(passkeys.c.user_id).where(passkeys.c.practice_id == bindparam("practice_id")).distinct()
+)
 _BY_CREDENTIAL = select(*_COLUMNS).where(
     passkeys.c.practice_id == bindparam("practice_id"),
     passkeys.c.user_id == bindparam("user_id"),
@@ -60,6 +63,10 @@ class PasskeyStore:
     def for_user(self, practice_id: UUID, user_id: UUID) -> list[Passkey]:
         rows = self._conn.execute(_FOR_USER, {"practice_id": practice_id, "user_id": user_id})
         return [Passkey(**r._mapping) for r in rows]
+
+    def users_with_passkeys(self, practice_id: UUID) -> set[UUID]:
+        rows = self._conn.execute(_USERS_WITH_PASSKEYS, {"practice_id": practice_id})
+        return {r.user_id for r in rows}
 
     def count_for_user(self, practice_id: UUID, user_id: UUID) -> int:
         params = {"practice_id": practice_id, "user_id": user_id}

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.domain.models import DeviceSession, Practice, User
@@ -235,6 +235,18 @@ class SessionStore:
                 {"b_practice_id": practice_id, "ids": live, "now": now, "reason": reason, "by": by},
             )
         return live
+
+    def count_unused_since(self, practice_id: UUID, before: datetime) -> int:
+        """Sessions never revoked whose device has not been seen since ``before``."""
+        return int(
+            self._conn.execute(
+                select(func.count()).where(
+                    device_sessions.c.practice_id == practice_id,
+                    device_sessions.c.revoked_at.is_(None),
+                    device_sessions.c.last_seen_at < before,
+                )
+            ).scalar_one()
+        )
 
     def live_ids_for_user(self, practice_id: UUID, user_id: UUID) -> list[UUID]:
         rows = self._conn.execute(
