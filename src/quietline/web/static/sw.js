@@ -8,7 +8,7 @@
 // * Push: shows the payload's title and body only (the server sends exactly "Quietline" /
 //   "New secure message"), with one tag so notifications replace each other.
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const CACHE = `quietline-shell-${VERSION}`;
 const SHELL = [
   '/app/',
@@ -33,6 +33,8 @@ const SHELL = [
   '/app/js/views/devices.js',
   '/app/js/views/lock.js',
   '/app/js/views/settings.js',
+  '/app/js/views/admin.js',
+  '/app/js/views/join.js',
 ];
 const SHELL_PATHS = new Set(SHELL);
 

@@ -55,9 +55,10 @@ function fallbackDetail(status) {
 /**
  * request('POST', '/conversations', {body: {...}})
  * Options: body (JSON), auth401 (a 401 is an answer here, e.g. a wrong password: do not wipe),
- * signal, keepalive.
+ * signal, keepalive, withHeaders (answer {data, headers} instead of the data alone: for paging
+ * headers such as X-Next-Before-Seq).
  */
-export async function request(method, path, { body, auth401 = false, signal, keepalive = false } = {}) {
+export async function request(method, path, { body, auth401 = false, signal, keepalive = false, withHeaders = false } = {}) {
   const headers = { Accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
@@ -89,7 +90,7 @@ export async function request(method, path, { body, auth401 = false, signal, kee
       }
     }
   }
-  if (response.ok) return data;
+  if (response.ok) return withHeaders ? { data, headers: response.headers } : data;
   const problem = new Problem(response.status, data);
   if (response.status === 401 && !auth401) {
     problem.handled = true;

@@ -1,6 +1,7 @@
 // Start-up, the hash router, the signed-in shell (header, nav, main), live events, app lock.
 //
-// Routes: #/ (list), #/c/<conversation-id> (thread), #/devices, #/settings, #/sign-in, #/locked.
+// Routes: #/ (list), #/c/<conversation-id> (thread), #/devices, #/settings, #/sign-in, #/locked,
+// #/admin/<section> (owners and admins), #/join/<token> (an invitation link, signed out).
 
 import * as api from './api.js';
 import { announce, fill, h, icon, logo, notify, report } from './dom.js';
@@ -9,7 +10,7 @@ import {
   addMessage, applyReceipt, emit, forgetConversation, highestSeq, isShownNow, loadConversation,
   loadConversations, loadDirectory, loadQuickReplies, loadReceipts, messagesOf, on, policy, receiptsLoading,
   refreshConversationsSoon, removeMessages, setSession, setStatus, state, sweepExpired, totalUnread,
-  conversationName, userName,
+  conversationName, isAdmin, userName,
 } from './state.js';
 import { freshRoot, restorePractice, signOut, takeNotice, wipe, wipeContent } from './wipe.js';
 import { renderSignIn } from './views/sign-in.js';
@@ -19,6 +20,8 @@ import { mountThread, mountThreadPlaceholder } from './views/thread.js';
 import { mountStatus } from './views/status.js';
 import { mountDevices } from './views/devices.js';
 import { mountSettings } from './views/settings.js';
+import { ADMIN_SECTIONS, mountAdmin } from './views/admin.js';
+import { renderJoin } from './views/join.js';
 
 let shell = null; // the signed-in frame: {header, main, banner, list, thread, threadId, page, pageName}
 let resumeHash = '#/'; // where to go back to after unlocking
@@ -72,6 +75,12 @@ function renderLoading(text = 'Opening Quietline…') {
 function boot() {
   if (booting) return booting;
   booting = (async () => {
+    const first = parseRoute();
+    if (first.name === 'join') {
+      // An invitation link: the token is taken out of the address at once (joinToken).
+      showJoin(first.token);
+      return;
+    }
     renderLoading();
     let session;
     try {
@@ -80,7 +89,7 @@ function boot() {
       if (err.status === 401) {
         restorePractice(); // the 401 came with Clear-Site-Data
         const r = parseRoute();
-        if (r.name === 'thread' || r.name === 'devices' || r.name === 'settings') resumeHash = location.hash;
+        if (r.name === 'thread' || r.name === 'devices' || r.name === 'settings' || r.name === 'admin') resumeHash = location.hash;
         const notice = takeNotice();
         showSignIn();
         if (notice) notify(notice[1], { kind: notice[0], timeout: 0 });
@@ -115,6 +124,31 @@ function renderStartupProblem(err) {
       h('h1', { class: 'auth-title' }, 'Quietline is not available'),
       h('p', { class: 'loading-text' }, err.detail || 'The server could not be reached.'),
       retry));
+}
+
+/** The page an invitation link opens: choose a password, join, and land signed in. */
+let joinToken = null; // in memory only, never in storage or the history
+function showJoin(token) {
+  if (token) joinToken = token;
+  state.locked = false;
+  shell = null;
+  // The token does not stay in the address bar or the history.
+  if (location.hash !== '#/join') history.replaceState(null, '', '#/join');
+  renderJoin(screenEl(), {
+    token: joinToken,
+    onJoined: async (result) => {
+      joinToken = null;
+      api.setCsrf(result.csrf_token);
+      setSession(result);
+      history.replaceState(null, '', '#/');
+      lastActivity = Date.now();
+      await enterApp();
+    },
+    onSignIn: () => {
+      joinToken = null;
+      showSignIn();
+    },
+  });
 }
 
 function showSignIn() {
@@ -186,6 +220,7 @@ function mountShell() {
       navLink('#/', 'Conversations', 'chat'),
       navLink('#/devices', 'My devices', 'devices'),
       navLink('#/settings', 'Settings', 'settings'),
+      isAdmin() ? navLink('#/admin', 'Admin', 'shield') : null,
       signOutButton),
     statusSlot,
     lockButton);
@@ -251,6 +286,13 @@ function parseRoute() {
   if (path === '/settings') return { name: 'settings' };
   if (path === '/sign-in') return { name: 'sign-in' };
   if (path === '/locked') return { name: 'locked' };
+  if (path === '/admin' || path === '/admin/') return { name: 'admin', section: ADMIN_SECTIONS[0].key };
+  if (path.startsWith('/admin/')) {
+    const section = path.slice(7);
+    if (ADMIN_SECTIONS.some((x) => x.key === section)) return { name: 'admin', section };
+    return { name: 'admin', section: ADMIN_SECTIONS[0].key, bad: true };
+  }
+  if (path === '/join' || path.startsWith('/join/')) return { name: 'join', token: path.slice(6) || null };
   return { name: 'list', bad: true };
 }
 
@@ -262,6 +304,10 @@ function route() {
   }
   if (!state.me) {
     if (booting) return;
+    if (r.name === 'join') {
+      showJoin(r.token);
+      return;
+    }
     if (r.name !== 'sign-in') {
       if (r.name !== 'locked') resumeHash = location.hash || '#/';
       showSignIn();
@@ -269,7 +315,14 @@ function route() {
     return;
   }
   if (!shell) return;
-  if (r.name === 'sign-in' || r.name === 'locked' || r.bad) {
+  if (r.name === 'join') {
+    notify('You are signed in already. Sign out, then open the invitation link again.', { kind: 'info' });
+  }
+  if (r.name === 'admin' && r.bad) {
+    history.replaceState(null, '', `#/admin/${r.section}`);
+    r = { name: 'admin', section: r.section };
+  }
+  if (r.name === 'sign-in' || r.name === 'locked' || r.name === 'join' || r.bad) {
     history.replaceState(null, '', '#/');
     r = { name: 'list' };
   }
@@ -281,12 +334,13 @@ function route() {
     const target = a.dataset.nav;
     const current = (target === '#/' && (r.name === 'list' || r.name === 'thread'))
       || (target === '#/devices' && r.name === 'devices')
-      || (target === '#/settings' && r.name === 'settings');
+      || (target === '#/settings' && r.name === 'settings')
+      || (target === '#/admin' && r.name === 'admin');
     if (current) a.setAttribute('aria-current', r.name === 'thread' ? 'true' : 'page');
     else a.removeAttribute('aria-current');
   }
   if (r.name === 'list' || r.name === 'thread') showConversations(r.name === 'thread' ? r.id : null);
-  else showPage(r.name);
+  else showPage(r.name, r);
 }
 
 function showConversations(threadId) {
@@ -316,8 +370,9 @@ function showConversations(threadId) {
   }
 }
 
-function showPage(name) {
+function showPage(kind, r = {}) {
   state.openConversation = null;
+  const name = kind === 'admin' ? `admin:${r.section}` : kind;
   if (shell.pageName === name && shell.page) return;
   shell.list?.destroy();
   shell.thread?.destroy();
@@ -329,7 +384,8 @@ function showPage(name) {
   shell.main.replaceChildren();
   shell.pageName = name;
   const ctx = { onSecondFactorReady: reloadSession };
-  shell.page = name === 'devices' ? mountDevices(shell.main) : mountSettings(shell.main, ctx);
+  if (kind === 'admin') shell.page = mountAdmin(shell.main, r.section);
+  else shell.page = name === 'devices' ? mountDevices(shell.main) : mountSettings(shell.main, ctx);
   shell.page.focus?.();
 }
 
@@ -452,6 +508,10 @@ function onEvent(f) {
       break;
     case 'conversation.updated':
       loadConversation(f.conversation_id).catch(() => {});
+      break;
+    case 'emergency_access.opened':
+    case 'emergency_access.closed':
+      emit(`emergency:${f.conversation_id}`, f);
       break;
     case 'policy.changed':
       if (state.session && f.policy) {

@@ -64,8 +64,10 @@ export function mountThread(container, id) {
     h('div', { class: 'log-top' }, loadEarlier, topNote), ol);
   const jump = h('button', { type: 'button', class: 'jump', hidden: true }, icon('down'), h('span', null, 'New messages'));
   const composeSlot = h('div', { class: 'compose-slot' });
+  // Emergency access: members (and the admin reading) see who can read, until when and why.
+  const emergencyBanner = h('div', { class: 'emergency-banner', role: 'status', hidden: true });
   const section = h('section', { class: 'thread', 'aria-labelledby': titleId },
-    head, h('div', { class: 'log-wrap' }, log, jump), composeSlot);
+    head, emergencyBanner, h('div', { class: 'log-wrap' }, log, jump), composeSlot);
   fill(container, section);
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 96;
@@ -455,6 +457,49 @@ export function mountThread(container, id) {
     renderHeader();
     render();
   }));
+
+  // -- emergency access banner --------------------------------------------------------------
+  let grants = [];
+  function renderEmergency() {
+    const now = Date.now();
+    const live = grants.filter((g) => g.live && !g.closed_at && new Date(g.expires_at).getTime() > now);
+    emergencyBanner.hidden = !live.length;
+    if (!live.length) {
+      emergencyBanner.replaceChildren();
+      return;
+    }
+    emergencyBanner.replaceChildren(icon('alert'), h('div', null, live.map((g) => {
+      const mine = state.me && g.user_id === state.me.id;
+      const who = mine ? 'You are reading this conversation' : `${userName(g.user_id)} can read this conversation`;
+      return h('p', null,
+        h('strong', null, 'Emergency access: '),
+        `${who} until ${formatTime(g.expires_at)}.`,
+        g.reason ? ` Reason: ${g.reason}` : '');
+    })));
+  }
+  let grantsRequest = 0;
+  async function loadGrants() {
+    const n = ++grantsRequest;
+    try {
+      const list = await api.get(`/conversations/${api.seg(id)}/emergency-access`);
+      if (destroyed || n !== grantsRequest) return;
+      grants = Array.isArray(list) ? list : [];
+      renderEmergency();
+    } catch {
+      /* not shown: the thread itself reports what matters */
+    }
+  }
+  offs.push(on(`emergency:${id}`, (f) => {
+    if (f && f.type === 'emergency_access.opened') {
+      // Shown at once from the event (it never carries the reason); the list adds the reason.
+      grants = [...grants.filter((g) => g.id !== f.grant_id),
+        { id: f.grant_id, user_id: f.opened_by, expires_at: f.expires_at, live: true, closed_at: null, reason: null }];
+      renderEmergency();
+    }
+    loadGrants();
+  }));
+  offs.push(on('tick', renderEmergency));
+  loadGrants();
 
   let pendingFocus = false;
   start().catch(report);
