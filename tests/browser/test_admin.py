@@ -259,6 +259,9 @@ def test_members_see_emergency_access(devices: Devices, team: Team) -> None:
     page.get_by_role("link", name="Read the conversation").click()
     expect(ui.messages(page)).to_contain_text("Can we swap Tuesday?", timeout=ui.SHOW)
     expect(page.locator(".emergency-banner")).to_contain_text("You are reading")
+    # Reading only: no send box for someone who is not a member.
+    expect(page.get_by_role("note")).to_contain_text("Only its members can write in it")
+    expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
 
 
 @pytest.mark.parametrize("kind", ["phone", "desktop"])

@@ -417,8 +417,15 @@ export function mountThread(container, id) {
     if (built) return;
     built = true;
     renderHeader();
-    compose = mountCompose(composeSlot, id, { onSend: () => scrollToBottom() });
-    if (pendingFocus) compose.focus();
+    const member = !state.me || c.member_ids.includes(state.me.id);
+    if (member) {
+      compose = mountCompose(composeSlot, id, { onSend: () => scrollToBottom() });
+      if (pendingFocus) compose.focus();
+    } else {
+      // Reading under emergency access: the server refuses sends, so there is no send box.
+      composeSlot.replaceChildren(h('p', { class: 'card-lead', role: 'note' },
+        'You are reading this conversation under emergency access. Only its members can write in it.'));
+    }
     const t = thread(id);
     if (!t || !t.loaded) {
       render();
