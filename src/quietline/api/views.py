@@ -9,10 +9,13 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from quietline.actions.auth import SignedIn
 from quietline.actions.context import Actor
 from quietline.actions.conversations import ConversationView
 from quietline.actions.messages import MessageView
 from quietline.api import schemas as s
+from quietline.api.web_session import csrf_token_for, set_cookie_header
+from quietline.config import Settings
 from quietline.domain.models import User
 from quietline.domain.policy import PracticePolicy
 
@@ -97,3 +100,33 @@ def message_json(view: MessageView, status_code: int) -> Response:
 
 def message_out(view: MessageView) -> s.MessageOut:
     return s.MessageOut(**_message_fields(view))
+
+
+def signed_in_out(result: SignedIn) -> s.SignInOut:
+    """An API client's new session (the token is shown this once)."""
+    actor = result.actor
+    return s.SignInOut(
+        token=result.token,
+        session_id=actor.session_id,
+        user=user_out(actor.user),
+        practice_id=actor.practice_id,
+        restricted=result.restricted,
+        policy=policy_out(actor.practice.policy),
+    )
+
+
+def web_signed_in(
+    result: SignedIn, response: Response, settings: Settings, lookup_key: bytes
+) -> s.WebSignInOut:
+    """A web app's new session: the token goes only into the HttpOnly cookie."""
+    actor = result.actor
+    response.headers["set-cookie"] = set_cookie_header(settings, result.token)
+    return s.WebSignInOut(
+        session_id=actor.session_id,
+        user=user_out(actor.user),
+        practice_id=actor.practice_id,
+        practice_name=actor.practice.name,
+        restricted=result.restricted,
+        policy=policy_out(actor.practice.policy),
+        csrf_token=csrf_token_for(lookup_key, result.token),
+    )

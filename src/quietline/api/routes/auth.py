@@ -22,7 +22,7 @@ from quietline.actions.auth import (
 )
 from quietline.api import schemas as s
 from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny, SignedInEvenLocked
-from quietline.api.views import me_out, policy_out, user_out
+from quietline.api.views import me_out, policy_out, signed_in_out
 from quietline.api.web_session import clear_cookie_headers
 from quietline.app import Services
 
@@ -57,16 +57,7 @@ async def open_session(
 @router.post("/auth/sign-in", response_model=s.SignInOut, dependencies=[Public])
 async def sign_in(body: s.SignInIn, request: Request, svc: ServicesDep) -> s.SignInOut:
     """Open a device session. The answer is the same whether or not the account exists."""
-    result = await open_session(svc, body, request)
-    actor = result.actor
-    return s.SignInOut(
-        token=result.token,
-        session_id=actor.session_id,
-        user=user_out(actor.user),
-        practice_id=actor.practice_id,
-        restricted=result.restricted,
-        policy=policy_out(actor.practice.policy),
-    )
+    return signed_in_out(await open_session(svc, body, request))
 
 
 @router.post("/auth/sign-out", status_code=204)

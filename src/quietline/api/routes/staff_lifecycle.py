@@ -26,12 +26,10 @@ from quietline.actions.staff_lifecycle import (
 from quietline.api import schemas as s
 from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedIn
 from quietline.api.routes.auth import client_address
-from quietline.api.views import policy_out, user_out
+from quietline.api.views import signed_in_out, web_signed_in
 from quietline.api.web_session import (
-    csrf_token_for,
     relying_party,
     same_origin,
-    set_cookie_header,
 )
 from quietline.app import Services
 from quietline.storage.stores.staff_lifecycle import OffboardingRecord
@@ -131,16 +129,7 @@ async def accept_invite(body: s.InviteAcceptIn, request: Request, svc: ServicesD
     """Accept an invitation: the token of the link and a new password; the answer is a
     signed-in session like sign-in's. A link that does not work gets the same answer
     whatever the reason. (Not under /invites: /invites/{invite_id} would shadow it.)"""
-    result = await _accept(svc, body, request, "api")
-    actor = result.actor
-    return s.SignInOut(
-        token=result.token,
-        session_id=actor.session_id,
-        user=user_out(actor.user),
-        practice_id=actor.practice_id,
-        restricted=result.restricted,
-        policy=policy_out(actor.practice.policy),
-    )
+    return signed_in_out(await _accept(svc, body, request, "api"))
 
 
 @router.post("/web/join", response_model=s.WebSignInOut, dependencies=[Public])
@@ -152,17 +141,7 @@ async def web_accept_invite(
     if not same_origin(request, svc.settings):
         raise CsrfRefused("Open the invitation link in the Quietline app itself.")
     result = await _accept(svc, body, request, "web")
-    actor = result.actor
-    response.headers["set-cookie"] = set_cookie_header(svc.settings, result.token)
-    return s.WebSignInOut(
-        session_id=actor.session_id,
-        user=user_out(actor.user),
-        practice_id=actor.practice_id,
-        practice_name=actor.practice.name,
-        restricted=result.restricted,
-        policy=policy_out(actor.practice.policy),
-        csrf_token=csrf_token_for(svc.lookup_key, result.token),
-    )
+    return web_signed_in(result, response, svc.settings, svc.lookup_key)
 
 
 # -- offboarding ---------------------------------------------------------------------------

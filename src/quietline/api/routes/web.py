@@ -11,13 +11,12 @@ from quietline.actions.app_lock import do_lock, do_unlock, unlock_passkey_option
 from quietline.api import schemas as s
 from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedInEvenLocked
 from quietline.api.routes.auth import open_session
-from quietline.api.views import me_out, policy_out, user_out
+from quietline.api.views import me_out, web_signed_in
 from quietline.api.web_session import (
     clear_cookie_headers,
     csrf_token_for,
     relying_party,
     same_origin,
-    set_cookie_header,
 )
 from quietline.domain.errors import Unauthenticated
 
@@ -39,17 +38,7 @@ async def web_sign_in(
         relying_party=relying_party(request, svc.settings),
         client="web",
     )
-    actor = result.actor
-    response.headers["set-cookie"] = set_cookie_header(svc.settings, result.token)
-    return s.WebSignInOut(
-        session_id=actor.session_id,
-        user=user_out(actor.user),
-        practice_id=actor.practice_id,
-        practice_name=actor.practice.name,
-        restricted=result.restricted,
-        policy=policy_out(actor.practice.policy),
-        csrf_token=csrf_token_for(svc.lookup_key, result.token),
-    )
+    return web_signed_in(result, response, svc.settings, svc.lookup_key)
 
 
 @router.get("/session", response_model=s.WebSessionOut)
