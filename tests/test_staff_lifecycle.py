@@ -113,6 +113,13 @@ def audit(owner: Api, kind: str) -> list[dict[str, Any]]:
     return entries
 
 
+def check_document(api: Api, document: str) -> bool:
+    response = api.post("/documents/verify", {"document": document})
+    assert response.status_code == 200, response.text
+    valid: bool = response.json()["valid"]
+    return valid
+
+
 def alive(api: Api) -> bool:
     status: int = api.get("/me").status_code
     assert status in (200, 401)
@@ -648,6 +655,13 @@ def test_offboarding_ends_everything_at_once_and_hands_over_group_threads(
             f"    - {direct}",
         ):
             assert expected in text, (expected, text)
+        # Signed: the copy verifies as it is, and not once changed, cut short or unsigned.
+        assert text.splitlines()[-1].startswith("Signature (HMAC-SHA256, Quietline audit key): ")
+        assert check_document(owner, text) is True
+        assert check_document(owner, text.replace("\n", "\r\n")) is True  # saved on Windows
+        assert check_document(owner, text.replace("wiped: 3", "wiped: 2")) is False
+        assert check_document(owner, text.rsplit("\n", 2)[0]) is False
+        assert check_document(owner, "\n".join(text.splitlines()[:-1])) is False
         when = record["performed_at"].replace("T", " ").replace("Z", " UTC")
         assert f"When:          {when}" in text
 

@@ -46,6 +46,7 @@ class Services:
     keyring: KeyRing
     audit_key: bytes
     lookup_key: bytes
+    record_key: bytes  # signs documents the practice files (the offboarding record)
     passwords: Passwords
     hub: InProcessHub
     db: Database[Unit]
@@ -126,6 +127,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         keyring=keyring,
         audit_key=audit_key,
         lookup_key=_derive(audit_key, b"quietline/lookup-key"),
+        record_key=_derive(audit_key, b"quietline/record-signing-key"),
         passwords=Passwords(
             time_cost=settings.argon2_time_cost,
             memory_cost_kib=settings.argon2_memory_kib,

@@ -572,3 +572,12 @@ class ComplianceCheckOut(BaseModel):
 class ComplianceOut(BaseModel):
     checks: list[ComplianceCheckOut]
     generated_at: datetime
+
+
+class DocumentCheckIn(Strict):
+    document: str = Field(min_length=1, max_length=60_000, description="The downloaded text")
+
+
+class DocumentCheckOut(BaseModel):
+    valid: bool
+    detail: str

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from quietline.actions.auth import SignedIn as SignedInResult
+from quietline.actions.context import check_admin
 from quietline.actions.staff_lifecycle import (
     InviteAcceptance,
     InviteView,
@@ -32,6 +33,7 @@ from quietline.api.web_session import (
     same_origin,
 )
 from quietline.app import Services
+from quietline.crypto.documents import document_signature_valid, sign_document
 from quietline.storage.stores.staff_lifecycle import OffboardingRecord
 
 router = APIRouter(tags=["staff joining and leaving"])
@@ -186,10 +188,11 @@ async def offboarding_record(
 async def download_offboarding_record(
     record_id: UUID, actor: SignedIn, svc: ServicesDep
 ) -> PlainTextResponse:
-    """The record as a document to file: who, when, by whom and what was done."""
+    """The record as a document to file: who, when, by whom and what was done, signed (its
+    last line) so that POST /documents/verify can later show it is unaltered."""
     document = await svc.db.read(lambda unit: offboarding_document(unit, actor, record_id))
     return PlainTextResponse(
-        render_offboarding_text(document),
+        sign_document(svc.record_key, render_offboarding_text(document)),
         headers={
             "content-disposition": f'attachment; filename="offboarding-record-{record_id}.txt"'
         },
@@ -218,3 +221,19 @@ async def practice_devices(actor: SignedIn, svc: ServicesDep) -> list[s.Practice
         )
         for d in devices
     ]
+
+
+@router.post("/documents/verify", response_model=s.DocumentCheckOut)
+async def verify_offboarding_record(
+    body: s.DocumentCheckIn, actor: SignedIn, svc: ServicesDep
+) -> s.DocumentCheckOut:
+    """Is this downloaded record exactly what the server signed? (Owners and admins.)"""
+    check_admin(actor)
+    valid = document_signature_valid(svc.record_key, body.document)
+    return s.DocumentCheckOut(
+        valid=valid,
+        detail="The record is exactly as Quietline signed it."
+        if valid
+        else "The record does not match its signature: it was changed, cut short, or not "
+        "signed by this server.",
+    )
