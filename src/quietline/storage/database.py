@@ -145,6 +145,9 @@ class Database(Generic[UnitT]):
             target=self._write_loop, name="quietline-writer", daemon=True
         )
         self._closed = False
+        # Checking "closed" and queueing a job happen under one lock, so no job can land
+        # behind the stop signal and wait forever.
+        self._closing = threading.Lock()
         self._writer.start()
 
     # -- public API -------------------------------------------------------------
@@ -163,17 +166,19 @@ class Database(Generic[UnitT]):
         return future.result()
 
     def submit_write(self, fn: Callable[[UnitT], T]) -> Future[T]:
-        if self._closed:
-            raise RuntimeError("database is closed")
         job: _Job[UnitT] = _Job(fn)
-        self._queue.put(job)
+        with self._closing:
+            if self._closed:
+                raise RuntimeError("database is closed")
+            self._queue.put(job)
         return job.future
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
         self._writer.join(timeout=10)
         self._reader.shutdown(wait=True)
         self.write_engine.dispose()
