@@ -396,6 +396,9 @@ def revoke_sessions(
     unit.notifications.delete_subscriptions(practice_id, revoked)
     for sid in revoked:
         if audit_kind is not None:
+            # When the device was last used: what someone asks about a lost phone.
+            session = unit.sessions.get(practice_id, sid)
+            last_seen = session.last_seen_at.isoformat() if session is not None else None
             unit.audit(
                 audit_kind,
                 practice_id,
@@ -403,7 +406,7 @@ def revoke_sessions(
                 actor_session_id=by.session_id if by else None,
                 subject_type="session",
                 subject_id=sid,
-                details={"reason": reason},
+                details={"reason": reason, "last_seen_at": last_seen},
             )
         unit.emit(
             Event(
