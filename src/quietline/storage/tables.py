@@ -227,7 +227,7 @@ messages = Table(
     UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
     UniqueConstraint("sender_id", "idempotency_key", name="uq_messages_sender_idempotency"),
     Index("ix_messages_expires_at", "expires_at"),
-    # Covers the unread count: no table lookups needed.
+    # Covers the unread count and the urgent-unread flag: no table lookups needed.
     Index(
         "ix_messages_unread",
         "conversation_id",
@@ -235,6 +235,7 @@ messages = Table(
         "sender_id",
         "recalled_at",
         "expires_at",
+        "urgent",
     ),
 )
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, literal, or_, select, update
 from sqlalchemy.engine import Connection
 
 from quietline.domain.models import Conversation, ConversationSummary, Membership
@@ -89,13 +89,18 @@ _UNREAD_ROWS = (
     .subquery()
 )
 # An unread urgent message among the latest UNREAD_CAP messages (bounded like the count).
+# One lower bound, the larger of the two: a database uses only one range bound of an index,
+# and the seen cursor alone (0 when nothing was read) would scan the whole conversation.
+_WINDOW_START = case(
+    (_MINE.c.seen_seq > conversations.c.last_seq - UNREAD_CAP, _MINE.c.seen_seq),
+    else_=conversations.c.last_seq - UNREAD_CAP,
+)
 _URGENT_UNREAD = (
     select(literal(1))
     .select_from(messages)
     .where(
         messages.c.conversation_id == conversations.c.id,
-        messages.c.seq > _MINE.c.seen_seq,
-        messages.c.seq > conversations.c.last_seq - UNREAD_CAP,
+        messages.c.seq > _WINDOW_START,
         messages.c.urgent.is_(True),
         messages.c.sender_id != bindparam("user_id"),
         messages.c.recalled_at.is_(None),
