@@ -1,0 +1,66 @@
+"""Speed of the crisis detector: ``assess()`` over 10,000 messages.
+
+    python -m benchmarks.crisis_speed [--messages 10000]
+
+The messages are generated from short templates written for this benchmark (ordinary
+scheduling and check-in messages, idioms, and some crisis wording), with random filler so
+that lengths vary from a few words to a few hundred characters. Prints messages per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+
+from quietline.safety.crisis import assess
+
+_TEMPLATES = (
+    "Can we move Thursday's session to 3pm? {filler}",
+    "this traffic is killing me, running 10 min late. {filler}",
+    "Thanks for today, the breathing exercise helped. {filler}",
+    "I used to cut in high school but I'm doing better now. {filler}",
+    "I don't want to be here anymore. {filler}",
+    "My boss is going to kill me lol {filler}",
+    "im so tired of everything, idk what to do {filler}",
+    "I won't be around next week, I'm on vacation. {filler}",
+    "I keep thinking about hurting myself. {filler}",
+    "We watched a documentary about suicide prevention in class. {filler}",
+)
+_FILLER = (
+    "the kids were loud",
+    "work was long",
+    "I slept badly",
+    "my sister called",
+    "the bus was late again",
+    "I tried the journaling prompt",
+    "see you soon",
+)
+
+
+def _messages(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        filler = ", ".join(rng.choice(_FILLER) for _ in range(rng.randint(0, 8)))
+        out.append(rng.choice(_TEMPLATES).format(filler=filler))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    messages = _messages(args.messages, args.seed)
+    for text in messages[:100]:  # warm-up
+        assess(text)
+    start = time.perf_counter()
+    flagged = sum(assess(text).crisis for text in messages)
+    elapsed = time.perf_counter() - start
+    print(f"{len(messages)} messages in {elapsed:.3f} s: {len(messages) / elapsed:,.0f} messages/s")
+    print(f"flagged as crisis: {flagged}")
+
+
+if __name__ == "__main__":
+    main()
