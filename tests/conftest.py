@@ -7,6 +7,7 @@ PostgreSQL is expected at 127.0.0.1:5432 (trust auth, database ``test``); overri
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -261,3 +262,58 @@ def live_server(services: Services) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/v1/ws", services)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+# -- captured logs (for the checks that nothing readable reaches a log) --------------------
+
+
+class Capture(logging.Handler):
+    """Keeps every record, fully formatted (tracebacks and stack included)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.names: set[str] = set()
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.names.add(record.name)
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def debug_logs() -> Iterator[Capture]:
+    """Every logger at DEBUG, enabled, and captured (restored afterwards). Request it before
+    the app's fixtures, so the SQL echo of the engines they build is captured too."""
+    root = logging.getLogger()
+    capture = Capture()
+    saved_root = root.level
+    saved: dict[str, tuple[int, bool]] = {}
+    detached: list[logging.Logger] = []
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if not isinstance(logger, logging.Logger):
+            continue
+        saved[name] = (logger.level, logger.disabled)
+        if logger.level != logging.NOTSET:
+            logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+        if not logger.propagate:
+            logger.addHandler(capture)
+            detached.append(logger)
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield capture
+    finally:
+        root.removeHandler(capture)
+        root.setLevel(saved_root)
+        for logger in detached:
+            logger.removeHandler(capture)
+        for name, (level, disabled) in saved.items():
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            logger.disabled = disabled

@@ -23,7 +23,7 @@ from quietline.app import Services
 from quietline.config import Settings
 from quietline.domain.clock import ManualClock
 from quietline.logging_setup import configure_logging
-from tests.conftest import LiveServer, add_staff, make_practice, sign_in
+from tests.conftest import Capture, LiveServer, add_staff, make_practice, sign_in
 from tests.live_support import Socket, create_direct, create_group, history, send_message
 
 ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
@@ -57,57 +57,6 @@ def test_leak_finder_finds_every_form() -> None:
 
 
 # -- capture ----------------------------------------------------------------------------------
-
-
-class Capture(logging.Handler):
-    """Keeps every record, fully formatted (tracebacks and stack included)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.names: set[str] = set()
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.names.add(record.name)
-        self.lines.append(self.format(record))
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-@pytest.fixture
-def debug_logs() -> Iterator[Capture]:
-    """Every logger at DEBUG, enabled, and captured (restored afterwards)."""
-    root = logging.getLogger()
-    capture = Capture()
-    saved_root = root.level
-    saved: dict[str, tuple[int, bool]] = {}
-    detached: list[logging.Logger] = []
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if not isinstance(logger, logging.Logger):
-            continue
-        saved[name] = (logger.level, logger.disabled)
-        if logger.level != logging.NOTSET:
-            logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-        if not logger.propagate:
-            logger.addHandler(capture)
-            detached.append(logger)
-    root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield capture
-    finally:
-        root.removeHandler(capture)
-        root.setLevel(saved_root)
-        for logger in detached:
-            logger.removeHandler(capture)
-        for name, (level, disabled) in saved.items():
-            logger = logging.getLogger(name)
-            logger.setLevel(level)
-            logger.disabled = disabled
 
 
 @dataclass

@@ -12,11 +12,9 @@ record, and the admin's list of every device (on both backends).
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ from quietline.storage.unit import Unit
 from tests.conftest import (
     PASSWORD,
     Api,
+    Capture,
     LiveServer,
     PracticeHandle,
     add_staff,
@@ -348,50 +347,6 @@ def test_joining_from_the_web_app_sets_the_session_cookie(client: TestClient, ow
 
 
 # -- the token is never listed, logged or stored in plain ---------------------------------
-
-
-class Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
-@pytest.fixture
-def debug_logs() -> Iterator[Capture]:
-    """Every logger at DEBUG, enabled and captured (restored afterwards). Requested before
-    the app's fixtures, so SQL echo of the engines they build is captured too."""
-    root = logging.getLogger()
-    capture = Capture()
-    saved_root = root.level
-    saved: dict[str, tuple[int, bool]] = {}
-    detached: list[logging.Logger] = []
-    for name, logger in list(logging.root.manager.loggerDict.items()):
-        if not isinstance(logger, logging.Logger):
-            continue
-        saved[name] = (logger.level, logger.disabled)
-        if logger.level != logging.NOTSET:
-            logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-        if not logger.propagate:
-            logger.addHandler(capture)
-            detached.append(logger)
-    root.addHandler(capture)
-    root.setLevel(logging.DEBUG)
-    try:
-        yield capture
-    finally:
-        root.removeHandler(capture)
-        root.setLevel(saved_root)
-        for logger in detached:
-            logger.removeHandler(capture)
-        for name, (level, disabled) in saved.items():
-            logger = logging.getLogger(name)
-            logger.setLevel(level)
-            logger.disabled = disabled
 
 
 def _fragments(token: str, size: int = 12) -> set[str]:
