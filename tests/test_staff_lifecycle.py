@@ -613,6 +613,10 @@ def test_offboarding_ends_everything_at_once_and_hands_over_group_threads(
         # Signed: the copy verifies as it is, and not once changed, cut short or unsigned.
         assert text.splitlines()[-1].startswith("Signature (HMAC-SHA256, Quietline audit key): ")
         assert check_document(owner, text) is True
+        # Bound to the practice: another practice on this server cannot vouch for it.
+        hillside = make_practice(services, "hillside")
+        other = sign_in(http, hillside.slug, hillside.owner_email)
+        assert check_document(other, text) is False
         assert check_document(owner, text.replace("\n", "\r\n")) is True  # saved on Windows
         assert check_document(owner, text.replace("wiped: 3", "wiped: 2")) is False
         assert check_document(owner, text.rsplit("\n", 2)[0]) is False

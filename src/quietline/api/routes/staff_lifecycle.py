@@ -192,7 +192,7 @@ async def download_offboarding_record(
     last line) so that POST /documents/verify can later show it is unaltered."""
     document = await svc.db.read(lambda unit: offboarding_document(unit, actor, record_id))
     return PlainTextResponse(
-        sign_document(svc.record_key, render_offboarding_text(document)),
+        sign_document(svc.record_key, actor.practice_id, render_offboarding_text(document)),
         headers={
             "content-disposition": f'attachment; filename="offboarding-record-{record_id}.txt"'
         },
@@ -229,7 +229,7 @@ async def verify_offboarding_record(
 ) -> s.DocumentCheckOut:
     """Is this downloaded record exactly what the server signed? (Owners and admins.)"""
     check_admin(actor)
-    valid = document_signature_valid(svc.record_key, body.document)
+    valid = document_signature_valid(svc.record_key, actor.practice_id, body.document)
     return s.DocumentCheckOut(
         valid=valid,
         detail="The record is exactly as Quietline signed it."
