@@ -83,6 +83,11 @@ class Conversation:
     created_at: datetime
     last_activity_at: datetime
     logistics_only: bool = False
+    client_id: UUID | None = None  # set on a client's thread (kind 'client')
+
+    @property
+    def is_client_thread(self) -> bool:
+        return self.kind == "client"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +106,7 @@ class StoredMessage:
     practice_id: UUID
     conversation_id: UUID
     seq: int
-    sender_id: UUID
+    sender_id: UUID | None  # None: written by the client of a client thread
     idempotency_key: str
     body_sealed: bytes | None
     dek_wrapped: bytes | None
@@ -109,6 +114,9 @@ class StoredMessage:
     created_at: datetime
     expires_at: datetime | None
     recalled_at: datetime | None
+    sender_client_id: UUID | None = None
+    internal: bool = False  # a staff-only note in a client thread
+    channel: str | None = None  # 'sms' | 'email' | 'page' | 'link' | 'auto' (client threads)
 
     def readable_at(self, now: datetime) -> bool:
         """The single rule for whether content may be shown: not recalled, not expired."""
@@ -161,3 +169,103 @@ class Passkey:
     name: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+# -- client messaging (issue 4) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClient:
+    """A client as stored: identifying fields sealed by the practice key (opened only by
+    :mod:`quietline.actions.clients` after an access check)."""
+
+    id: UUID
+    practice_id: UUID
+    name_sealed: bytes
+    preferred_name_sealed: bytes | None
+    phone_sealed: bytes | None
+    email_sealed: bytes | None
+    date_of_birth_sealed: bytes | None
+    notes_sealed: bytes | None
+    phone_lookup: bytes | None
+    email_lookup: bytes | None
+    sms_opted_out_at: datetime | None
+    page_seen_seq: int
+    page_seen_at: datetime | None
+    archived_at: datetime | None
+    created_by: UUID | None
+    created_at: datetime
+
+    def __repr__(self) -> str:  # never print sealed fields or lookup hashes
+        return f"StoredClient(id={self.id})"
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    id: UUID
+    practice_id: UUID
+    client_id: UUID
+    channel: str  # 'sms' | 'email'
+    granted: bool
+    warning_text: str | None
+    method: str  # 'verbal' | 'written' | 'secure_page' | 'keyword' | 'staff'
+    recorded_by: UUID | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    id: UUID
+    practice_id: UUID
+    client_id: UUID
+    clinician_id: UUID
+    starts_at: datetime
+    length_minutes: int
+    room: str | None
+    status: str  # 'scheduled' | 'confirmed' | 'reschedule_requested' | 'cancelled'
+    confirmation_requested_at: datetime | None
+    responded_at: datetime | None
+    reminder_sent_at: datetime | None
+    late_minutes: int | None
+    late_sent_at: datetime | None
+    created_by: UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OnCallShift:
+    id: UUID
+    practice_id: UUID
+    user_id: UUID
+    starts_at: datetime
+    ends_at: datetime
+    created_by: UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A queued SMS or e-mail to a client; address and text stay sealed here."""
+
+    id: UUID
+    practice_id: UUID
+    client_id: UUID | None
+    message_id: UUID | None
+    channel: str  # 'sms' | 'email'
+    purpose: str
+    to_sealed: bytes | None
+    body_sealed: bytes | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    lease_until: datetime | None
+    provider_ref: str | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    final_at: datetime | None
+
+    def __repr__(self) -> str:
+        return f"OutboundMessage(id={self.id}, status={self.status})"

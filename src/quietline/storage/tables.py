@@ -169,6 +169,190 @@ login_throttle = Table(
     Column("window_started_at", UTCDateTime, nullable=False),
 )
 
+# A practice's clients. Everything that identifies a person is sealed by the practice key;
+# inbound SMS and e-mail find their client through keyed hashes (HMAC with the server's
+# lookup key) of the normalised phone number and address, never through plaintext.
+clients = Table(
+    "clients",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("name_sealed", LargeBinary, nullable=False),
+    Column("preferred_name_sealed", LargeBinary, nullable=True),
+    Column("phone_sealed", LargeBinary, nullable=True),
+    Column("email_sealed", LargeBinary, nullable=True),
+    Column("date_of_birth_sealed", LargeBinary, nullable=True),
+    Column("notes_sealed", LargeBinary, nullable=True),
+    Column("phone_lookup", LargeBinary(32), nullable=True),
+    Column("email_lookup", LargeBinary(32), nullable=True),
+    # STOP received: no SMS of any kind goes to this client until START.
+    Column("sms_opted_out_at", UTCDateTime, nullable=True),
+    # How far the client has read their thread on the secure page (their "seen" receipt).
+    Column("page_seen_seq", BigInteger, nullable=False, server_default="0"),
+    Column("page_seen_at", UTCDateTime, nullable=True),
+    Column("archived_at", UTCDateTime, nullable=True),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_clients_phone_lookup", "practice_id", "phone_lookup"),
+    Index("ix_clients_email_lookup", "practice_id", "email_lookup"),
+)
+
+# The clinicians a client is assigned to (they are members of the client's thread).
+client_clinicians = Table(
+    "client_clinicians",
+    metadata,
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _practice_fk(),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("assigned_by", Uuid, nullable=True),
+    Index("ix_client_clinicians_user", "user_id"),
+)
+
+# Consent to plain (unencrypted) SMS or e-mail, as an append-only history: the newest row per
+# client and channel is the answer in force. The warning shown is kept word for word.
+client_consents = Table(
+    "client_consents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("granted", Boolean, nullable=False),
+    Column("warning_text", String(2000), nullable=True),
+    Column("method", String(16), nullable=False),
+    Column("recorded_by", Uuid, nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    CheckConstraint("channel in ('sms', 'email')", name="channel"),
+    CheckConstraint(
+        "method in ('verbal', 'written', 'secure_page', 'keyword', 'staff')", name="method"
+    ),
+    Index("ix_client_consents_client", "client_id", "channel", "recorded_at"),
+)
+
+# Secure-page links: bound to one client, single purpose, expiring; only a hash is stored.
+client_links = Table(
+    "client_links",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("code_failures", Integer, nullable=False, server_default="0"),
+    Index("ix_client_links_client", "client_id", "created_at"),
+)
+
+# One-time codes that prove a link is opened by its client (keyed hash of the code only).
+client_codes = Table(
+    "client_codes",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("link_id", Uuid, ForeignKey("client_links.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", LargeBinary(32), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("used_at", UTCDateTime, nullable=True),
+    CheckConstraint("channel in ('sms', 'email')", name="channel"),
+    Index("ix_client_codes_link", "link_id", "created_at"),
+)
+
+# A client's short session on the secure page (cookie token stored as a hash).
+client_sessions = Table(
+    "client_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("link_id", Uuid, ForeignKey("client_links.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Index("ix_client_sessions_client", "client_id"),
+)
+
+# How a practice talks to clients: its SMS number (sealed, found by keyed hash when a text
+# comes in), its e-mail sender, its time zone, and the settings in
+# :class:`quietline.domain.client_policy.ClientMessagingPolicy` (hours, holidays, the words
+# of its auto-replies, consent warning, guard policy) as JSON. No client data here.
+practice_messaging = Table(
+    "practice_messaging",
+    metadata,
+    Column("practice_id", Uuid, ForeignKey("practices.id", ondelete="CASCADE"), primary_key=True),
+    Column("sms_number_sealed", LargeBinary, nullable=True),
+    Column("sms_number_lookup", LargeBinary(32), nullable=True, unique=True),
+    Column("email_from", String(320), nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Practice-approved scheduling templates: the only text that may go to a client in the clear
+# (when the client consented). Placeholders are limited to times, dates and numbers.
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("name", String(80), nullable=False),
+    Column("body_sealed", LargeBinary, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("retired_at", UTCDateTime, nullable=True),
+    Index("ix_message_templates_practice", "practice_id", "position"),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+    Column("clinician_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("length_minutes", Integer, nullable=False),
+    Column("room", String(40), nullable=True),
+    Column("status", String(24), nullable=False),
+    Column("confirmation_requested_at", UTCDateTime, nullable=True),
+    Column("responded_at", UTCDateTime, nullable=True),
+    Column("reminder_sent_at", UTCDateTime, nullable=True),
+    Column("late_minutes", Integer, nullable=True),
+    Column("late_sent_at", UTCDateTime, nullable=True),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(
+        "status in ('scheduled', 'confirmed', 'reschedule_requested', 'cancelled')",
+        name="status",
+    ),
+    Index("ix_appointments_clinician", "practice_id", "clinician_id", "starts_at"),
+    Index("ix_appointments_client", "client_id", "starts_at"),
+    Index("ix_appointments_reminders", "reminder_sent_at", "starts_at"),
+)
+
+# Who is on call when: crisis alerts go to them as well as to the assigned clinicians.
+on_call_shifts = Table(
+    "on_call_shifts",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("user_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("ends_at > starts_at", name="order"),
+    Index("ix_on_call_shifts_practice", "practice_id", "starts_at", "ends_at"),
+)
+
 conversations = Table(
     "conversations",
     metadata,
@@ -186,7 +370,15 @@ conversations = Table(
     Column("last_activity_at", UTCDateTime, nullable=False),
     # A channel for scheduling only: the clinical-content guard warns (or blocks) in it.
     Column("logistics_only", Boolean, nullable=False, server_default=false()),
-    CheckConstraint("kind in ('direct', 'group')", name="kind"),
+    # Set on a client's thread (kind 'client'): one thread per client.
+    Column(
+        "client_id",
+        Uuid,
+        ForeignKey("clients.id", ondelete="CASCADE"),
+        nullable=True,
+        unique=True,
+    ),
+    CheckConstraint("kind in ('direct', 'group', 'client')", name="kind"),
     UniqueConstraint("practice_id", "direct_pair", name="uq_conversations_direct_pair"),
 )
 
@@ -216,7 +408,9 @@ messages = Table(
         "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
     ),
     Column("seq", BigInteger, nullable=False),
-    Column("sender_id", Uuid, ForeignKey("users.id"), nullable=False),
+    # A message is written by a staff member or, in a client thread, by the client.
+    Column("sender_id", Uuid, ForeignKey("users.id"), nullable=True),
+    Column("sender_client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=True),
     Column("idempotency_key", String(128), nullable=False),
     Column("body_sealed", LargeBinary, nullable=True),
     Column("dek_wrapped", LargeBinary, nullable=True),
@@ -224,8 +418,15 @@ messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=True),
     Column("recalled_at", UTCDateTime, nullable=True),
+    # A staff-only note in a client thread: never sent to, or shown to, the client.
+    Column("internal", Boolean, nullable=False, server_default=false()),
+    # How a client message came in, or how a staff message reached the client:
+    # 'sms', 'email', 'page' (secure page), 'link' (notice and secure link), 'auto' (auto-reply).
+    Column("channel", String(8), nullable=True),
+    CheckConstraint("(sender_id is null) <> (sender_client_id is null)", name="one_sender"),
     UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
     UniqueConstraint("sender_id", "idempotency_key", name="uq_messages_sender_idempotency"),
+    UniqueConstraint("sender_client_id", "idempotency_key", name="uq_messages_client_idempotency"),
     Index("ix_messages_expires_at", "expires_at"),
     # Covers the unread count and the urgent-unread flag: no table lookups needed.
     Index(
@@ -370,7 +571,7 @@ offboarding_records = Table(
     Index("ix_offboarding_records_practice", "practice_id", "performed_at"),
 )
 
-# A legal hold stops the retention purge for a conversation (client holds come with clients).
+# A legal hold stops the retention purge for a conversation, or for a client's thread.
 legal_holds = Table(
     "legal_holds",
     metadata,
@@ -379,12 +580,49 @@ legal_holds = Table(
     Column(
         "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True
     ),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=True),
     Column("reason_sealed", LargeBinary, nullable=False),
     Column("placed_by", Uuid, nullable=False),
     Column("placed_at", UTCDateTime, nullable=False),
     Column("released_by", Uuid, nullable=True),
     Column("released_at", UTCDateTime, nullable=True),
     Index("ix_legal_holds_conversation", "conversation_id", "released_at"),
+)
+
+# The durable outbound queue to clients (SMS and e-mail). A row is claimed with a lease, sent,
+# and marked; an unreachable provider only delays it. Address and text are sealed by the
+# practice key and erased once the row is final (the thread keeps the message itself).
+outbound_messages = Table(
+    "outbound_messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("client_id", Uuid, ForeignKey("clients.id", ondelete="CASCADE"), nullable=True),
+    Column("message_id", Uuid, nullable=True),
+    Column("channel", String(8), nullable=False),
+    Column("purpose", String(24), nullable=False),
+    Column("to_sealed", LargeBinary, nullable=True),
+    Column("body_sealed", LargeBinary, nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("provider_ref", String(64), nullable=True),
+    Column("last_error", String(200), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("final_at", UTCDateTime, nullable=True),
+    CheckConstraint("channel in ('sms', 'email')", name="channel"),
+    CheckConstraint(
+        "status in ('queued', 'sending', 'sent', 'delivered', 'undelivered', 'failed', "
+        "'cancelled')",
+        name="status",
+    ),
+    Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+    Index("ix_outbound_messages_provider_ref", "provider_ref"),
+    Index("ix_outbound_messages_message", "message_id"),
+    Index("ix_outbound_messages_client", "client_id", "created_at"),
 )
 
 # Server-wide operations a compliance page reports on: backups, restore tests, key

@@ -1,0 +1,109 @@
+"""How a practice talks to its clients: office hours, the words of its automatic replies,
+its consent warning and its guard policy. Stored as JSON in ``practice_messaging.settings``;
+nothing here is client data (a practice's own words and times only).
+
+The defaults are what a solo therapist gets with no setup at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, time
+from typing import Any, Literal
+
+PlainMessages = Literal["templates_only", "logistics"]
+GuardMode = Literal["warn", "block"]
+
+DEFAULT_TIMEZONE = "America/New_York"
+
+# Plain-language warning shown (and stored word for word) when consent is recorded.
+DEFAULT_CONSENT_WARNING = (
+    "Regular text messages and e-mail are not encrypted. Your phone company, e-mail "
+    "provider or anyone who sees your phone could read them. If you agree, we will send "
+    "only scheduling messages (times, reminders, confirmations) this way, never anything "
+    "about your care. Anything else comes as a link to our secure page. You can change "
+    "your mind at any time; reply STOP to stop text messages."
+)
+DEFAULT_CRISIS_REPLY = (
+    "We got your message. If you are thinking about harming yourself or someone else, or "
+    "are in danger, please call or text 988 (Suicide & Crisis Lifeline) now, or call 911. "
+    "Your care team has been alerted."
+)
+DEFAULT_AFTER_HOURS_REPLY = (
+    "Thanks for your message. Our office is closed; we will reply on the next business day. "
+    "In an emergency call 911. In a crisis, call or text 988 (Suicide & Crisis Lifeline)."
+)
+DEFAULT_LATE_REPLY = "Thanks for letting us know. See you soon."
+DEFAULT_HELP_REPLY = (
+    "Scheduling messages from your care team. Reply STOP to stop text messages, START to "
+    "start again. In an emergency call 911; in a crisis call or text 988."
+)
+DEFAULT_NOTICE = "You have a new message from your care team: {link}"
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    weekday: int  # 0 Monday .. 6 Sunday
+    opens: time
+    closes: time
+
+
+def _weekdays_nine_to_five() -> tuple[OpeningHours, ...]:
+    return tuple(OpeningHours(d, time(9, 0), time(17, 0)) for d in range(5))
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMessagingPolicy:
+    timezone: str = DEFAULT_TIMEZONE
+    hours: tuple[OpeningHours, ...] = field(default_factory=_weekdays_nine_to_five)
+    holidays: tuple[date, ...] = ()
+    after_hours_reply: str = DEFAULT_AFTER_HOURS_REPLY
+    crisis_reply: str = DEFAULT_CRISIS_REPLY
+    late_reply: str = DEFAULT_LATE_REPLY
+    help_reply: str = DEFAULT_HELP_REPLY
+    notice_text: str = DEFAULT_NOTICE  # must contain {link} and nothing else variable
+    consent_warning: str = DEFAULT_CONSENT_WARNING
+    # Whether the front desk are members of every client thread.
+    front_desk_in_client_threads: bool = True
+    # What may go in the clear to a consenting client: approved templates only (the
+    # default), or any logistics text that passes the clinical-content guard.
+    plain_messages: PlainMessages = "templates_only"
+    clinical_guard: GuardMode = "warn"
+    # The secure page also asks for the date of birth (when the client record has one).
+    require_date_of_birth: bool = False
+    reminder_hours_before: int = 24  # 0: no reminders
+    link_ttl_hours: int = 72
+    client_session_idle_minutes: int = 10
+    client_session_absolute_minutes: int = 30
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["hours"] = [
+            {
+                "weekday": h.weekday,
+                "opens": h.opens.isoformat("minutes"),
+                "closes": h.closes.isoformat("minutes"),
+            }
+            for h in self.hours
+        ]
+        data["holidays"] = [d.isoformat() for d in self.holidays]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClientMessagingPolicy:
+        """Read stored settings; keys unknown to this version are ignored, missing ones take
+        their defaults (so settings written by an older version still load)."""
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {k: v for k, v in data.items() if k in known}
+        if "hours" in values:
+            values["hours"] = tuple(
+                OpeningHours(
+                    int(h["weekday"]),
+                    time.fromisoformat(h["opens"]),
+                    time.fromisoformat(h["closes"]),
+                )
+                for h in values["hours"]
+            )
+        if "holidays" in values:
+            values["holidays"] = tuple(date.fromisoformat(d) for d in values["holidays"])
+        return replace(cls(), **values)
