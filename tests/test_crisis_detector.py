@@ -1186,14 +1186,149 @@ FAMILY_NOT_CRISIS: list[str] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "category"), CRISIS + MORE_CRISIS + FAMILY_CRISIS)
+# Written for the sensitive tier (decision 0015), before it was tuned: risk said in unusual
+# words (regional slang, second-language phrasing, typos), risk in the second or third
+# sentence of an ordinary message, and past-then-present. The first look at these, before any
+# tuning on them, is in the decision record.
+SENSITIVE_CRISIS: list[tuple[str, str]] = [
+    (
+        "had a rough week at work. also the rope is in the garage and i keep thinking about it",
+        SUICIDE,
+    ),
+    ("can u move my appointment to thurs? not sure ill still be here by then tbh", SUICIDE),
+    ("i am very tired of the life, i think to finish it this weekend", SUICIDE),
+    ("me I dont want to exist no more, is too much", SUICIDE),
+    ("feelin proper gutted, might just top meself tonight", SUICIDE),
+    ("thinkin of doin myself in, nobody'd notice", SUICIDE),
+    ("the blade is back in my pencil case", SELF_HARM),
+    ("was 2 yrs clean from sh. tonight i'm bleeding again", SELF_HARM),
+    ("i used to burn my arms in college. last night i did it again with a lighter", SELF_HARM),
+    (
+        "I was in hospital after an overdose in 2019. Now I have been collecting my pills again",
+        SUICIDE,
+    ),
+    ("im so done with everything, whats the point anymore", SUICIDE),
+    ("i cant do this no more, im giving up on everything", SUICIDE),
+    ("sorry for everything i put you all through. its better this way", SUICIDE),
+    ("pls tell my sister i loved her. goodbye", SUICIDE),
+    ("I'm a burden to my whole family, they would be happier if I disappear", SUICIDE),
+    ("my husband keeps a gun in the closet and i keep going to look at it", SUICIDE),
+    ("standing on the bridge near my flat rn", SUICIDE),
+    ("gonna jump, its high enough", SUICIDE),
+    ("how many paracetamol does it take to not wake up", SUICIDE),
+    ("i swear if my stepdad lays hands on mum again im going to stab him", OTHERS),
+    ("got my brothers knife in my bag for when i see that guy from school tomorrow", OTHERS),
+    (
+        "i want to hurt the kids in my class who laugh at me. i think about bringing a weapon",
+        OTHERS,
+    ),
+    ("next time he shoves me i'm gonna end him", OTHERS),
+    ("Can we reschedule Friday? Also I cut again last night, deeper than before", SELF_HARM),
+    ("Invoice attached for last month. I havent eaten in days and i want to die", SUICIDE),
+    ("running 10 min late. honestly dont know why i bother, i wont be around much longer", SUICIDE),
+    ("i keep scratchin my skin till it bleeds", SELF_HARM),
+    ("i did sh again", SELF_HARM),
+    ("i relapsed with the razor", SELF_HARM),
+    ("it would be easyer if i just wasnt here", SUICIDE),
+    ("i wnat to die", SUICIDE),
+    ("sucidal again tonight", SUICIDE),
+    ("i m thinking to kil my self", SUICIDE),
+    ("im a waste of space, the world would be better w/o me", SUICIDE),
+    ("Lost my job. Lost my flat. Ive got nothing left and the pills are right here", SUICIDE),
+    ("The car is in the garage and I have the hose. Just wanted someone to know", SUICIDE),
+    ("i've written letters to everyone. tonight is the night", SUICIDE),
+    ("Please look after my cat for me. I won't be needing anything anymore", SUICIDE),
+    (
+        "I used to think about killing myself at uni. Those thoughts are back now and louder",
+        SUICIDE,
+    ),
+    ("i got better after rehab last year but i want to die again", SUICIDE),
+    ("hey. quick one. do u know how much insulin is fatal", SUICIDE),
+    ("i want to go to sleep forever", SUICIDE),
+    ("I dont see a way out of this. I just want it all to end", SUICIDE),
+    ("everything hurts and i want to stop existing", SUICIDE),
+    ("i'm gonna off myself", SUICIDE),
+    ("thinkin bout ending it ngl", SUICIDE),
+    ("life's pointless innit, might as well be dead", SUICIDE),
+    ("I feel like I am no use for nobody, better I go away forever", SUICIDE),
+    ("my brain keeps telling me to cut. i bought new blades today", SELF_HARM),
+    ("i hit my head against the wall until it bled", SELF_HARM),
+    ("punched the mirror on purpose to feel pain", SELF_HARM),
+    ("i'm starving myself on purpose to punish myself", SELF_HARM),
+    ("I'll make sure he never hurts anyone again. I know where he parks", OTHERS),
+    ("if she posts one more thing about me i'll shoot her", OTHERS),
+    ("want to smash my ex's head in with a bat", OTHERS),
+    ("thx for the session. also I'm going to drive into a tree on the way home", SUICIDE),
+    ("I have been stockpiling my meds for a month", SUICIDE),
+    ("the voices say to hurt my baby and i am scared i will", OTHERS),
+    ("can't go on. sorry mum", SUICIDE),
+    ("i give up on life. no point anymore", SUICIDE),
+    ("we good for tuesday? btw been having thoughts of hanging again", SUICIDE),
+    ("idk why i'm still here. everyone would be fine without me", SUICIDE),
+    ("i feel like disappearing for good", SUICIDE),
+    ("I need to finish with myself, I cannot take more", SUICIDE),
+    ("im gonna overdose tonite", SUICIDE),
+]
+
+# Hard negatives for the sensitive tier: risk words in everyday readings.
+SENSITIVE_NOT_CRISIS: list[str] = [
+    "my phone is dead and i'm at the bridge club, call you later",
+    "i don't want to die, i want things to get better",
+    "never had thoughts of killing myself, just stressed about money",
+    "I used to cut in high school but I've been clean for six years and I'm proud",
+    "we killed it at the gig last night",
+    "that boss fight in elden ring killed me like 40 times",
+    "I burned the garlic bread again, smoke alarm going off",
+    "cut my hair short today, feels great",
+    "the razor scooter my son got for his birthday is a hit",
+    "I give up on trying to keep the kitchen clean with three kids lol",
+    "I'm done with this week, so ready for the weekend",
+    "there's no point arguing with my landlord, he never listens",
+    "My grandad passed away in March, still miss him, but we're doing ok",
+    "going to be gone for two weeks on holiday, see you after",
+    "we got hammered in the match on saturday, our keeper was dead on his feet",
+    "i'm dying to see the new season of that show",
+    "im so sorry for being late again, the bus broke down",
+    "i had a blood test today and bled a bit, no big deal",
+    "hanging out with my cousins this weekend",
+    "we hung the new curtains and the flat looks amazing",
+    "the film had a suicide scene that made me cry but i'm fine",
+    "i jumped into the lake on holiday, freezing!",
+    "our gun club has a safety course on sunday",
+    "the pills the doctor gave me for my back are helping",
+    "Goodbye January, hello February!",
+    "I feel like I'm gonna die of embarrassment, I called my teacher mum",
+    "my sister said she wanted to kill me for losing her charger lol",
+    "haven't self harmed in 3 years, and i don't miss it",
+    "i nearly cut my finger off chopping carrots",
+    "dead tired after the night shift",
+    "can't do this maths homework, so hard",
+    "I disappeared from social media for a month and feel so much better",
+    "my plants are dying, I keep forgetting to water them",
+    "i'm not suicidal, just really tired and sad about the breakup",
+    "was at the bridge with my dog taking photos of the sunset",
+    "I hurt my back lifting boxes at work",
+    "killed a spider the size of my hand today",
+    "my uncle hunts and keeps his rifle locked in a safe",
+    "got my ears pierced and it bled a little",
+    "In the game I jumped off a cliff by mistake and respawned lol",
+    "sorry for everything I said at the party, I was rude, can we talk tomorrow?",
+    "the hangover is killing me but worth it",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"), CRISIS + MORE_CRISIS + FAMILY_CRISIS + SENSITIVE_CRISIS
+)
 def test_crisis_messages_are_flagged(text: str, category: str) -> None:
     result = assess(text)
     assert result.crisis, result.reasons
     assert category in result.categories
 
 
-@pytest.mark.parametrize("text", NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS)
+@pytest.mark.parametrize(
+    "text", NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NOT_CRISIS
+)
 def test_non_crisis_messages_are_not_flagged(text: str) -> None:
     result = assess(text)
     assert not result.crisis, result.reasons
@@ -1202,9 +1337,52 @@ def test_non_crisis_messages_are_not_flagged(text: str) -> None:
 
 def test_examples_are_many_and_distinct() -> None:
     texts = [t for t, _ in CRISIS + MORE_CRISIS + FAMILY_CRISIS] + NOT_CRISIS + MORE_NOT_CRISIS
-    texts += FAMILY_NOT_CRISIS
+    texts += FAMILY_NOT_CRISIS + [t for t, _ in SENSITIVE_CRISIS] + SENSITIVE_NOT_CRISIS
     assert len(texts) >= 80
     assert len({t.lower() for t in texts}) == len(texts)
+    assert len(SENSITIVE_CRISIS) >= 60
+    assert len(SENSITIVE_NOT_CRISIS) >= 40
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("the hose is in the car and i keep thinking about it", "sensitive.means"),
+        ("me I dont want to exist no more, is too much", "sensitive.death"),
+        ("Can we reschedule Friday? Also I bled again last night", "sensitive.self_harm"),
+        ("invoice is paid. i feel like disappearing for good", "sensitive.death"),
+    ],
+)
+def test_the_sensitive_tier_flags_risk_words_no_rule_recognises(text: str, reason: str) -> None:
+    """Risk vocabulary stands unless an everyday reading is recognised in its own clause."""
+    result = assess(text)
+    assert result.crisis
+    assert reason in result.reasons, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "dampener"),
+    [
+        ("my phone is dead, call you later", "everyday"),
+        ("i don't want to disappear, i want help", "negated"),
+        ("two years since my overdose and i'm doing well", "past"),
+        ("the blade on the blender is so dull", "everyday"),
+        ("pick up my pills at the pharmacy on the way home", "routine"),
+        ("can i bring my pills to the session", "no_context"),
+    ],
+)
+def test_the_sensitive_tier_sets_aside_everyday_readings(text: str, dampener: str) -> None:
+    result = assess(text)
+    assert not result.crisis, result.reasons
+    assert any(r.startswith("sensitive.") and r.endswith("~" + dampener) for r in result.reasons), (
+        result.reasons
+    )
+
+
+def test_a_risk_word_in_a_later_sentence_is_not_hidden_by_an_ordinary_first_one() -> None:
+    # "reschedule" and "invoice" are everyday only in their own sentence.
+    assert assess("can we reschedule? honestly i want to be gone").crisis
+    assert not assess("can we reschedule? my car is dead").crisis
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,10 @@ then tuned on the kinds of phrasing it missed there, so that set is no longer he
 it is evaluated here with the same floor and its own ratchet. Whether the floor holds on new
 messages is for a third set, written blind to both rounds of tuning, to say. This is a safety
 net, not a clinical assessment.
+
+The sensitive tier (decision 0015), which flags risk vocabulary unless an everyday reading
+is recognised in its clause, left both sets at recall 1.000 and precision 1.000, so the
+ratchets below are unchanged.
 """
 
 from __future__ import annotations
@@ -116,3 +120,22 @@ def test_second_set_recall_and_precision_meet_the_floor() -> None:
     assert precision >= ISSUE_FLOOR_PRECISION, false_text
     assert recall >= HOLDOUT_MIN_RECALL, missed_text
     assert precision >= HOLDOUT_MIN_PRECISION, false_text
+
+
+# The third set, written blind to every version of the detector (docs/crisis-blind3-set.md).
+# Measured at 0.725/0.943 with the phrase rules alone, then 0.848/0.893 after the sensitive
+# tier, which was designed without seeing it (only its per-category miss counts were known).
+# The issue's floor is NOT met here: this is a ratchet at the measurement, so a change that
+# makes the detector miss more on unseen wording fails. Issue 4 stays open until a blind
+# measurement meets 0.95/0.8.
+BLIND3_SET = Path(__file__).parent / "data" / "crisis_eval_blind3.jsonl"
+BLIND3_MIN_RECALL = 0.847
+BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.893)
+
+
+def test_third_set_does_not_get_worse() -> None:
+    rows = load(BLIND3_SET)
+    assert len(rows) >= 300
+    recall, precision, missed_text, false_text = measure(rows)
+    assert recall >= BLIND3_MIN_RECALL, missed_text
+    assert precision >= BLIND3_MIN_PRECISION, false_text

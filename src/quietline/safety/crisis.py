@@ -2987,6 +2987,240 @@ def _dampener(rule: _Rule, clause: _Clause, text: str, m: re.Match[str],
 
 
 # --------------------------------------------------------------------------------------
+# The sensitive tier (decision 0015): the rules above recognise risk *phrasings*; this tier
+# recognises risk *vocabulary* and flags it unless an everyday reading is recognised in the
+# same clause (an idiom, a negation, a quotation or topic, someone else, the past with
+# recovery, a game or sport, cooking or an accident, a routine). It only adds flags: it runs
+# when no rule above stood, and the rules above still decide the categories when they fire.
+# --------------------------------------------------------------------------------------
+
+_SENSITIVE_DEATH = _c(
+    r"\b(?:die|dies|dying|died|dead|death|suicid\w*|sucid\w*|suicd\w*|"
+    r"kill(?:ing|ed)? my ?self|kil my ?self|unalive\w*|"
+    r"end(?:ing|ed)? (?:it|it all|things|everything|my life|my self|myself)|"
+    r"finish(?:ing)? (?:it|it all|with (?:my ?self|life|everything))|"
+    r"(?:not|wasn't|weren't|stop) (?:be |being )?(?:here|around|alive)|"
+    r"(?:stop|not|don't want to|no more) exist\w*(?: (?:no more|anymore|any more))?|"
+    r"exist no more|"
+    r"(?:be|i'm|i am|i'll be|i was) gone|gone (?:forever|for good)|disappear\w*|go away forever|"
+    r"burden|waste of space|better off without|(?:be )?(?:fine|better|happier) without me|"
+    r"sleep forever|never wake|not wake|(?:top|off|do|doing|did) (?:my ?self|meself)(?: in)?|"
+    r"letters to|no way out|tonight is the night|into a (?:tree|wall|truck|lorry)|fatal|lethal)\b"
+)
+# Despair said in everyday words: set aside, like the rules' "everyday" cues, when the
+# message is about an ordinary annoyance.
+_SENSITIVE_DESPAIR = _c(
+    r"\b(?:no point|pointless|what's the point|give up|giving up|gave up|can't do this|"
+    r"can't go on(?! (?:the|a|an|my|our|this|that|holiday|vacation|tour|stage|air|line|\w+ing)\b)|"
+    r"can't take (?:it|this|any ?more|more)|can't keep going|so done|"
+    r"done with (?:everything|life|it all|living|this life))\b"
+)
+# A means or a place: only with something that draws the writer to it in the message.
+_SENSITIVE_MEANS = _c(
+    r"\b(?:overdos\w*|od|od'd|pills|tablets|meds|paracetamol|insulin|rope|noose|"
+    r"hang(?:ing|ed)?|hung my ?self|jump(?:ing|ed)?|bridge|cliff|ledge|rooftop|train tracks|"
+    r"gun|guns|rifle|pistol|hose)\b"
+)
+_SENSITIVE_PULL = _c(
+    r"\b(?:keep (?:thinking|looking|going|staring|checking|picturing)|thinking (?:about|of)|"
+    r"thoughts? of|rn|right now|right here|tonight|tonite|high enough|nothing left|want to|"
+    r"going to|again|ready|saving|collecting|stockpil\w*|hoard\w*|just wanted someone to know|"
+    r"looking at|staring at|standing on|on the edge|edge of|how (?:many|much)|enough to|"
+    r"all of (?:them|my)|the whole|wish|no one|nobody|alone|garage|closet)\b"
+)
+_SENSITIVE_GOODBYE = _c(r"\b(?:goodbye|good bye|sorry for everything|farewell)\b")
+_SENSITIVE_SELF_HARM = _c(
+    r"\b(?:cut|cuts|cutting|blades?|razors?|bleed\w*|bled|blood|bloody|"
+    r"burn(?:ed|t|ing)? (?:my ?self|my (?:arms?|legs?|skin|wrists?|thighs?|hands?))|"
+    r"scratch\w* (?:my|at my|till|until)|self harm\w*|self injur\w*|scars?|"
+    r"(?:punish|starv|hurt|harm|hit|punch|bruis)\w* my ?self|"
+    r"punch\w* (?:the |a )?(?:wall|mirror|door)|to feel pain)\b"
+)
+_SENSITIVE_RELAPSE = _c(r"\brelaps\w*")
+_SENSITIVE_OTHERS = _c(
+    r"\b(?:kill|stab|shoot|hurt|harm|smash|end|beat|strangle|choke|poison|murder)\w* "
+    r"(?:him|her|them|(?:my|his|her|that|this|the) " + _PERSON_NOUNS + r"|"
+    r"(?:my |that |this )?\w+'s (?:head|face))\b"
+    r"|\b(?:weapon|knife|knives|bat|machete|gun)s?\b(?=.{0,60}\b(?:him|her|them|guy|school|"
+    r"class|work)\b)"
+    r"|\b(?:i|i'll|i'm going to) (?:\w+ ){0,2}(?:know|found out|find out|follow\w*) where "
+    r"(?:he|she|they|\w+) (?:lives?|parks?|works?|sleeps?|goes)\b"
+)
+# The present or the near future next to a risk word: it is not history ("the blade is back",
+# "when i see him tomorrow"), and a first-person intent right before it is not a topic.
+_SENSITIVE_NOW = _c(
+    r"\b(?:tomorrow|tonight|tonite|rn|right now|when i see|next time|soon|(?:is|are|'s|'re) back)\b"
+)
+_SENSITIVE_INTENT = _c(
+    r"\b(?:i'll|i will|i'm going to|going to|i want to|want to|i'm about to)(?: \w+)?\s*$"
+)
+# Everyday readings of the vocabulary above, recognised in the same clause.
+_SENSITIVE_BENIGN = _c(
+    r"\b(?:(?:phone|battery|laptop|charger|tablet|plants?|flowers?|tree|car|engine|tv|"
+    r"console|remote|lightbulb|bulb|fish|goldfish|hamster|batteries|signal|wifi|party|town|"
+    r"vibe|chat|group|convo|conversation|account|server|dog|cat|pet|rabbit|bird|horse|"
+    r"starter|alarm|ac|aircon|heater|fridge|freezer|boiler|printer|computer|router|lights?|"
+    r"flies|bugs|weeds|mosquito\w*|wasps?|ants|spiders?|mice|rats?|mould|mold)"
+    r"(?:'s| is| are| was| were| has| had| must| will| should| can)?"
+    r" (?:\w+ )?(?:dead|dying|died|die|gone)|dead (?:end|zone|line|on (?:his|her|their|my) "
+    r"feet|battery|weight|heat|air|tired|serious|quiet|easy|good|poets|after (?:that|the|a|my) "
+    r"\w+)|in a good way|walking dead|grateful dead|"
+    r"(?:bridge|card) (?:club|night|game)|playing bridge|"
+    r"hang(?:ing|s)? (?:out|on|up|with|around|about|tight|in there|the|a|my|our|new|some|"
+    r"pictures?)|hung (?:up|out|the|a|my|our|new|around)|curtains?|tiebacks?|"
+    r"jump(?:ed|ing|s)? (?:start|at the chance|in|back|into (?:the|a) (?:lake|pool|sea|river|"
+    r"water|conversation)|the gun|on a call|on the bandwagon|to conclusions|rope|on the "
+    r"trampoline)|jump rope|skipping rope|trampoline|jumping jacks|rope (?:swing|course|bridge)|"
+    r"cut(?:ting|s)? (?:my |the |a |some |his |her )?(?:hair|haircut|fringe|bangs|nails|"
+    r"sessions?|hours|costs?|budget|losses|spending|carbs|sugar|grass|lawn|hedge|cake|bread|"
+    r"wood|paper|coupons|ties|cable|veg\w*|onions?|tomato\w*|fruit|meat|chicken|steak|"
+    r"corners|class|school|back|down|out|off|in line|the line|it short)|"
+    r"cuts? (?:to|in) (?:funding|budget|the budget|services|staff|benefits)|power cut|"
+    r"(?:blood|bloods) (?:test|tests|work|draw|donation|drive|pressure|sugar|type|orange)|"
+    r"(?:gave|give|giving|donat\w*) blood|blood (?:moon|brother|sister|relative|family)|"
+    r"nose ?bleed|nosebleed|period|gums?|pierc\w*|tattoo\w*|shav\w*|shower|dull|sharpen\w*|"
+    r"blender|mower|lawnmower|paper ?cut|vaccin\w*|injection|jab|dentist|"
+    r"razor scooter|razor burn|sunburn\w*|burn(?:ed|t|ing)? (?:the|dinner|toast|calories|rice|"
+    r"food|pizza|a cd|bridges|the candle|incense|out|through)|"
+    r"(?:school|work|office|uni|holiday|vacation|trip|town|away|shopping) (?:\w+ )?gone|"
+    r"gone (?:to|for|on|home|out|back|shopping|quiet|off|missing|viral|well|bad|up|down)|"
+    r"disappear\w* from (?:social media|instagram|twitter|tiktok|the internet|online|the app)|"
+    r"disappear(?:ing|ed)? (?:act|for the weekend|to the cabin)|"
+    r"give up (?:on )?(?:sugar|caffeine|coffee|meat|dairy|alcohol|drinking|smoking|chocolate|"
+    r"gluten)|give up (?:on )?trying to|gave up (?:sugar|caffeine|coffee|meat|dairy|alcohol|"
+    r"drinking|smoking)|(?:no|zero) point (?:in )?(?:arguing|asking|trying to (?:fix|explain|"
+    r"argue)|telling|waiting|going|calling|complaining)|no points|"
+    r"(?:passed|pass) away|passed peacefully|hospice|funeral|grief|"
+    r"talk(?:ed|ing)? about (?:grief|death|dying|loss)|death (?:metal|star|note|valley|row)|"
+    r"burden of proof|burden (?:asking|to ask|for asking)|overdraft|"
+    r"gun (?:club|range|safety|show)|nerf|water ?gun|glue ?gun|staple ?gun|heat ?gun|"
+    r"(?:happy|excited|embarrassed) i could (?:just )?die|could (?:just )?die (?:out here|of)|"
+    r"ended it with|ending it with|end it with|"
+    r"respawn\w*|spawn\w*|npc|extra life|checkpoint|my (?:sims?|char|toon)|"
+    r"in (?:the|a|this) game|game over|elden ring|dark souls|roblox|valorant|warzone|"
+    r"(?:talk|ask|asking|question|questions|chat) about (?:my |the |changing |switching )?"
+    r"(?:meds|pills|tablets|medication)|closed|late|traffic|drop dead|dead to the world|"
+    r"slicing|chopping|band ?aid|plaster|"
+    r"done with (?:this|the|that|my) (?:week|day|month|semester|term|shift|exam|course|class|"
+    r"job|project)|see u|see you|could (?:just )?die(?=,)|"
+    r"disappear\w* (?:\w+ ){0,5}(?:trip|holiday|vacation|weekend|hike|hiking|mountains|cabin|"
+    r"beach|book|novel|game|series)|jump(?:ed|ing|s)? on (?:the|a) (?:\w+ )?(?:trend|bandwagon|"
+    r"train|call))\b"
+)
+_SENSITIVE_RECOVERED = _c(
+    r"\b(?:(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many|a few) "
+    r"(?:days?|weeks?|months?|years?|yrs?|mos?)(?: (?:self harm|sh))? (?:clean|free|sober|"
+    r"strong)|(?:self harm|sh) free|clean (?:from|of|for)|"
+    r"(?:years?|yrs?|months?|mark|anniversary) since|support group|proud of (?:where|how far|"
+    r"myself)|different person|old journals?|haven't (?:\w+ ){0,6}since|not even once)\b"
+)
+_SENSITIVE_GOODBYE_BENIGN = _c(
+    r"\b(?:move|moving|new (?:place|flat|house|apartment)|old (?:apartment|house|flat|job|car|"
+    r"place|life)|goodbye (?:to )?(?:my |the |our )?(?:old )?(?:apartment|house|flat|job|car|"
+    r"place|january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|summer|winter|spring|autumn|fall|weekend|\d{4})|hospice|passed|funeral|"
+    r"grandma|grandpa|grandad|nan|party|said at|i said|was rude|was drunk|tomorrow)\b"
+)
+
+
+def _sensitive_rule(name: str, category: str, **flags: Any) -> _Rule:
+    flags.setdefault("subject_check", True)
+    return _Rule(f"sensitive.{name}", category, _c(r"(?!)"), **flags)
+
+
+# (rule, pattern, clause_only): for a clause-only family, a topic, a joke or an everyday
+# annoyance counts only when it is in the risk word's own clause.
+_SENSITIVE: tuple[tuple[_Rule, re.Pattern[str], bool], ...] = (
+    (_sensitive_rule("harm_to_others", HARM_TO_OTHERS, hyperbole=True), _SENSITIVE_OTHERS, True),
+    (_sensitive_rule("self_harm", SELF_HARM, accident=True), _SENSITIVE_SELF_HARM, True),
+    (
+        _sensitive_rule("relapse", SELF_HARM, needs_self_harm_context=True),
+        _SENSITIVE_RELAPSE,
+        True,
+    ),
+    (_sensitive_rule("death", SUICIDE, negation="prefix"), _SENSITIVE_DEATH, True),
+    (
+        _sensitive_rule("despair", SUICIDE, negation="prefix", everyday=True),
+        _SENSITIVE_DESPAIR,
+        False,
+    ),
+    (
+        _sensitive_rule("means", SUICIDE, subject_check=False, means=True, meds_routine=True),
+        _SENSITIVE_MEANS,
+        True,
+    ),
+    (_sensitive_rule("goodbye", SUICIDE, farewell=True), _SENSITIVE_GOODBYE, True),
+)
+
+
+def _sensitive_dampener(
+    rule: _Rule,
+    clause: _Clause,
+    text: str,
+    m: re.Match[str],
+    nxt: _Clause | None,
+    msg: _Message,
+    clause_only: bool,
+) -> str | None:
+    """Why a risk word is explained away in its own clause, or ``None`` if it stands."""
+    why = _dampener(rule, clause, text, m, nxt, msg)
+    if why == "past" and (_RECENT.search(text) or _SENSITIVE_NOW.search(text)):
+        why = None  # history words next to the present: "back in my bag", "from school"
+    intent = bool(_SENSITIVE_INTENT.search(text[: m.start()]))
+    if why == "topic" and intent:
+        why = None  # "if she posts one more thing about me i'll shoot her"
+    if why is not None and not (clause_only and why in ("topic", "everyday", "hyperbole")):
+        return why
+    # Message-wide signals (a topic word, an everyday annoyance, a joke) count only in the
+    # risk word's own clause (or, for a quotation, the clause it sits in): "invoice
+    # attached. i want to die" stands.
+    ctx = text + " " + clause.host
+    if _SENSITIVE_BENIGN.search(ctx):
+        return "everyday"
+    if _SENSITIVE_RECOVERED.search(ctx) and not _RELAPSE.search(text):
+        return "past"
+    if _PAST_FRAME.search(text) and not _RECENT.search(_PAST_FRAME.sub(" ", text)):
+        return "past"
+    if (_TOPIC.search(ctx) or _TOPIC_FRAME.search(ctx)) and not intent:
+        return "topic"
+    if not msg.serious and (
+        _TRIVIAL.search(ctx) or _JOKE.search(_SERIOUS_WITHOUT_JOKE.sub(" ", ctx))
+    ):
+        return "everyday"
+    if rule.category == SELF_HARM and _ACCIDENT.search(text) and not _ON_PURPOSE.search(text):
+        return "accident"
+    if _MEANS_BENIGN.search(text):
+        return "benign_reason"
+    if _RECOVERY.search(text) and not _RECENT.search(text):
+        return "past"
+    if rule.name == "sensitive.means" and not _SENSITIVE_PULL.search(msg.normalised):
+        return "no_context"
+    if rule.name == "sensitive.goodbye" and _SENSITIVE_GOODBYE_BENIGN.search(msg.normalised):
+        return "benign_reason"
+    return None
+
+
+def _sensitive(
+    clauses: list[_Clause], msg: _Message
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, int]]]:
+    fired: list[tuple[str, str]] = []
+    set_aside: list[tuple[str, str, str, int]] = []
+    for i, clause in enumerate(clauses):
+        cleaned, _ = _strip_idioms(clause.text)
+        nxt = clauses[i + 1] if i + 1 < len(clauses) else None
+        for rule, pattern, clause_only in _SENSITIVE:
+            for n, m in enumerate(pattern.finditer(cleaned)):
+                if n == _MAX_CUES_PER_RULE:
+                    break
+                why = _sensitive_dampener(rule, clause, cleaned, m, nxt, msg, clause_only)
+                if why is None:
+                    fired.append((rule.category, rule.name))
+                    break
+                set_aside.append((rule.category, rule.name, why, clause.index))
+    return fired, set_aside
+
+
+# --------------------------------------------------------------------------------------
 # Speed: a rule is tried on a clause only if the clause contains one of the literal strings
 # that every match of the rule must contain ("kill my" for "kill my ?self"). The strings are
 # worked out from the compiled patterns when the module loads, so they cannot drift from the
@@ -3123,8 +3357,6 @@ def assess(text: str) -> CrisisAssessment:
         return CrisisAssessment(False, (), ())
     clauses = _split(norm)
     cues = list(_candidates(norm, clauses))
-    if not cues:
-        return CrisisAssessment(False, (), ())
     msg = _message_cues(norm)
     fired: list[tuple[str, str]] = []  # (category, rule name)
     set_aside: list[tuple[str, str, str, int]] = []  # (category, rule, dampener, clause)
@@ -3136,6 +3368,11 @@ def assess(text: str) -> CrisisAssessment:
             fired.append((rule.category, rule.name))
         else:
             set_aside.append((rule.category, rule.name, why, clause.index))
+    # The sensitive tier: risk vocabulary not explained away in its own clause.
+    if not fired:
+        more_fired, more_aside = _sensitive(clauses, msg)
+        fired += more_fired
+        set_aside += more_aside
     # A past or negated cue that comes back: "i used to cut. i've started again",
     # "i won't kill myself, but i think about it every day".
     if set_aside:
