@@ -98,22 +98,41 @@ def test_the_expected_routes_are_public(app: FastAPI) -> None:
         for route in http_routes(app)
         if {RULE_NAMES[r] for r in rules_in(route.dependant)} == {"public"}
     )
-    assert public == [
+    client_page = [r for r in public if r.split()[1].startswith("/client-api/")]
+    assert [r for r in public if r not in client_page] == [
         "GET /",  # a redirect to /app/
         "GET /api/v1/health",
         "GET /api/v1/push/vapid-key",  # the push signing key's public half
         "POST /api/v1/auth/sign-in",
+        # Twilio's webhooks: proven by X-Twilio-Signature (api/routes/provider_hooks.py)
+        "POST /api/v1/hooks/twilio/sms",
+        "POST /api/v1/hooks/twilio/status",
         "POST /api/v1/join",  # accepting an invitation (the link's token is the credential)
         "POST /api/v1/web/join",
         "POST /api/v1/web/sign-in",
     ]
+    # The secure client page: no staff sign-in; the link's token, then the client-session
+    # cookie with its CSRF token (client_session_token in api/routes/client_page.py).
+    assert client_page == [
+        "GET /client-api/thread",
+        "POST /client-api/appointments/{appointment_id}/answer",
+        "POST /client-api/code",
+        "POST /client-api/messages",
+        "POST /client-api/seen",
+        "POST /client-api/sign-out",
+        "POST /client-api/start",
+        "POST /client-api/verify",
+    ]
 
 
-def test_the_only_mount_is_the_web_apps_static_files(app: FastAPI) -> None:
+def test_the_only_mounts_are_static_files(app: FastAPI) -> None:
     """Static files carry no content and no secrets; nothing else is mounted outside the
     access rules."""
     mounts = [r for r in app.routes if isinstance(r, Mount)]
-    assert [(m.path, type(m.app).__name__) for m in mounts] == [("/app", "StaticFiles")]
+    assert [(m.path, type(m.app).__name__) for m in mounts] == [
+        ("/app", "StaticFiles"),
+        ("/c", "StaticFiles"),  # the secure client page (web/client)
+    ]
 
 
 def test_the_websocket_authenticates_in_its_first_frame(app: FastAPI) -> None:

@@ -34,7 +34,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from quietline.actions.audit import verify_all
+from quietline.actions.client_settings import practice_sms_number
 from quietline.actions.notifications import plan_notifications
+from quietline.actions.outbox import enqueue_outbound
+from quietline.actions.templates import DEFAULT_TEMPLATES
 from quietline.app import Services, build_services, create_app
 from quietline.cli.main import app
 from quietline.config import ConfigError, Settings
@@ -48,6 +51,7 @@ from quietline.crypto.fields import (
     open_user_secret,
     seal_emergency_reason,
     seal_legal_hold_reason,
+    seal_record_field,
     seal_user_secret,
 )
 from quietline.crypto.keys import (
@@ -59,6 +63,7 @@ from quietline.crypto.keys import (
     new_master_key,
     write_master_key_file_atomically,
 )
+from quietline.crypto.tokens import keyed_hash
 from quietline.domain.clock import ManualClock
 from quietline.domain.events import Event
 from quietline.operations import keys as rotation
@@ -77,6 +82,7 @@ from quietline.storage.tables import (
     emergency_access,
     legal_holds,
     messages,
+    outbound_messages,
 )
 from quietline.storage.unit import Unit
 from tests.conftest import (
@@ -95,6 +101,17 @@ CHANNEL_TITLE = "Case review: J. Doe"
 QUICK_REPLIES = ["Call J. back after 4", "Room 3 is free"]
 GRANT_REASON = "Covering for Dana: client J. Doe in crisis"
 HOLD_REASON = "Subpoena 24-117 (J. Doe)"
+CLIENT = {
+    "name": "Jane Doe",
+    "preferred_name": "J.",
+    "phone": "+14155550123",
+    "email": "jane.doe@example.org",
+    "date_of_birth": "1988-05-17",
+    "notes": "Prefers Thursdays",
+}
+TEMPLATE_BODY = "The side door is open after {time}."
+PRACTICE_NUMBER = "+14155550100"
+QUEUED_TEXT = "You have a new message from your care team: http://localhost:8000/c/#qlc_x"
 
 
 # -- settings and set-up ------------------------------------------------------------------------
@@ -134,6 +151,7 @@ class Populated:
     dana_secret: str
     channel_id: str
     endpoint: str
+    client_id: str
 
 
 def populate(
@@ -204,7 +222,49 @@ def populate(
         )
 
     services.db.write_sync(seal_oversight)
-    return Populated(practice, other, dana_id, dana_email, secret, channel, endpoint)
+
+    # Client messaging: a client with every field, the scheduling templates (the defaults and
+    # one more), the practice's SMS number and a queued text (due next year, so the outbox
+    # worker leaves it sealed in its row).
+    created = owner.post("/clients", CLIENT)
+    assert created.status_code == 201, created.text
+    client_id = created.json()["id"]
+    template = owner.post("/message-templates", {"name": "Door", "body": TEMPLATE_BODY})
+    assert template.status_code == 201, template.text
+
+    def seal_messaging(unit: Unit) -> None:
+        stored, key = unit.practice_key(practice.id)
+        unit.practice_messaging.set_sms_number(
+            practice.id,
+            sealed=seal_record_field(
+                key,
+                stored.key_id,
+                practice.id,
+                "practice_messaging",
+                "sms_number_sealed",
+                practice.id,
+                PRACTICE_NUMBER,
+            ),
+            lookup=keyed_hash(services.lookup_key, PRACTICE_NUMBER),
+            now=unit.now,
+        )
+        queued = enqueue_outbound(
+            unit,
+            practice_id=practice.id,
+            client_id=UUID(client_id),
+            channel="sms",
+            to_address=CLIENT["phone"],
+            body=QUEUED_TEXT,
+            purpose="notice",
+        )
+        unit.conn.execute(
+            outbound_messages.update()
+            .where(outbound_messages.c.id == queued)
+            .values(next_attempt_at=unit.now + timedelta(days=365))
+        )
+
+    services.db.write_sync(seal_messaging)
+    return Populated(practice, other, dana_id, dana_email, secret, channel, endpoint, client_id)
 
 
 def totp_code(secret: str, clock: Any) -> str:
@@ -239,12 +299,19 @@ def read_through_actions(client: TestClient, services: Services, data: Populated
         {"conversation_id": data.channel_id, "sender_id": str(practice.owner_id), "urgent": True},
     )
     jobs = services.db.write_sync(lambda unit: plan_notifications(unit, [event]))
+    record = owner.get(f"/clients/{data.client_id}")
+    assert record.status_code == 200, record.text
+    templates = owner.get("/message-templates")
+    assert templates.status_code == 200, templates.text
     return {
         "titles": titles,
         "bodies": bodies,
         "quick_replies": quick.json()["replies"],
         "push": sorted(str(job.subscription["endpoint"]) for job in jobs),
         "oversight": services.db.read_sync(lambda unit: _oversight_reasons(unit, practice.id)),
+        "client": {k: record.json()[k] for k in CLIENT},
+        "templates": [t["body"] for t in templates.json()],
+        "sms_number": services.db.read_sync(lambda unit: practice_sms_number(unit, practice.id)),
     }
 
 
@@ -272,18 +339,30 @@ def _oversight_reasons(unit: Unit, practice_id: UUID) -> list[str]:
 
 
 EXPECTED_OVERSIGHT = sorted([GRANT_REASON, HOLD_REASON])
+EXPECTED_TEMPLATES = len(DEFAULT_TEMPLATES) + 1
 
 
 def check_readable(client: TestClient, services: Services, data: Populated) -> dict[str, Any]:
     seen = read_through_actions(client, services, data)
     assert seen["titles"][data.channel_id] == CHANNEL_TITLE
-    assert len(seen["titles"]) == 3
+    assert len(seen["titles"]) == 4  # two channels, a direct conversation, a client thread
+    assert seen["titles"][seen_client_thread(seen)] == CLIENT["preferred_name"]
     assert "J. Doe moved to Thursdays at 2" in seen["bodies"][data.channel_id]
     assert sum(len(b) for b in seen["bodies"].values()) >= 4
     assert seen["quick_replies"] == QUICK_REPLIES
     assert seen["push"] == [data.endpoint]
     assert seen["oversight"] == EXPECTED_OVERSIGHT
+    assert seen["client"] == CLIENT
+    assert seen["templates"][-1] == TEMPLATE_BODY
+    assert len(seen["templates"]) == EXPECTED_TEMPLATES
+    assert seen["sms_number"] == PRACTICE_NUMBER
     return seen
+
+
+def seen_client_thread(seen: dict[str, Any]) -> str:
+    return str(
+        next(cid for cid, title in seen["titles"].items() if title == CLIENT["preferred_name"])
+    )
 
 
 @contextmanager
@@ -336,8 +415,8 @@ def open_every_sealed_value(settings: Settings, services: Services) -> Counter[s
 
 EXPECTED_COUNTS = {
     "practice keys": 2,
-    "conversation keys": 3,
-    "titles": 2,
+    "conversation keys": 4,
+    "titles": 3,
     "messages": 4,
     "users.totp_secret_sealed": 1,
     "users.totp_pending_sealed": 1,
@@ -345,6 +424,11 @@ EXPECTED_COUNTS = {
     "practices.quick_replies_sealed": 1,
     "emergency_access.reason_sealed": 1,
     "legal_holds.reason_sealed": 1,
+    **{f"clients.{column}_sealed": 1 for column in CLIENT},
+    "practice_messaging.sms_number_sealed": 1,
+    "message_templates.body_sealed": EXPECTED_TEMPLATES,
+    "outbound_messages.to_sealed": 1,
+    "outbound_messages.body_sealed": 1,
 }
 
 
@@ -539,9 +623,10 @@ def test_a_practice_rotation_by_the_command_reseals_everything_and_deletes_the_o
     assert result.exit_code == 0, result.output
     new_key = assert_practice_rotated(services, practice.id, old_key)
     said = words(result.output)
+    secrets = sum(n for name, n in EXPECTED_COUNTS.items() if "." in name)
     assert (
-        f"Practice {practice.slug}: key {old_key} replaced by {new_key}; 3 conversation keys "
-        "re-wrapped and 6 secrets re-sealed; the old key is deleted."
+        f"Practice {practice.slug}: key {old_key} replaced by {new_key}; 4 conversation keys "
+        f"re-wrapped and {secrets} secrets re-sealed; the old key is deleted."
     ) in said
     assert active_key_id(services, data.other.id) == other_key  # only the practice asked for
     # The master key did not change.
@@ -572,13 +657,9 @@ def test_a_practice_rotation_by_the_command_reseals_everything_and_deletes_the_o
     assert entries[0][1] == {
         "old_key_ids": [old_key],
         "new_key_id": new_key,
-        "conversation_keys": 3,
-        "users.totp_secret_sealed": 1,
-        "users.totp_pending_sealed": 1,
-        "push_subscriptions.subscription_sealed": 1,
-        "practices.quick_replies_sealed": 1,
-        "emergency_access.reason_sealed": 1,
-        "legal_holds.reason_sealed": 1,
+        "conversation_keys": 4,
+        # every sealed column, with what it holds (none left out, none at zero)
+        **{name: n for name, n in EXPECTED_COUNTS.items() if "." in name},
     }
     assert audit_kinds(services, data.other.id) == []
     assert_audit_intact(services)
@@ -587,7 +668,7 @@ def test_a_practice_rotation_by_the_command_reseals_everything_and_deletes_the_o
     assert event.ok
     assert event.details["scope"] == "practice"
     assert event.details["practice_ids"] == [str(practice.id)]
-    assert event.details["conversation_keys"] == 3
+    assert event.details["conversation_keys"] == 4
 
 
 def test_all_practices_rotate_together(

@@ -36,6 +36,11 @@ from quietline.storage.unit import Unit
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from quietline.gateways.console import ConsoleRecord
+    from quietline.gateways.email import EmailGateway
+    from quietline.gateways.sms import SmsGateway
+    from quietline.gateways.twilio_sms import TwilioWebhookVerifier
+
 log = logging.getLogger(__name__)
 
 
@@ -53,8 +58,17 @@ class Services:
     audit_anchor: AuditAnchor
     push_sender: WebPushSender
     created_key_files: list[Path] = field(default_factory=list)
+    # Client messaging (decision 0017): the configured gateways (None: not configured), the
+    # verifier of Twilio's webhooks, and the console gateways' in-memory record (demo).
+    sms: SmsGateway | None = None
+    email: EmailGateway | None = None
+    twilio_webhooks: TwilioWebhookVerifier | None = None
+    console_record: ConsoleRecord | None = None
 
     def close(self) -> None:
+        close_sms = getattr(self.sms, "close", None)
+        if close_sms is not None:
+            close_sms()
         self.db.close()
         self.audit_anchor.flush()
         self.keyring.clear()
@@ -78,6 +92,66 @@ def ensure_key_files(settings: Settings) -> list[Path]:
     return created
 
 
+@dataclass
+class Gateways:
+    sms: SmsGateway | None = None
+    email: EmailGateway | None = None
+    twilio_webhooks: TwilioWebhookVerifier | None = None
+    console_record: ConsoleRecord | None = None
+
+
+def build_gateways(settings: Settings, clock: Clock) -> Gateways:
+    """The SMS and e-mail gateways the settings name (secrets read from their files).
+    Raises ConfigError. The Twilio SDK is imported only when it is used."""
+    built = Gateways()
+    if "console" in (settings.sms_gateway, settings.email_gateway):
+        from quietline.gateways.console import ConsoleRecord
+
+        built.console_record = ConsoleRecord(clock)
+    if settings.sms_gateway == "twilio":
+        from quietline.gateways.twilio_sms import TwilioSmsGateway, TwilioWebhookVerifier
+
+        token = settings.read_secret_file("twilio_auth_token_file")
+        built.sms = TwilioSmsGateway(
+            account_sid=settings.twilio_account_sid or "",
+            auth_token=token,
+            default_from=settings.sms_from_number,
+            api_base=settings.twilio_api_base,
+        )
+        built.twilio_webhooks = TwilioWebhookVerifier(token)
+    elif settings.sms_gateway == "console" and built.console_record is not None:
+        from quietline.gateways.console import ConsoleSmsGateway
+
+        built.sms = ConsoleSmsGateway(built.console_record, settings.sms_from_number)
+    if settings.email_gateway == "smtp":
+        from quietline.gateways.email import SmtpEmailGateway
+
+        password = (
+            settings.read_secret_file("smtp_password_file")
+            if settings.smtp_password_file is not None
+            else None
+        )
+        try:
+            built.email = SmtpEmailGateway(
+                host=settings.smtp_host or "",
+                port=settings.smtp_port,
+                default_from=settings.smtp_from or "",
+                username=settings.smtp_username,
+                password=password,
+                ca_file=settings.smtp_ca_file,
+            )
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise ConfigError(
+                f"QUIETLINE_SMTP_CA_FILE: cannot load {settings.smtp_ca_file} as CA "
+                f"certificates ({exc.__class__.__name__})"
+            ) from None
+    elif settings.email_gateway == "console" and built.console_record is not None:
+        from quietline.gateways.console import ConsoleEmailGateway
+
+        built.email = ConsoleEmailGateway(built.console_record, settings.smtp_from)
+    return built
+
+
 def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
     """Load keys, open the database and wire the parts together. Raises ConfigError."""
     try:
@@ -99,6 +173,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     clock = clock or SystemClock()
+    gateways = build_gateways(settings, clock)
     master_path = settings.master_key_path
     keyring = KeyRing(masters, reload=lambda: load_master_keys(master_path))
     hub = InProcessHub()
@@ -137,6 +212,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         db=db,
         audit_anchor=anchor,
         push_sender=WebPushSender(vapid_key, settings.push_contact),
+        sms=gateways.sms,
+        email=gateways.email,
+        twilio_webhooks=gateways.twilio_webhooks,
+        console_record=gateways.console_record,
     )
 
 

@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -110,6 +111,67 @@ class Settings(BaseSettings):
         le=300,
         description="How often notifications held during 'in session' are checked for release.",
     )
+    # -- client messaging: gateways and the outbox (decision 0017) ---------------------
+    demo: bool = Field(
+        default=False,
+        description="Set by 'quietline demo' only: serves the pretend phone at /demo/phone.",
+    )
+    sms_gateway: Literal["none", "console", "twilio"] = Field(
+        default="none",
+        description="How SMS to clients leave: 'twilio', 'console' (kept in memory, for the "
+        "demo) or 'none' (queued SMS fail with a reason staff see).",
+    )
+    twilio_account_sid: str | None = Field(
+        default=None, pattern=r"^AC[0-9a-fA-F]{32}$", description="The Twilio account SID."
+    )
+    twilio_auth_token_file: Path | None = Field(
+        default=None, description="File holding the Twilio auth token (never in settings)."
+    )
+    twilio_api_base: str = Field(
+        default="https://api.twilio.com",
+        description="Twilio's API address (https; plain http only for a loopback stand-in).",
+    )
+    sms_from_number: str | None = Field(
+        default=None,
+        pattern=r"^\+[1-9][0-9]{6,14}$",
+        description="The server's default SMS sender in E.164 (+15551234567); a practice's "
+        "own number overrides it.",
+    )
+    email_gateway: Literal["none", "console", "smtp"] = Field(
+        default="none",
+        description="How e-mail to clients leaves: 'smtp', 'console' (demo) or 'none'.",
+    )
+    smtp_host: str | None = Field(default=None, max_length=253)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = Field(default=None, max_length=320)
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (never in settings)."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate(s) the SMTP server's certificate must chain to; default: "
+        "the system's trust store.",
+    )
+    smtp_from: str | None = Field(
+        default=None,
+        pattern=r"^[^@\s<>]+@[^@\s<>]+$",
+        description="The server's default sender address; a practice's own overrides it.",
+    )
+    outbox_poll_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="How often the outbox is checked even when nothing woke it.",
+    )
+    outbox_max_attempts: int = Field(
+        default=12, ge=1, le=100, description="Tries of one SMS or e-mail before it fails."
+    )
+    outbox_max_age_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 14,
+        description="An SMS or e-mail not sent this long after it was queued fails.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -141,9 +203,73 @@ class Settings(BaseSettings):
                     "QUIETLINE_DATABASE_URL must not contain a password; put it in a file and "
                     "set QUIETLINE_DATABASE_PASSWORD_FILE"
                 )
+        self._check_gateways()
         return self
 
+    def _check_gateways(self) -> None:
+        if self.demo and (
+            "console" not in (self.sms_gateway, self.email_gateway)
+            or self.sms_gateway == "twilio"
+            or self.email_gateway == "smtp"
+            or not _loopback_host(self.host)
+        ):
+            raise ValueError(
+                "QUIETLINE_DEMO is for 'quietline demo' only (console gateways, a loopback "
+                "address): its pretend phone lets anyone who reaches it text as a client"
+            )
+        if self.sms_gateway == "twilio":
+            missing = [
+                name
+                for name, value in (
+                    ("QUIETLINE_TWILIO_ACCOUNT_SID", self.twilio_account_sid),
+                    ("QUIETLINE_TWILIO_AUTH_TOKEN_FILE", self.twilio_auth_token_file),
+                    ("QUIETLINE_PUBLIC_ORIGIN", self.public_origin),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(
+                    "QUIETLINE_SMS_GATEWAY=twilio also needs " + ", ".join(missing) + " (the "
+                    "public origin is where Twilio sends incoming texts and delivery reports)"
+                )
+            if not _https_or_loopback(self.twilio_api_base):
+                raise ValueError(
+                    "QUIETLINE_TWILIO_API_BASE must be an https:// address (plain http only "
+                    "for a stand-in on a loopback address)"
+                )
+        if self.email_gateway == "smtp":
+            if not self.smtp_host or not self.smtp_from:
+                raise ValueError(
+                    "QUIETLINE_EMAIL_GATEWAY=smtp also needs QUIETLINE_SMTP_HOST and "
+                    "QUIETLINE_SMTP_FROM"
+                )
+            if (self.smtp_username is None) != (self.smtp_password_file is None):
+                raise ValueError(
+                    "QUIETLINE_SMTP_USERNAME and QUIETLINE_SMTP_PASSWORD_FILE must be set together"
+                )
+
+    def read_secret_file(self, setting: str) -> str:
+        """The secret in the file a ``*_file`` setting names (never log the result)."""
+        path: Path | None = getattr(self, setting)
+        name = f"QUIETLINE_{setting.upper()}"
+        if path is None:
+            raise ConfigError(f"{name} is not set.")
+        try:
+            value = path.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{name}: cannot read {path} ({exc.__class__.__name__})") from exc
+        if not value:
+            raise ConfigError(f"{name}: {path} is empty.")
+        return value
+
     # -- derived values -----------------------------------------------------------
+    @property
+    def link_origin(self) -> str:
+        """Where secure links sent to clients (and Twilio's webhooks) point: the configured
+        public origin, never a request's Host header (which a caller controls). Without one
+        (the demo, tests) the server's own localhost address; a real gateway requires it."""
+        return (self.public_origin or f"http://localhost:{self.port}").rstrip("/")
+
     @property
     def tls(self) -> bool:
         return self.tls_cert_file is not None
@@ -200,6 +326,24 @@ class Settings(BaseSettings):
                 "serve plain HTTP there. Set QUIETLINE_TLS_CERT_FILE and QUIETLINE_TLS_KEY_FILE "
                 "to serve TLS, or QUIETLINE_BEHIND_TLS_PROXY=true if a TLS proxy is in front."
             )
+
+
+def _loopback_host(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    if not parts.netloc or parts.query or parts.fragment:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    return _loopback_host(parts.hostname or "")
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

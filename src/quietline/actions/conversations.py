@@ -36,6 +36,7 @@ class ConversationView:
     created_at: datetime
     urgent_unread: bool = False
     logistics_only: bool = False
+    client_id: UUID | None = None  # a client's thread (kind 'client')
 
 
 def check_member(
@@ -127,6 +128,7 @@ def _view(
         default_ttl_seconds=conversation.default_ttl_seconds,
         created_at=conversation.created_at,
         logistics_only=conversation.logistics_only,
+        client_id=conversation.client_id,
     )
 
 

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy.exc import IntegrityError
 
+from quietline.actions.clinical_guard import guard_logistics_channel, record_override
 from quietline.actions.context import Actor
 from quietline.actions.conversations import check_member, check_reader, check_ttl
 from quietline.actions.notifications import PUSH_TOPIC
@@ -37,11 +38,14 @@ class MessageView:
     id: UUID
     conversation_id: UUID
     seq: int
-    sender_id: UUID
+    sender_id: UUID | None  # None: the client of a client thread wrote it
     body: str
     urgent: bool
     created_at: datetime
     expires_at: datetime | None
+    sender_client_id: UUID | None = None
+    internal: bool = False
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,9 @@ def _open(unit: Unit, conversation: Conversation, message: StoredMessage) -> Mes
         message.urgent,
         message.created_at,
         message.expires_at,
+        message.sender_client_id,
+        message.internal,
+        message.channel,
     )
 
 
@@ -123,10 +130,18 @@ def do_send_message(
     idempotency_key: str,
     urgent: bool = False,
     ttl_seconds: int | None = None,
+    internal: bool = False,
+    channel: str | None = None,
+    acknowledge_clinical: bool = False,
 ) -> SendResult:
     """Send once per idempotency key: a retry returns the first message, unchanged.
 
     The same key with different content is refused, so a client bug cannot silently drop text.
+    ``internal`` (a staff-only note) and ``channel`` (how it reaches the client) only apply
+    in client threads; :mod:`quietline.actions.client_messages` sets them, and a message to
+    the client must come through it (it decides how the client is told). In a channel marked
+    logistics-only the clinical-content guard applies (``acknowledge_clinical`` overrides a
+    warning; see :mod:`quietline.actions.clinical_guard`).
     """
     if not IDEMPOTENCY_KEY_RE.match(idempotency_key):
         raise InvalidInput(
@@ -139,6 +154,15 @@ def do_send_message(
     existing = unit.messages.by_idempotency_key(actor.practice_id, actor.user_id, idempotency_key)
     if existing is not None:
         return _replay(unit, actor, conversation, existing, body, urgent)
+    if conversation.is_client_thread and channel is None and not internal:
+        raise Conflict(
+            "This is a client's thread: send to the client with POST "
+            "/api/v1/conversations/{id}/client-messages (it decides how the client is told), "
+            "or write a staff-only note there with internal set to true."
+        )
+    overridden = guard_logistics_channel(
+        unit, actor, conversation, body, acknowledged=acknowledge_clinical
+    )
     ttl = check_ttl(ttl_seconds)
     if ttl is None:
         ttl = conversation.default_ttl_seconds or actor.practice.policy.default_message_ttl_seconds
@@ -160,6 +184,8 @@ def do_send_message(
         created_at=unit.now,
         expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
         recalled_at=None,
+        internal=internal,
+        channel=channel,
     )
     try:
         unit.messages.insert(stored)
@@ -181,8 +207,11 @@ def do_send_message(
             "seq": seq,
             "urgent": urgent,
             "ttl_seconds": ttl,
+            **({"internal": True} if internal else {}),
         },
     )
+    if overridden is not None:
+        record_override(unit, actor, conversation_id, message_id, overridden, where="channel")
     unit.emit(
         Event(
             actor.practice_id,
@@ -207,6 +236,9 @@ def do_send_message(
             urgent,
             unit.now,
             stored.expires_at,
+            None,
+            internal,
+            channel,
         ),
         created=True,
     )
@@ -423,9 +455,13 @@ def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_s
     )
     if kind == "seen":
         _record_view(unit, actor, conversation_id, {"via": "seen", "up_to_seq": up_to_seq})
-    senders = unit.messages.senders_between(
-        actor.practice_id, conversation_id, before, up_to_seq
-    ) - {actor.user_id}
+    senders = {
+        sender
+        for sender in unit.messages.senders_between(
+            actor.practice_id, conversation_id, before, up_to_seq
+        )
+        if sender is not None and sender != actor.user_id
+    }
     if senders:
         unit.emit(
             Event(

@@ -15,12 +15,13 @@ from quietline.actions.context import Actor
 from quietline.crypto.envelope import read_header
 from quietline.crypto.fields import open_user_secret, seal_user_secret
 from quietline.domain.errors import InvalidInput, present
-from quietline.domain.events import Event
+from quietline.domain.events import Event, user_topic
 from quietline.notify.webpush import EndpointRefused, check_endpoint
 from quietline.storage.unit import Unit
 
 _PURPOSE = "push-subscription"
 PUSH_TOPIC = "push"  # the notifier's topic: message events it must consider
+URGENT_ALERT = "urgent.alert"  # a client in crisis: named people are alerted, never held
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,8 @@ def plan_notifications(unit: Unit, events: list[Event]) -> list[PushJob]:
         if not subscribed[practice_id]:
             continue  # nobody in the practice has notifications on: nothing to decide
         conversation_id = UUID(event.data["conversation_id"])
-        sender = UUID(event.data["sender_id"])
+        # None: the client of a client thread wrote it (every staff member is told).
+        sender = UUID(event.data["sender_id"]) if event.data.get("sender_id") else None
         if conversation_id not in members_cache:
             members_cache[conversation_id] = unit.conversations.member_ids(
                 practice_id, conversation_id
@@ -106,6 +108,46 @@ def plan_notifications(unit: Unit, events: list[Event]) -> list[PushJob]:
                 counts[user_id] = counts.get(user_id, 0) + 1
     for (practice_id, user_id), n in held.items():
         unit.notifications.hold(practice_id, user_id, n, unit.now)
+    jobs: list[PushJob] = []
+    for practice_id, counts in per_practice.items():
+        jobs.extend(_jobs_for(unit, practice_id, counts))
+    return jobs
+
+
+def urgent_alert(
+    practice_id: UUID,
+    user_id: UUID,
+    *,
+    client_id: UUID,
+    conversation_id: UUID,
+    message_id: UUID,
+) -> Event:
+    """An urgent alert to one person (a client's message read as a crisis): to their
+    devices' sockets (their user topic) and to the notifier, which pushes it at once even
+    while they are in session. Ids only; the push says the practice's generic words."""
+    return Event(
+        practice_id,
+        URGENT_ALERT,
+        (user_topic(user_id), PUSH_TOPIC),
+        {
+            "user_id": str(user_id),
+            "client_id": str(client_id),
+            "conversation_id": str(conversation_id),
+            "message_id": str(message_id),
+        },
+    )
+
+
+def plan_urgent_alerts(unit: Unit, events: list[Event]) -> list[PushJob]:
+    """One notification per alert to each named person's devices, now: an alert is never
+    held, whatever their status, and needs no conversation membership."""
+    per_practice: dict[UUID, dict[UUID, int]] = {}
+    for event in events:
+        if event.kind != URGENT_ALERT:
+            continue
+        counts = per_practice.setdefault(event.practice_id, {})
+        user_id = UUID(event.data["user_id"])
+        counts[user_id] = counts.get(user_id, 0) + 1
     jobs: list[PushJob] = []
     for practice_id, counts in per_practice.items():
         jobs.extend(_jobs_for(unit, practice_id, counts))

@@ -20,12 +20,19 @@ from quietline.api import problems
 from quietline.api.access import Public
 from quietline.api.middleware import EdgeMiddleware
 from quietline.api.routes import (
+    appointments,
     audit,
     auth,
+    client_deliveries,
+    client_page,
+    client_settings,
+    clients,
     compliance,
     conversations,
+    demo_phone,
     me_device,
     oversight,
+    provider_hooks,
     retention,
     staff,
     staff_lifecycle,
@@ -34,6 +41,7 @@ from quietline.api.routes import (
 from quietline.api.websocket import DeliveryCache, SessionWatch, SocketActivity
 from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
+from quietline.gateways.outbox_worker import OutboxWorker
 from quietline.notify.notifier import Notifier
 from quietline.web import STATIC_DIR
 
@@ -80,10 +88,14 @@ def build_api(services: Services) -> FastAPI:
         notifier = Notifier(services, services.push_sender)
         notifying = asyncio.create_task(notifier.run())
         releasing = asyncio.create_task(notifier.run_releases())
+        reminding = asyncio.create_task(appointments.reminder_loop(services))
+        outbox = OutboxWorker(services)  # SMS and e-mail to clients (decision 0017)
+        sending = asyncio.create_task(outbox.run())
         try:
             yield
         finally:
-            for task in (purge, recording, watching, notifying, releasing):
+            await outbox.stop()  # the send in progress is recorded before the database closes
+            for task in (purge, recording, watching, notifying, releasing, reminding, sending):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -114,9 +126,18 @@ def build_api(services: Services) -> FastAPI:
         compliance.router,
         audit.router,
         audit.health_router,
+        appointments.router,
+        client_settings.router,
+        clients.router,
+        client_deliveries.router,
+        provider_hooks.router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problems.RESPONSES)
     app.include_router(websocket_router)
+    # The secure client page's API (its own cookie; see api/routes/client_page.py).
+    app.include_router(client_page.router, responses=problems.RESPONSES)
+    if services.settings.demo and services.console_record is not None:  # 'quietline demo'
+        app.include_router(demo_phone.router)
 
     @app.get("/", include_in_schema=False, dependencies=[Public])
     async def root() -> RedirectResponse:
@@ -124,6 +145,12 @@ def build_api(services: Services) -> FastAPI:
 
     # The web app's files: an HTML shell, styles, scripts, icons. No content, no secrets.
     app.mount("/app", StaticFiles(directory=STATIC_DIR, html=True, check_dir=False), name="app")
+    # The secure client page (plain files; the link's token stays in the URL fragment).
+    app.mount(
+        "/c",
+        StaticFiles(directory=client_page.CLIENT_PAGE_DIR, html=True, check_dir=False),
+        name="client-page",
+    )
     # HSTS whenever clients reach us over HTTPS, directly or through the TLS proxy.
     settings = services.settings
     app.add_middleware(EdgeMiddleware, tls=settings.tls or settings.behind_tls_proxy)

@@ -35,6 +35,13 @@ APP_CSP = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'; "
     "require-trusted-types-for 'script'; trusted-types quietline"
 )
+# The secure client page (/c/): the same, stricter still: no workers, no manifest, forms
+# post nowhere, and no Trusted Types policy at all (it never writes HTML from strings).
+CLIENT_PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
+    "object-src 'none'; require-trusted-types-for 'script'; trusted-types 'none'"
+)
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
@@ -54,6 +61,10 @@ class EdgeMiddleware:
             common.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
         self.headers = [*common, (b"content-security-policy", API_CSP.encode())]
         self.app_headers = [*common, (b"content-security-policy", APP_CSP.encode())]
+        self.client_page_headers = [
+            *common,
+            (b"content-security-policy", CLIENT_PAGE_CSP.encode()),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -78,6 +89,8 @@ class EdgeMiddleware:
             return message
 
         extra = self.app_headers if scope["path"].startswith("/app") else self.headers
+        if scope["path"].startswith("/c/"):
+            extra = self.client_page_headers
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status

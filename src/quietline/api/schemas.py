@@ -193,6 +193,9 @@ class ConversationOut(BaseModel):
     logistics_only: bool = Field(
         default=False, description="A channel for scheduling only, not clinical content"
     )
+    client_id: UUID | None = Field(
+        default=None, description="Set on a client's thread (kind 'client')"
+    )
 
 
 class SendIn(Strict):
@@ -200,17 +203,31 @@ class SendIn(Strict):
     idempotency_key: str = Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
     urgent: bool = False
     ttl_seconds: int | None = Field(default=None, ge=10, le=315360000)
+    acknowledge_clinical: bool = Field(
+        default=False,
+        description="Send even though the clinical-content guard warned (channels marked "
+        "logistics-only; audited)",
+    )
 
 
 class MessageOut(BaseModel):
     id: UUID
     conversation_id: UUID
     seq: int
-    sender_id: UUID
+    sender_id: UUID | None = Field(
+        description="The staff member who wrote it; null when the client of a client thread did"
+    )
+    sender_client_id: UUID | None = None
     body: str
     urgent: bool
     created_at: datetime
     expires_at: datetime | None
+    internal: bool = Field(default=False, description="A staff-only note in a client thread")
+    channel: str | None = Field(
+        default=None,
+        description="Client threads: how it came in or reached the client "
+        "(sms, email, page, link, auto)",
+    )
 
 
 class MessagePageOut(BaseModel):
@@ -581,3 +598,22 @@ class DocumentCheckIn(Strict):
 class DocumentCheckOut(BaseModel):
     valid: bool
     detail: str
+
+
+# -- client messaging: outbound SMS and e-mail (decision 0017) --------------------------------
+class ClientDeliveryOut(BaseModel):
+    outbound_id: UUID
+    message_id: UUID | None = Field(
+        description="The thread message this SMS or e-mail carried (or announced); null for "
+        "codes and keyword answers"
+    )
+    channel: Literal["sms", "email"]
+    purpose: str
+    status: Literal["queued", "sending", "sent", "delivered", "undelivered", "failed", "cancelled"]
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None = Field(description="When the provider reported it delivered")
+    failure: str | None = Field(
+        description="Why it has not arrived (yet), in a sentence; null when nothing is wrong"
+    )

@@ -62,6 +62,7 @@ def _conversation_fields(view: ConversationView) -> dict[str, Any]:
         "default_ttl_seconds": view.default_ttl_seconds,
         "created_at": view.created_at,
         "logistics_only": view.logistics_only,
+        "client_id": view.client_id,
     }
 
 
@@ -71,10 +72,13 @@ def _message_fields(view: MessageView) -> dict[str, Any]:
         "conversation_id": view.conversation_id,
         "seq": view.seq,
         "sender_id": view.sender_id,
+        "sender_client_id": view.sender_client_id,
         "body": view.body,
         "urgent": view.urgent,
         "created_at": view.created_at,
         "expires_at": view.expires_at,
+        "internal": view.internal,
+        "channel": view.channel,
     }
 
 

@@ -1,10 +1,16 @@
-"""Seeds the demo practice: staff of every role and a few conversations. Idempotent."""
+"""Seeds the demo practice: staff of every role, a few conversations, and Maya's clients
+(scenario 1). Idempotent."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import partial
 
+from quietline.actions.appointments import do_create_appointment, local_day_bounds
 from quietline.actions.auth import SignedIn, SignInRequest, do_sign_in, do_sign_out
+from quietline.actions.client_settings import do_update_client_messaging, zone
+from quietline.actions.clients import ClientInput, do_create_client
+from quietline.actions.consent import do_record_consent
 from quietline.actions.context import Actor
 from quietline.actions.conversations import do_create_direct, do_create_group
 from quietline.actions.messages import do_send_message
@@ -14,6 +20,10 @@ from quietline.app import Services
 from quietline.domain.roles import Role
 
 DEMO_SLUG = "demo"
+# Client messaging in the demo goes to the pretend phone (/demo/phone), never out: the
+# console gateways' default sender number (a fictional 555-01xx one) and address.
+DEMO_SMS_NUMBER = "+12025550100"
+DEMO_EMAIL_FROM = "care@riverbend.demo.quietline.test"
 STAFF = [
     ("maya@demo.quietline.test", "Maya Chen", Role.OWNER),
     ("ops@demo.quietline.test", "Alex Rivera", Role.ADMIN),
@@ -88,6 +98,76 @@ def seed_demo(services: Services, password: str) -> list[tuple[str, str]]:
                 idempotency_key=f"demo-seed-{n:04d}",
             )
         )
+    _seed_client_messaging(services, owner)
     for actor in (owner, dana):
         db.write_sync(partial(do_sign_out, actor=actor))
     return accounts
+
+
+# Scenario 1 (../shared/SCENARIOS.md): Maya's clients. Jordan agreed to plain texts for
+# scheduling; Sam did not, so Sam's texts carry only a notice and a secure link. Fictional
+# 555-01xx numbers: everything goes to the pretend phone at /demo/phone.
+DEMO_CLIENTS = [
+    ("Jordan Avery", "Jordan", "+12025550142", True),
+    ("Sam Ortiz", "Sam", "+12025550177", False),
+]
+
+
+def _first_appointment_start(services: Services, owner: Actor) -> datetime:
+    """Jordan's appointment: at the next full hour, but still today in the practice's time
+    zone, so that Jordan's "running late" text gets the running-late reply (it needs an
+    appointment today) whatever the hour the demo is first run. Late in the evening that is
+    10 to midnight, or earlier: a client may write that they are late up to an hour after
+    the start."""
+    now = services.clock.now()
+    policy = services.db.read_sync(lambda unit: unit.practice_messaging.policy(owner.practice_id))
+    _, midnight = local_day_bounds(policy, now.astimezone(zone(policy)).date())
+    next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    return min(next_hour, midnight - timedelta(minutes=50))
+
+
+def _seed_client_messaging(services: Services, owner: Actor) -> None:
+    db = services.db
+    lookup_key = services.lookup_key
+    db.write_sync(
+        lambda unit: do_update_client_messaging(
+            unit,
+            owner,
+            lookup_key,
+            {
+                "sms_number": DEMO_SMS_NUMBER,
+                "email_from": DEMO_EMAIL_FROM,
+                # The demo lets free logistics text go in the clear to a consenting client,
+                # so the clinical-content guard can be seen at work (the default is
+                # approved templates only).
+                "plain_messages": "logistics",
+            },
+        )
+    )
+    start = _first_appointment_start(services, owner)
+    for n, (name, preferred, phone, consented) in enumerate(DEMO_CLIENTS):
+        entered = ClientInput(name=name, preferred_name=preferred, phone=phone)
+        client = db.write_sync(
+            partial(do_create_client, actor=owner, lookup_key=lookup_key, data=entered)
+        )
+        if consented:
+            db.write_sync(
+                partial(
+                    do_record_consent,
+                    actor=owner,
+                    client_id=client.id,
+                    channel="sms",
+                    granted=True,
+                    method="verbal",
+                )
+            )
+        db.write_sync(
+            partial(
+                do_create_appointment,
+                actor=owner,
+                client_id=client.id,
+                starts_at=start + timedelta(days=n),
+                length_minutes=50,
+                room="Room 3",
+            )
+        )

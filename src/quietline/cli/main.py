@@ -203,12 +203,24 @@ def demo(
 ) -> None:
     """Create (or reuse) a demo practice on SQLite and serve it on 127.0.0.1."""
     from quietline.app import build_services, ensure_key_files
-    from quietline.cli.demo import seed_demo
+    from quietline.cli.demo import DEMO_EMAIL_FROM, DEMO_SMS_NUMBER, seed_demo
     from quietline.storage.migrate import upgrade
 
     if data_dir is None:
         data_dir = Path(os.environ.get("QUIETLINE_DATA_DIR") or ".quietline-demo")
-    settings = _settings(None, data_dir=data_dir, host="127.0.0.1", port=port, database_url=None)
+    settings = _settings(
+        None,
+        data_dir=data_dir,
+        host="127.0.0.1",
+        port=port,
+        database_url=None,
+        # Client messaging stays on this computer: texts and e-mails go to /demo/phone.
+        demo=True,
+        sms_gateway="console",
+        email_gateway="console",
+        sms_from_number=os.environ.get("QUIETLINE_SMS_FROM_NUMBER") or DEMO_SMS_NUMBER,
+        smtp_from=os.environ.get("QUIETLINE_SMTP_FROM") or DEMO_EMAIL_FROM,
+    )
     if settings.database_url is not None:
         settings = settings.model_copy(update={"database_url": None})
     _report_new_keys(ensure_key_files(settings))
@@ -224,6 +236,7 @@ def demo(
     out.print(f"\n[bold]Quietline demo[/bold]: open http://localhost:{port}/app/")
     out.print("  (on a phone-sized window too; 'localhost' rather than the IP lets passkeys work)")
     out.print(f"API: http://127.0.0.1:{port}/api/v1 (schema at /api/v1/openapi.json)")
+    out.print(f"Texts and e-mails to clients: http://localhost:{port}/demo/phone (pretend phone)")
     out.print("Practice code: [bold]demo[/bold]")
     out.print(f"Password for every demo account: [bold]{password}[/bold]")
     for email, role in accounts:

@@ -132,3 +132,40 @@ def open_legal_hold_reason(
         "legal-hold-reason", practice=practice_id, conversation=conversation_id, hold=hold_id
     )
     return open_envelope(practice_key, sealed, aad).decode()
+
+
+def _record_aad(practice_id: UUID, table: str, column: str, row_id: UUID) -> bytes:
+    return associated_data(f"record/{table}.{column}", practice=practice_id, row=row_id)
+
+
+def seal_record_field(
+    practice_key: bytes,
+    practice_key_id: str,
+    practice_id: UUID,
+    table: str,
+    column: str,
+    row_id: UUID,
+    value: str,
+) -> bytes:
+    """A personal field of a practice record (a client's name, phone number, notes; a queued
+    SMS's address and text), sealed by the practice key and bound to its practice, table,
+    column and row: moved anywhere else, it fails to open."""
+    return seal(
+        practice_key,
+        practice_key_id,
+        value.encode(),
+        _record_aad(practice_id, table, column, row_id),
+    )
+
+
+def open_record_field(
+    practice_key: bytes, practice_id: UUID, table: str, column: str, row_id: UUID, sealed: bytes
+) -> str:
+    return open_envelope(
+        practice_key, sealed, _record_aad(practice_id, table, column, row_id)
+    ).decode()
+
+
+def record_field_aad(practice_id: UUID, table: str, column: str, row_id: UUID) -> bytes:
+    """The associated data of a record field (key rotation re-seals with it)."""
+    return _record_aad(practice_id, table, column, row_id)

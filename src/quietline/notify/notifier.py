@@ -4,7 +4,8 @@ It listens on the hub's ``push`` topic, gathers what arrived in a short window (
 messages becomes one notification per device, with a count), decides in one write who is
 notified now and whose notifications are held ("in session"), and sends. Held counts live in
 the database, so a restart loses nothing that was held; the release of held notifications
-runs on a schedule and when someone ends their session.
+runs on a schedule and when someone ends their session. Urgent alerts (a client's message
+read as a crisis) go to the people they name at once and are never held.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from uuid import UUID
 
 from quietline.actions.notifications import (
     PUSH_TOPIC,
+    URGENT_ALERT,
     PushJob,
     do_release_ended_sessions,
     forget_subscription,
     plan_notifications,
+    plan_urgent_alerts,
     release_held,
 )
 from quietline.app import Services
@@ -53,9 +56,15 @@ class Notifier:
             for e in events
             if e.kind == "status.changed" and e.data.get("in_session_until") is None
         ]
+        alerts = [e for e in events if e.kind == URGENT_ALERT]
         jobs: list[PushJob] = []
         if created:
             jobs += await self._services.db.write(partial(plan_notifications, events=created))
+        if alerts:
+            # A device already notified of the (urgent) message itself gets no second push.
+            notified = {job.session_id for job in jobs}
+            planned = await self._services.db.write(partial(plan_urgent_alerts, events=alerts))
+            jobs += [job for job in planned if job.session_id not in notified]
         for practice_id, user_id in ended:
             jobs += await self._services.db.write(
                 partial(release_held, practice_id=practice_id, user_id=UUID(user_id))

@@ -45,6 +45,7 @@ from quietline.crypto.envelope import (
     read_header,
     reseal,
 )
+from quietline.crypto.fields import record_field_aad
 from quietline.crypto.keys import (
     KeyFileError,
     MasterKey,
@@ -178,6 +179,37 @@ SEALED_BY_PRACTICE_KEY: tuple[SealedColumn, ...] = (
 # binary column of the schema is named here or above, so a new sealed column cannot be
 # forgotten; and should one be forgotten anyway, a practice rotation refuses to delete an old
 # key that still seals a value in it (see _unsupported_columns).
+# Record fields sealed with seal_record_field (crypto/fields.py): bound to table, column, row.
+RECORD_FIELDS: tuple[tuple[str, str, str], ...] = (
+    # (table, sealed column, column holding the row id)
+    ("clients", "name_sealed", "id"),
+    ("clients", "preferred_name_sealed", "id"),
+    ("clients", "phone_sealed", "id"),
+    ("clients", "email_sealed", "id"),
+    ("clients", "date_of_birth_sealed", "id"),
+    ("clients", "notes_sealed", "id"),
+    ("practice_messaging", "sms_number_sealed", "practice_id"),
+    ("message_templates", "body_sealed", "id"),
+    ("outbound_messages", "to_sealed", "id"),
+    ("outbound_messages", "body_sealed", "id"),
+)
+
+
+def _record_field(table: str, column: str, row_key: str) -> SealedColumn:
+    t = metadata.tables[table]
+    return SealedColumn(
+        t.c[column],
+        t.c.practice_id,
+        lambda practice_id, row: record_field_aad(
+            practice_id, table, column, getattr(row, row_key)
+        ),
+        (t.c[row_key],) if row_key != "id" else (),
+    )
+
+
+SEALED_BY_PRACTICE_KEY = SEALED_BY_PRACTICE_KEY + tuple(
+    _record_field(*field) for field in RECORD_FIELDS
+)
 WRAPPED_BY_MASTER_KEY = frozenset({"practice_keys.wrapped_key"})
 WRAPPED_BY_PRACTICE_KEY = frozenset({"conversations.key_wrapped"})  # see practice_key_id
 SEALED_BY_CONVERSATION_OR_DATA_KEY = frozenset(
@@ -195,6 +227,13 @@ NOT_CIPHERTEXT = frozenset(
         "audit_events.prev_mac",
         "audit_events.mac",
         "audit_heads.last_mac",
+        # keyed hashes (blind indexes) and token hashes of client messaging
+        "clients.phone_lookup",
+        "clients.email_lookup",
+        "practice_messaging.sms_number_lookup",
+        "client_links.token_hash",
+        "client_codes.code_hash",
+        "client_sessions.token_hash",
     }
 )
 

@@ -13,13 +13,18 @@ from quietline.domain.audit import AuditKind
 from quietline.domain.clock import Clock
 from quietline.domain.events import Event
 from quietline.domain.models import Conversation
+from quietline.storage.stores.appointments import AppointmentStore
 from quietline.storage.stores.audit import AuditStore
+from quietline.storage.stores.client_access import ClientAccessStore
+from quietline.storage.stores.clients import ClientStore
 from quietline.storage.stores.conversations import ConversationStore
 from quietline.storage.stores.maintenance import MaintenanceStore
 from quietline.storage.stores.messages import MessageStore
 from quietline.storage.stores.notifications import NotificationStore
+from quietline.storage.stores.outbox import OutboxStore
 from quietline.storage.stores.oversight import OversightStore
 from quietline.storage.stores.passkeys import PasskeyStore
+from quietline.storage.stores.practice_messaging import PracticeMessagingStore
 from quietline.storage.stores.practices import PracticeStore
 from quietline.storage.stores.retention import RetentionStore
 from quietline.storage.stores.sessions import SessionStore, ThrottleStore
@@ -58,6 +63,12 @@ class Unit:
         self.oversight = OversightStore(conn)
         self.staff_lifecycle = StaffLifecycleStore(conn)
         self.retention = RetentionStore(conn)
+        # client messaging
+        self.clients = ClientStore(conn)
+        self.client_access = ClientAccessStore(conn)
+        self.outbox = OutboxStore(conn)
+        self.appointments = AppointmentStore(conn)
+        self.practice_messaging = PracticeMessagingStore(conn)
         self.audit_log = AuditStore(conn, audit_key)
         self.events: list[Event] = []
         # The newest audit chain head per practice this unit wrote (for the outside anchor).

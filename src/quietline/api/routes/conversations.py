@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
 from quietline.actions.auth import Authenticated, authorize, authorize_read, do_touch
+from quietline.actions.clinical_guard import ClinicalContentRefused, do_record_guard_block
 from quietline.actions.conversations import (
     ConversationView,
     do_add_member,
@@ -167,17 +169,22 @@ async def send(
     svc: ServicesDep,
 ) -> Response:
     """Send a message. Retrying with the same idempotency_key never sends it twice."""
-    result = await svc.db.write(
-        lambda unit: do_send_message(
-            unit,
-            authorize(unit, token),
-            conversation_id,
-            body=body.body,
-            idempotency_key=body.idempotency_key,
-            urgent=body.urgent,
-            ttl_seconds=body.ttl_seconds,
+    try:
+        result = await svc.db.write(
+            lambda unit: do_send_message(
+                unit,
+                authorize(unit, token),
+                conversation_id,
+                body=body.body,
+                idempotency_key=body.idempotency_key,
+                urgent=body.urgent,
+                ttl_seconds=body.ttl_seconds,
+                acknowledge_clinical=body.acknowledge_clinical,
+            )
         )
-    )
+    except ClinicalContentRefused as refused:
+        await svc.db.write(partial(do_record_guard_block, refused=refused))
+        raise
     return message_json(result.message, 201 if result.created else 200)
 
 

@@ -25,6 +25,7 @@ _CONVERSATION_COLUMNS = (
     conversations.c.created_at,
     conversations.c.last_activity_at,
     conversations.c.logistics_only,
+    conversations.c.client_id,
 )
 
 
@@ -71,6 +72,10 @@ _MEMBER_IDS = select(conversation_members.c.user_id).where(
 )
 
 _MINE = conversation_members.alias("mine")
+# Written by someone else: another staff member, or the client of a client thread.
+_FROM_SOMEONE_ELSE = or_(
+    messages.c.sender_id.is_(None), messages.c.sender_id != bindparam("user_id")
+)
 # Unread: others' readable messages above my seen cursor, counted up to UNREAD_CAP per
 # conversation (the covering index answers it; a cap keeps a long-unread list fast).
 UNREAD_CAP = 100
@@ -80,7 +85,7 @@ _UNREAD_ROWS = (
     .where(
         messages.c.conversation_id == conversations.c.id,
         messages.c.seq > _MINE.c.seen_seq,
-        messages.c.sender_id != bindparam("user_id"),
+        _FROM_SOMEONE_ELSE,
         messages.c.recalled_at.is_(None),
         or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
     )
@@ -102,7 +107,7 @@ _URGENT_UNREAD = (
         messages.c.conversation_id == conversations.c.id,
         messages.c.seq > _WINDOW_START,
         messages.c.urgent.is_(True),
-        messages.c.sender_id != bindparam("user_id"),
+        _FROM_SOMEONE_ELSE,
         messages.c.recalled_at.is_(None),
         or_(messages.c.expires_at.is_(None), messages.c.expires_at > bindparam("now")),
     )
@@ -171,9 +176,12 @@ class ConversationStore:
         practice_key_id: str,
         direct_pair: str | None,
         default_ttl_seconds: int | None,
-        created_by: UUID,
+        created_by: UUID | None,
         now: datetime,
+        client_id: UUID | None = None,
     ) -> None:
+        """``client_id`` is set for a client's thread (kind 'client'); ``created_by`` is None
+        when no staff member created it (a client who first wrote in)."""
         self._conn.execute(
             _INSERT,
             {
@@ -189,6 +197,7 @@ class ConversationStore:
                 "created_by": created_by,
                 "created_at": now,
                 "last_activity_at": now,
+                "client_id": client_id,
             },
         )
 
@@ -219,6 +228,16 @@ class ConversationStore:
             .first()
         )
         return _conversation(row) if row else None
+
+    def for_client(self, practice_id: UUID, client_id: UUID) -> Conversation | None:
+        """A client's thread (there is at most one per client)."""
+        row = self._conn.execute(
+            select(*_CONVERSATION_COLUMNS).where(
+                conversations.c.practice_id == practice_id,
+                conversations.c.client_id == client_id,
+            )
+        ).first()
+        return _conversation(row._mapping) if row else None
 
     def find_direct(self, practice_id: UUID, direct_pair: str) -> Conversation | None:
         row = self._conn.execute(

@@ -96,6 +96,9 @@ class MessageStore:
                 "created_at": message.created_at,
                 "expires_at": message.expires_at,
                 "recalled_at": None,
+                "sender_client_id": message.sender_client_id,
+                "internal": message.internal,
+                "channel": message.channel,
             },
         )
 
@@ -213,8 +216,9 @@ class MessageStore:
 
     def senders_between(
         self, practice_id: UUID, conversation_id: UUID, after: int, up_to: int
-    ) -> set[UUID]:
-        """Who sent the messages with ``after < seq <= up_to`` (covered by the unread index)."""
+    ) -> set[UUID | None]:
+        """Which staff sent the messages with ``after < seq <= up_to`` (covered by the unread
+        index); None stands for the client of a client thread."""
         rows = _SENDERS_BETWEEN.run(
             self._conn,
             {

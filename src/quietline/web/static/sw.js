@@ -8,7 +8,7 @@
 // * Push: shows the payload's title and body only (the server sends exactly "Quietline" /
 //   "New secure message"), with one tag so notifications replace each other.
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const CACHE = `quietline-shell-${VERSION}`;
 const SHELL = [
   '/app/',
@@ -35,6 +35,12 @@ const SHELL = [
   '/app/js/views/settings.js',
   '/app/js/views/admin.js',
   '/app/js/views/join.js',
+  '/app/js/zone.js',
+  '/app/js/views/parts.js',
+  '/app/js/views/clients.js',
+  '/app/js/views/appointments.js',
+  '/app/js/views/client-thread.js',
+  '/app/js/views/admin-client.js',
 ];
 const SHELL_PATHS = new Set(SHELL);
 

@@ -1,7 +1,8 @@
 // Start-up, the hash router, the signed-in shell (header, nav, main), live events, app lock.
 //
-// Routes: #/ (list), #/c/<conversation-id> (thread), #/devices, #/settings, #/sign-in, #/locked,
-// #/admin/<section> (owners and admins), #/join/<token> (an invitation link, signed out).
+// Routes: #/ (list), #/c/<conversation-id> (thread), #/clients, #/clients/<client-id>,
+// #/appointments, #/devices, #/settings, #/sign-in, #/locked, #/admin/<section> (owners and
+// admins), #/join/<token> (an invitation link, signed out).
 
 import * as api from './api.js';
 import { announce, fill, h, icon, logo, notify, report } from './dom.js';
@@ -22,6 +23,7 @@ import { mountDevices } from './views/devices.js';
 import { mountSettings } from './views/settings.js';
 import { ADMIN_SECTIONS, mountAdmin } from './views/admin.js';
 import { renderJoin } from './views/join.js';
+import { applyClientDelivery, applyClientSeen } from './views/client-thread.js';
 
 let shell = null; // the signed-in frame: {header, main, banner, list, thread, threadId, page, pageName}
 let resumeHash = '#/'; // where to go back to after unlocking
@@ -89,7 +91,7 @@ function boot() {
       if (err.status === 401) {
         restorePractice(); // the 401 came with Clear-Site-Data
         const r = parseRoute();
-        if (r.name === 'thread' || r.name === 'devices' || r.name === 'settings' || r.name === 'admin') resumeHash = location.hash;
+        if (['thread', 'devices', 'settings', 'admin', 'clients', 'client', 'appointments'].includes(r.name)) resumeHash = location.hash;
         const notice = takeNotice();
         showSignIn();
         if (notice) notify(notice[1], { kind: notice[0], timeout: 0 });
@@ -190,15 +192,25 @@ async function enterApp() {
 }
 
 // -- the signed-in shell ---------------------------------------------------------------------
-function navLink(href, label, iconName) {
-  return h('a', { href, class: 'nav-link', dataset: { nav: href } }, icon(iconName), h('span', null, label));
+function navLink(href, label, iconName, { title = false } = {}) {
+  return h('a', { href, class: 'nav-link', dataset: { nav: href }, title: title ? label : null }, icon(iconName), h('span', null, label));
+}
+
+// On phones the header shows Conversations, Clients, Appointments and "Menu"; the menu holds
+// the rest. From 600 px every link is in the bar (the menu's box is `display: contents`).
+let menuDoc = null;
+function closeMenu({ focusToggle = false } = {}) {
+  if (!shell || !shell.nav.classList.contains('is-open')) return;
+  shell.nav.classList.remove('is-open');
+  shell.menuToggle.setAttribute('aria-expanded', 'false');
+  if (focusToggle) shell.menuToggle.focus();
 }
 
 function mountShell() {
   destroyShell();
   const lockButton = h('button', { type: 'button', class: 'header-button' }, icon('lock'), h('span', null, 'Lock'));
   lockButton.addEventListener('click', () => lockNow());
-  const signOutButton = h('button', { type: 'button', class: 'nav-link nav-button' }, icon('signOut'), h('span', null, 'Sign out'));
+  const signOutButton = h('button', { type: 'button', class: 'nav-link nav-button', title: 'Sign out' }, icon('signOut'), h('span', null, 'Sign out'));
   signOutButton.addEventListener('click', () => signOut());
   const statusSlot = h('div', { class: 'status-slot' });
   const practice = state.session ? state.session.practice_name : '';
@@ -210,25 +222,49 @@ function mountShell() {
       target.focus();
     }
   });
+  const menuToggle = h('button', { type: 'button', class: 'nav-link nav-button nav-menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'nav-more' },
+    icon('menu'), h('span', null, 'Menu'));
+  const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
+    navLink('#/', 'Conversations', 'chat'),
+    navLink('#/clients', 'Clients', 'users'),
+    navLink('#/appointments', 'Appointments', 'calendar'),
+    menuToggle,
+    h('div', { id: 'nav-more', class: 'nav-more' },
+      navLink('#/devices', 'My devices', 'devices', { title: true }),
+      navLink('#/settings', 'Settings', 'settings', { title: true }),
+      isAdmin() ? navLink('#/admin', 'Admin', 'shield', { title: true }) : null,
+      signOutButton));
+  menuToggle.addEventListener('click', () => {
+    const open = !nav.classList.contains('is-open');
+    nav.classList.toggle('is-open', open);
+    menuToggle.setAttribute('aria-expanded', String(open));
+  });
+  nav.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('.nav-more a')) closeMenu();
+  });
+  nav.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && nav.classList.contains('is-open')) closeMenu({ focusToggle: true });
+  });
+  if (!menuDoc) {
+    menuDoc = (e) => {
+      if (shell && shell.nav && !shell.nav.contains(e.target)) closeMenu();
+    };
+    document.addEventListener('pointerdown', menuDoc, true);
+  }
   const header = h('header', { class: 'topbar' },
     skip,
     h('a', { class: 'brand', href: '#/' }, logo(30),
       h('span', { class: 'brand-text' },
         h('span', { class: 'brand-name' }, 'Quietline'),
         h('span', { class: 'brand-practice' }, practice))),
-    h('nav', { class: 'nav', 'aria-label': 'Main' },
-      navLink('#/', 'Conversations', 'chat'),
-      navLink('#/devices', 'My devices', 'devices'),
-      navLink('#/settings', 'Settings', 'settings'),
-      isAdmin() ? navLink('#/admin', 'Admin', 'shield') : null,
-      signOutButton),
+    nav,
     statusSlot,
     lockButton);
   const banner = h('div', { class: 'conn-banner', role: 'status', hidden: true });
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   fill(screenEl(), header, banner, main);
   const status = state.session.restricted ? null : mountStatus(statusSlot);
-  shell = { header, main, banner, status, list: null, thread: null, threadId: null, page: null, pageName: null, offs: [] };
+  shell = { header, nav, menuToggle, main, banner, status, list: null, thread: null, threadId: null, page: null, pageName: null, offs: [] };
   shell.offs.push(on('conversations', updateTitle));
 }
 
@@ -282,6 +318,13 @@ function parseRoute() {
     if (UUID_RE.test(id)) return { name: 'thread', id: id.toLowerCase() };
     return { name: 'list', bad: true };
   }
+  if (path === '/clients' || path === '/clients/') return { name: 'clients' };
+  if (path.startsWith('/clients/')) {
+    const id = path.slice(9);
+    if (UUID_RE.test(id)) return { name: 'client', id: id.toLowerCase() };
+    return { name: 'clients' };
+  }
+  if (path === '/appointments') return { name: 'appointments' };
   if (path === '/devices') return { name: 'devices' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/sign-in') return { name: 'sign-in' };
@@ -330,15 +373,21 @@ function route() {
     history.replaceState(null, '', '#/settings');
     r = { name: 'settings' };
   }
+  closeMenu();
+  let folded = false;
   for (const a of shell.header.querySelectorAll('[data-nav]')) {
     const target = a.dataset.nav;
     const current = (target === '#/' && (r.name === 'list' || r.name === 'thread'))
+      || (target === '#/clients' && (r.name === 'clients' || r.name === 'client'))
+      || (target === '#/appointments' && r.name === 'appointments')
       || (target === '#/devices' && r.name === 'devices')
       || (target === '#/settings' && r.name === 'settings')
       || (target === '#/admin' && r.name === 'admin');
-    if (current) a.setAttribute('aria-current', r.name === 'thread' ? 'true' : 'page');
+    if (current) a.setAttribute('aria-current', r.name === 'thread' || r.name === 'client' ? 'true' : 'page');
     else a.removeAttribute('aria-current');
+    if (current && a.closest('.nav-more')) folded = true;
   }
+  shell.menuToggle.classList.toggle('has-current', folded);
   if (r.name === 'list' || r.name === 'thread') showConversations(r.name === 'thread' ? r.id : null);
   else showPage(r.name, r);
 }
@@ -372,7 +421,7 @@ function showConversations(threadId) {
 
 function showPage(kind, r = {}) {
   state.openConversation = null;
-  const name = kind === 'admin' ? `admin:${r.section}` : kind;
+  const name = kind === 'admin' ? `admin:${r.section}` : kind === 'client' ? `client:${r.id}` : kind;
   if (shell.pageName === name && shell.page) return;
   shell.list?.destroy();
   shell.thread?.destroy();
@@ -385,8 +434,42 @@ function showPage(kind, r = {}) {
   shell.pageName = name;
   const ctx = { onSecondFactorReady: reloadSession };
   if (kind === 'admin') shell.page = mountAdmin(shell.main, r.section);
+  else if (kind === 'clients') shell.page = lazyPage(() => import('./views/clients.js'), (m) => m.mountClients(shell.main));
+  else if (kind === 'client') shell.page = lazyPage(() => import('./views/clients.js'), (m) => m.mountClient(shell.main, r.id));
+  else if (kind === 'appointments') shell.page = lazyPage(() => import('./views/appointments.js'), (m) => m.mountAppointments(shell.main));
   else shell.page = name === 'devices' ? mountDevices(shell.main) : mountSettings(shell.main, ctx);
   shell.page.focus?.();
+}
+
+/**
+ * A page whose module is loaded when it is first opened (clients, appointments), so that
+ * start-up, and the fresh document after a wipe, load no more than the conversations need.
+ */
+function lazyPage(load, mount) {
+  let page = null;
+  let gone = false;
+  let wantFocus = false;
+  const holder = shell.main;
+  holder.replaceChildren(h('p', { class: 'empty-note', role: 'status' }, 'Loading…'));
+  load().then((module) => {
+    if (gone) return;
+    page = mount(module);
+    if (wantFocus) page.focus?.();
+  }).catch((err) => {
+    if (gone) return;
+    holder.replaceChildren(h('p', { class: 'empty-note', role: 'alert' }, 'This page could not be loaded. Check your connection and try again.'));
+    report(err);
+  });
+  return {
+    focus() {
+      if (page) page.focus?.();
+      else wantFocus = true;
+    },
+    destroy() {
+      gone = true;
+      page?.destroy();
+    },
+  };
 }
 
 /** After a restricted person set up a second factor: the session may be fully usable now. */
@@ -436,7 +519,11 @@ function incoming(m, { live }) {
   if (isNew && live && state.me && m.sender_id !== state.me.id && !isShownNow(m.conversation_id)) {
     const c = state.conversations.get(m.conversation_id);
     const where = c ? conversationName(c) : 'a conversation';
-    announce(`New ${m.urgent ? 'urgent ' : ''}message from ${userName(m.sender_id)} in ${where}.`);
+    // A client's own message has no staff sender: their thread is named after them.
+    const who = m.sender_id ? userName(m.sender_id) : where;
+    announce(m.sender_id
+      ? `New ${m.urgent ? 'urgent ' : ''}message from ${who} in ${where}.`
+      : `New ${m.urgent ? 'urgent ' : ''}message from ${who}.`);
   }
 }
 
@@ -512,6 +599,17 @@ function onEvent(f) {
     case 'emergency_access.opened':
     case 'emergency_access.closed':
       emit(`emergency:${f.conversation_id}`, f);
+      break;
+    case 'client.delivery':
+      applyClientDelivery(f);
+      break;
+    case 'client.seen':
+      applyClientSeen(f);
+      break;
+    case 'appointment.created':
+    case 'appointment.updated':
+    case 'appointment.cancelled':
+      emit('appointments', f);
       break;
     case 'policy.changed':
       if (state.session && f.policy) {

@@ -20,6 +20,11 @@ function fresh(epoch) {
     seenSent: new Map(), // conversation id -> highest seq reported seen
     drafts: new Map(), // conversation id -> text being written
     quickReplies: [],
+    // Client threads: how each staff message reached the client (client-deliveries), how far
+    // the client has read on the secure page, and the practice's client-messaging settings.
+    clientDeliveries: new Map(), // conversation id -> Map(message id -> newest delivery row)
+    clientSeen: new Map(), // conversation id -> {up_to_seq, at}
+    clientMessaging: null, // GET /practice/client-messaging (the practice's words and hours)
     openConversation: null,
     online: false, // the WebSocket is connected and ready
   };
@@ -82,6 +87,8 @@ export function setSession(me) {
 
 export const policy = () => (state.session && state.session.policy) || {};
 export const isAdmin = () => !!state.me && (state.me.role === 'owner' || state.me.role === 'admin');
+/** Owners, admins and the front desk see every client and every appointment. */
+export const seesAllClients = () => !!state.me && ['owner', 'admin', 'front_desk'].includes(state.me.role);
 
 // -- people ----------------------------------------------------------------------------------
 export async function loadDirectory() {

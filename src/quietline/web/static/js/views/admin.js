@@ -1,6 +1,7 @@
 // Practice administration (#/admin/<section>), for owners and admins: staff (directory, roles,
 // invitations, offboarding), every device in the practice, policies, the audit log (filters,
-// export, chain check, access report), emergency access, legal holds and compliance.
+// export, chain check, access report), emergency access, legal holds and compliance; client
+// messaging and on-call shifts are in admin-client.js.
 //
 // The server decides who may do what: anyone else who opens these pages by hand sees the
 // server's 403 problem as a sentence. Invitation links are shown once and kept nowhere but in
@@ -21,6 +22,8 @@ export const ADMIN_SECTIONS = [
   { key: 'emergency', label: 'Emergency access', title: 'Emergency access' },
   { key: 'holds', label: 'Legal holds', title: 'Legal holds' },
   { key: 'compliance', label: 'Compliance', title: 'Compliance' },
+  { key: 'client-messaging', label: 'Client messaging', title: 'Client messaging' },
+  { key: 'on-call', label: 'On call', title: 'On call' },
 ];
 
 const ROLES = ['owner', 'admin', 'supervisor', 'clinician', 'front_desk'];
@@ -44,8 +47,13 @@ export function mountAdmin(main, section) {
   const build = {
     staff: staffPage, devices: devicesPage, policies: policiesPage, audit: auditPage,
     emergency: emergencyPage, holds: holdsPage, compliance: compliancePage,
+    // Loaded when first opened (start-up loads no more than it needs).
+    'client-messaging': (b, c) => import('./admin-client.js').then((m) => m.clientMessagingPage(b, c)),
+    'on-call': (b, c) => import('./admin-client.js').then((m) => m.onCallPage(b, c)),
   }[def.key];
-  build(body, ctx);
+  Promise.resolve(build(body, ctx)).catch((err) => {
+    if (!ctx.destroyed) showFailure(body, err, def.title);
+  });
   return {
     focus() {
       title.focus({ preventScroll: true });
@@ -692,6 +700,15 @@ const AUDIT_KINDS = [
   'message.recalled', 'message.expiry_purged', 'message.retention_purged', 'access.emergency_opened',
   'access.emergency_closed', 'audit.queried', 'audit.exported', 'legal_hold.placed', 'legal_hold.released',
   'keys.master_key_rotated', 'keys.practice_key_rotated', 'practice.quick_replies_changed',
+  // client messaging
+  'client.created', 'client.updated', 'client.archived', 'client.viewed', 'client.clinician_assigned',
+  'client.clinician_unassigned', 'client.consent_recorded', 'client.consent_revoked', 'client.sms_stop',
+  'client.sms_start', 'client.message_received', 'client.outbound_queued', 'client.outbound_sent',
+  'client.outbound_failed', 'client.outbound_delivered', 'client.page_signed_in', 'client.page_viewed',
+  'client.crisis_detected', 'client.auto_reply', 'message.clinical_guard_overridden',
+  'message.clinical_guard_blocked', 'appointment.created', 'appointment.confirmation_requested',
+  'appointment.client_responded', 'appointment.running_late_sent', 'practice.on_call_changed',
+  'practice.client_messaging_changed', 'practice.templates_changed',
 ];
 
 const kindLabel = (kind) => String(kind).replace(/[._]/g, ' ');

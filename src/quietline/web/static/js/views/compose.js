@@ -1,10 +1,15 @@
 // Writing a message: Enter sends on desktop (Shift+Enter: new line), a large Send button on
 // phones, quick replies that fill and send, Urgent, Expires. Every send has its own random
 // idempotency key; a failed send stays on screen with "Retry", which reuses that key.
+//
+// In a client's thread (`client: true`) the message goes to POST .../client-messages instead:
+// "Staff note" (never sent to the client), "Templates" (an approved template with its values)
+// and the live clinical-content warning take the place of quick replies, Urgent and Expires.
 
 import * as api from '../api.js';
 import { h, icon, isDesktop, uid } from '../dom.js';
 import { addMessage, dropPending, emit, on, putPending, state } from '../state.js';
+import { guardPanel, isClinicalRefusal, openTemplatePicker } from './client-thread.js';
 
 const EXPIRY_CHOICES = [
   ['', 'Practice default'],
@@ -27,11 +32,20 @@ export async function sendPending(conversationId, entry) {
   entry.status = 'sending';
   entry.error = '';
   putPending(conversationId, entry);
+  entry.clinical = null;
   const payload = { body: entry.body, idempotency_key: entry.key, urgent: entry.urgent };
   if (entry.ttl_seconds) payload.ttl_seconds = entry.ttl_seconds;
   const epoch = state.epoch;
   try {
-    const message = await api.post(`/conversations/${api.seg(conversationId)}/messages`, payload);
+    let message;
+    if (entry.client) {
+      // A client's thread: {text | template_id + values, internal, delivery, acknowledge_clinical}.
+      const answer = await api.post(`/conversations/${api.seg(conversationId)}/client-messages`,
+        { ...entry.client, idempotency_key: entry.key });
+      message = answer.message;
+    } else {
+      message = await api.post(`/conversations/${api.seg(conversationId)}/messages`, payload);
+    }
     if (epoch !== state.epoch) return;
     dropPending(conversationId, entry.key);
     addMessage(message, { countUnread: false });
@@ -45,6 +59,9 @@ export async function sendPending(conversationId, entry) {
     if (entry.messageId) return;
     entry.status = 'failed';
     entry.error = err.detail || 'Not sent.';
+    // The clinical-content guard stopped it: thread.js offers the secure page (and, when the
+    // practice only warns, "Send anyway") instead of a plain Retry.
+    if (isClinicalRefusal(err)) entry.clinical = { options: Array.isArray(err.body.options) ? err.body.options : ['secure_page'] };
     putPending(conversationId, entry);
   }
 }
@@ -55,9 +72,9 @@ export function discardPending(conversationId, key) {
 
 /**
  * The compose form for one conversation. `onSend()` runs after a message is queued (the thread
- * scrolls to it).
+ * scrolls to it). `client`: a client's thread (see the top of this file).
  */
-export function mountCompose(container, conversationId, { onSend } = {}) {
+export function mountCompose(container, conversationId, { onSend, client = false } = {}) {
   const textId = uid('msg');
   const hintId = uid('hint');
   const text = h('textarea', {
@@ -74,16 +91,27 @@ export function mountCompose(container, conversationId, { onSend } = {}) {
   const hint = h('p', { id: hintId, class: 'compose-hint' });
   const counter = h('span', { class: 'compose-count', 'aria-live': 'polite' });
   const replies = h('div', { class: 'quick-replies', role: 'group', 'aria-label': 'Quick replies' });
+  // Client threads: a staff-only note, a template, and the clinical-content guard.
+  const note = h('input', { type: 'checkbox', id: uid('note'), class: 'check-input' });
+  const templatesButton = h('button', { type: 'button', class: 'button small subtle', 'aria-haspopup': 'dialog' },
+    h('span', null, 'Templates'));
+  const guard = client ? guardPanel(conversationId, { onSecurePage: () => submitText({ delivery: 'secure_page' }) }) : null;
 
-  const form = h('form', { class: 'compose', novalidate: true },
-    replies,
-    h('div', { class: 'compose-options' },
-      h('label', { class: 'check', for: urgent.id }, urgent, h('span', null, 'Urgent')),
-      h('span', { class: 'expires-field' },
-        h('label', { for: expires.id, class: 'expires-label' }, 'Expires'),
-        expires),
-      h('span', { class: 'compose-spacer' }),
-      counter),
+  const form = h('form', { class: ['compose', client && 'compose-client'], novalidate: true },
+    client ? guard.panel : replies,
+    client
+      ? h('div', { class: 'compose-options' },
+        h('label', { class: 'check', for: note.id }, note, h('span', null, 'Staff note')),
+        templatesButton,
+        h('span', { class: 'compose-spacer' }),
+        counter)
+      : h('div', { class: 'compose-options' },
+        h('label', { class: 'check', for: urgent.id }, urgent, h('span', null, 'Urgent')),
+        h('span', { class: 'expires-field' },
+          h('label', { for: expires.id, class: 'expires-label' }, 'Expires'),
+          expires),
+        h('span', { class: 'compose-spacer' }),
+        counter),
     h('div', { class: 'compose-row' },
       h('div', { class: 'compose-field' },
         h('label', { for: textId, class: 'compose-label' }, 'Message'),
@@ -93,9 +121,12 @@ export function mountCompose(container, conversationId, { onSend } = {}) {
   container.replaceChildren(form);
 
   function updateHint() {
-    hint.textContent = isDesktop()
+    const how = isDesktop()
       ? 'Enter sends. Shift+Enter starts a new line.'
       : 'Use the Send button to send.';
+    hint.textContent = client && note.checked
+      ? `Staff note — not sent to the client. Only staff in this thread see it. ${how}`
+      : how;
   }
 
   function autoSize() {
@@ -106,6 +137,10 @@ export function mountCompose(container, conversationId, { onSend } = {}) {
   }
 
   function submit(body = text.value) {
+    if (client) {
+      submitText();
+      return;
+    }
     const clean = body.replace(/\s+$/u, '');
     if (!clean.trim()) {
       text.focus();
@@ -130,6 +165,48 @@ export function mountCompose(container, conversationId, { onSend } = {}) {
     if (onSend) onSend(entry);
   }
 
+  /** Client threads: the text in the box as a message to the client (or a staff note). */
+  function submitText({ delivery = 'auto' } = {}) {
+    const clean = text.value.replace(/\s+$/u, '');
+    if (!clean.trim()) {
+      text.focus();
+      return;
+    }
+    const internal = note.checked;
+    const entry = {
+      key: newKey(),
+      body: clean,
+      urgent: false,
+      created: Date.now(),
+      status: 'sending',
+      error: '',
+      client: { text: clean, internal, delivery: internal ? 'auto' : delivery },
+    };
+    text.value = '';
+    state.drafts.delete(conversationId);
+    autoSize();
+    guard.clear();
+    sendPending(conversationId, entry);
+    if (onSend) onSend(entry);
+    text.focus();
+  }
+
+  /** Client threads: an approved template with its values. */
+  function submitTemplate({ template_id: templateId, values, text: shown }) {
+    const entry = {
+      key: newKey(),
+      body: shown,
+      urgent: false,
+      created: Date.now(),
+      status: 'sending',
+      error: '',
+      client: { template_id: templateId, values },
+    };
+    sendPending(conversationId, entry);
+    if (onSend) onSend(entry);
+    text.focus();
+  }
+
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     submit();
@@ -143,13 +220,31 @@ export function mountCompose(container, conversationId, { onSend } = {}) {
       submit();
     }
   });
+  let guardTimer = 0;
+  function guardSoon() {
+    if (!client) return;
+    clearTimeout(guardTimer);
+    if (note.checked || !text.value.trim()) {
+      guard.clear();
+      return;
+    }
+    guardTimer = setTimeout(() => guard.check(text.value), 450);
+  }
   text.addEventListener('input', () => {
     if (text.value) state.drafts.set(conversationId, text.value);
     else state.drafts.delete(conversationId);
     autoSize();
+    guardSoon();
   });
+  note.addEventListener('change', () => {
+    form.classList.toggle('is-note', note.checked);
+    updateHint();
+    guardSoon();
+  });
+  templatesButton.addEventListener('click', () => openTemplatePicker(submitTemplate));
 
   function renderReplies() {
+    if (client) return; // templates instead: free text to a client goes through the guard
     const list = state.quickReplies || [];
     replies.hidden = list.length === 0;
     replies.replaceChildren(...list.map((reply) => {
@@ -166,12 +261,14 @@ export function mountCompose(container, conversationId, { onSend } = {}) {
   renderReplies();
   updateHint();
   autoSize();
+  guardSoon(); // a draft kept from an earlier visit
 
   return {
     focus() {
       text.focus({ preventScroll: true });
     },
     destroy() {
+      clearTimeout(guardTimer);
       media.removeEventListener('change', updateHint);
       offs.forEach((off) => off());
     },

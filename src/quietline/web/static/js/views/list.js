@@ -14,6 +14,10 @@ const ROLE_LABELS = {
 export const roleLabel = (role) => ROLE_LABELS[role] || role;
 
 export function avatarFor(c, extra = '') {
+  if (c.kind === 'client') {
+    return h('span', { class: ['avatar', 'avatar-client', hueClass(c.client_id || c.id), extra], 'aria-hidden': 'true' },
+      initials(conversationName(c)));
+  }
   if (c.kind === 'direct') {
     const other = otherMember(c);
     const inSession = other && inSessionUntil(other);
@@ -74,9 +78,10 @@ export function mountList(container) {
     const key = [name, status, relative, c.unread, c.urgent_unread, c.member_ids.length, activeId === c.id].join('|');
     if (key === item.key) return item;
     item.key = key;
-    const sub = other
+    let sub = other
       ? (status || 'Direct message')
       : `${c.member_ids.length} ${c.member_ids.length === 1 ? 'member' : 'members'}`;
+    if (c.kind === 'client') sub = 'Client';
     const unread = c.unread || 0;
     fill(item.link,
       avatarFor(c),

@@ -1,6 +1,8 @@
 // One conversation: its messages (latest 50, "Load earlier" / scroll back), live updates,
 // receipts under your own messages, Recall within the practice's window, failed sends with
 // Retry, and `seen` reports for messages actually on screen while the page is visible.
+// A client's thread (kind 'client') also shows who wrote what (the client, a colleague, an
+// automatic reply), staff notes, and how each message reached the client: client-thread.js.
 
 import * as api from '../api.js';
 import {
@@ -13,6 +15,9 @@ import {
   otherMember, pendingOf, policy, removeMessages, state, thread, userName,
 } from '../state.js';
 import { discardPending, mountCompose, sendPending } from './compose.js';
+import {
+  clientDeliveriesSoon, deliveryNodes, describeMessage, isClientThread, loadClientDeliveries, refusalSentence,
+} from './client-thread.js';
 import { receiptKey, receiptNode } from './receipts.js';
 import { avatarFor, roleLabel } from './list.js';
 import { statusText } from './status.js';
@@ -175,6 +180,14 @@ export function mountThread(container, id) {
       const other = otherMember(c);
       const status = other ? statusText(other) : '';
       fill(sub, h('span', { class: status ? 'is-in-session' : null }, status || 'Direct message'));
+    } else if (isClientThread(c)) {
+      const n = c.member_ids.length;
+      const members = h('button', { type: 'button', class: 'link-button', 'aria-haspopup': 'dialog' }, `${n} staff`);
+      members.addEventListener('click', () => openMembers(c));
+      fill(sub, h('span', { class: 'thread-sub-parts' },
+        c.client_id ? h('a', { href: `#/clients/${c.client_id}`, class: 'link-button' }, 'Client record') : 'Client',
+        h('span', { 'aria-hidden': 'true' }, '·'),
+        members));
     } else {
       const n = c.member_ids.length;
       const members = h('button', { type: 'button', class: 'link-button', 'aria-haspopup': 'dialog' }, `${n} ${n === 1 ? 'member' : 'members'}`);
@@ -197,12 +210,16 @@ export function mountThread(container, id) {
 
   function messageNode(c, m, cont) {
     const me = state.me ? state.me.id : null;
-    const mine = m.sender_id === me;
+    const client = isClientThread(c) ? describeMessage(c, m, me) : null;
+    const mine = client ? client.mine : m.sender_id === me;
     const windowMs = Number(policy().recall_window_minutes || 0) * 60000;
     const canRecall = mine && windowMs > 0 && Date.now() - new Date(m.created_at).getTime() < windowMs;
-    const rkey = mine ? receiptKey(c, m) : '';
+    // Staff receipts under my messages (in a client thread, only when other staff are in it).
+    const staffReceipt = mine && !(client && c.member_ids.length <= 1);
+    const rkey = staffReceipt ? receiptKey(c, m) : '';
     const expiry = m.expires_at ? formatWhen(m.expires_at) : '';
-    const key = [cont, canRecall, rkey, expiry, dayDiff(m.created_at), c.kind, userName(m.sender_id)].join('|');
+    const key = [cont, canRecall, rkey, expiry, dayDiff(m.created_at), c.kind, userName(m.sender_id),
+      client ? `${client.key}|${client.senderName}` : ''].join('|');
     let entry = nodes.get(m.id);
     if (entry && entry.key === key) return entry.li;
     if (!entry) {
@@ -214,24 +231,28 @@ export function mountThread(container, id) {
     }
     entry.key = key;
     const li = entry.li;
-    li.className = ['msg', mine ? 'mine' : 'theirs', m.urgent && 'is-urgent', cont && 'cont'].filter(Boolean).join(' ');
-    const senderName = mine ? 'You' : userName(m.sender_id);
+    li.className = ['msg', mine ? 'mine' : 'theirs', m.urgent && 'is-urgent', cont && 'cont',
+      ...(client ? client.classes : [])].filter(Boolean).join(' ');
+    const senderName = client ? client.senderName : mine ? 'You' : userName(m.sender_id);
     const showSender = !mine && c.kind !== 'direct' && !cont;
     const meta = h('div', { class: 'msg-meta' },
       timeEl(m.created_at, formatTime(m.created_at), 'msg-time'),
+      client && client.received ? h('span', { class: 'msg-received' }, client.received) : null,
       expiry ? h('span', { class: 'msg-expiry', title: `Disappears ${expiry}` }, icon('clock'), `Expires ${expiry}`) : null,
-      mine ? receiptNode(c, m) : null);
+      staffReceipt ? receiptNode(c, m) : null,
+      client ? deliveryNodes(client.lines) : null);
     if (canRecall) {
       const recall = h('button', { type: 'button', class: 'link-button recall' }, 'Recall');
       recall.addEventListener('click', () => recallMessage(m, recall, li));
       meta.appendChild(recall);
     }
+    const top = client && client.top;
     fill(li,
       showSender
-        ? h('p', { class: ['msg-sender', hueClass(m.sender_id)] }, senderName)
+        ? h('p', { class: ['msg-sender', client && client.client ? 'msg-sender-client' : hueClass(m.sender_id)] }, senderName)
         : srOnly(`${senderName}:`),
       h('div', { class: 'bubble' },
-        m.urgent ? h('span', { class: 'tag tag-urgent' }, icon('alert'), 'Urgent') : null,
+        top || (m.urgent ? h('span', { class: 'tag tag-urgent' }, icon('alert'), 'Urgent') : null),
         h('p', { class: 'msg-body' }, m.body)),
       meta);
     return li;
@@ -239,7 +260,7 @@ export function mountThread(container, id) {
 
   function pendingNode(p) {
     const nodeKey = `p:${p.key}`;
-    const key = `${p.status}|${p.error}`;
+    const key = `${p.status}|${p.error}|${!!p.clinical}`;
     let entry = nodes.get(nodeKey);
     if (entry && entry.key === key) return entry.li;
     if (!entry) {
@@ -249,9 +270,31 @@ export function mountThread(container, id) {
     entry.key = key;
     const li = entry.li;
     const failed = p.status === 'failed';
-    li.className = ['msg', 'mine', 'pending', failed && 'failed', p.urgent && 'is-urgent'].filter(Boolean).join(' ');
+    const note = !!(p.client && p.client.internal);
+    li.className = ['msg', 'mine', 'pending', failed && 'failed', p.urgent && 'is-urgent', note && 'is-note'].filter(Boolean).join(' ');
     const meta = h('div', { class: 'msg-meta' });
-    if (failed) {
+    if (failed && p.clinical) {
+      // The clinical-content guard stopped it: the secure page, or (warn only) "Send anyway".
+      const secure = h('button', { type: 'button', class: 'button small secondary' }, icon('shield'), h('span', null, 'Send through secure page'));
+      secure.addEventListener('click', () => {
+        p.client = { ...p.client, delivery: 'secure_page', acknowledge_clinical: false };
+        sendPending(id, p); // the refused send stored nothing: the same key is free
+      });
+      const anyway = p.clinical.options.includes('acknowledge_clinical')
+        ? h('button', { type: 'button', class: 'button small danger-outline' }, h('span', null, 'Send anyway'))
+        : null;
+      anyway?.addEventListener('click', () => {
+        p.client = { ...p.client, acknowledge_clinical: true };
+        sendPending(id, p);
+      });
+      const discard = h('button', { type: 'button', class: 'link-button' }, 'Discard');
+      discard.addEventListener('click', () => {
+        discardPending(id, p.key);
+        compose?.focus();
+      });
+      meta.append(h('p', { class: 'msg-failed guard-refused', role: 'alert' }, icon('alert'),
+        h('span', null, `Not sent. ${refusalSentence(p.error)}`)), secure, anyway || '', discard);
+    } else if (failed) {
       const retry = h('button', { type: 'button', class: 'button small danger-outline' }, icon('retry'), h('span', null, 'Retry'));
       retry.addEventListener('click', () => {
         sendPending(id, p); // the same idempotency key: never sent twice
@@ -269,6 +312,7 @@ export function mountThread(container, id) {
       srOnly('You:'),
       h('div', { class: 'bubble' },
         p.urgent ? h('span', { class: 'tag tag-urgent' }, icon('alert'), 'Urgent') : null,
+        note ? h('p', { class: 'note-flag' }, icon('lock'), h('span', null, 'Staff note — not sent to the client')) : null,
         h('p', { class: 'msg-body' }, p.body)),
       meta);
     return li;
@@ -311,6 +355,7 @@ export function mountThread(container, id) {
         prev = null;
       }
       const cont = !!prev && prev.sender_id === m.sender_id && !m.urgent
+        && (prev.channel === 'auto') === (m.channel === 'auto')
         && new Date(m.created_at) - new Date(prev.created_at) < 5 * 60000;
       wanted.push(messageNode(c, m, cont));
       prev = m;
@@ -419,7 +464,7 @@ export function mountThread(container, id) {
     renderHeader();
     const member = !state.me || c.member_ids.includes(state.me.id);
     if (member) {
-      compose = mountCompose(composeSlot, id, { onSend: () => scrollToBottom() });
+      compose = mountCompose(composeSlot, id, { onSend: () => scrollToBottom(), client: isClientThread(c) });
       if (pendingFocus) compose.focus();
     } else {
       // Reading under emergency access: the server refuses sends, so there is no send box.
@@ -443,11 +488,16 @@ export function mountThread(container, id) {
       render();
     }
     loadReceiptsIfNeeded();
+    if (isClientThread(c)) loadClientDeliveries(id).catch(() => { /* no delivery lines */ });
   }
 
   offs.push(on(`thread:${id}`, render));
   offs.push(on(`receipts:${id}`, () => render()));
-  offs.push(on(`sent:${id}`, () => loadReceiptsIfNeeded()));
+  offs.push(on(`sent:${id}`, () => {
+    loadReceiptsIfNeeded();
+    if (isClientThread(state.conversations.get(id))) clientDeliveriesSoon(id, 50);
+  }));
+  offs.push(on(`client-deliveries:${id}`, () => render()));
   offs.push(on('users', () => { renderHeader(); render(); }));
   offs.push(on('policy', () => render()));
   offs.push(on('tick', () => { renderHeader(); render(); }));
