@@ -162,7 +162,7 @@ def _counts(db: Path) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("practices", "users", "conversations", "messages")
+            for table in ("practices", "users", "conversations", "messages", "clients")
         }
 
 
@@ -180,7 +180,14 @@ def test_demo_seeds_once_and_reuses_on_the_next_run(tmp_path: Path) -> None:
     assert mode(password_file) == 0o600
     assert f"Password for every demo account: {password}" in said
     seeded = _counts(data_dir / "quietline.db")
-    assert seeded == {"practices": 1, "users": len(STAFF), "conversations": 3, "messages": 5}
+    # Three staff conversations, and the threads of Maya's two clients (scenario 1).
+    assert seeded == {
+        "practices": 1,
+        "users": len(STAFF),
+        "conversations": 5,
+        "messages": 5,
+        "clients": 2,
+    }
 
     second = cli("demo", "--no-serve", "--data-dir", data_dir)
     assert second.exit_code == 0, second.output

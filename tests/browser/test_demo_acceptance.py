@@ -59,7 +59,7 @@ class Demo:
     port: int
     password: str
     accounts: dict[str, str]  # email -> role, as printed
-    output: list[str]
+    output: list[str]  # everything it printed: it grows until the demo has stopped
 
 
 def free_port() -> int:
@@ -103,9 +103,9 @@ def parse(output: list[str], port: int) -> Demo | None:
 
 
 @contextmanager
-def quietline_demo(folder: Path) -> Iterator[Demo]:
+def quietline_demo(folder: Path, extra_env: dict[str, str] | None = None) -> Iterator[Demo]:
     """``quietline demo`` on a free port, its data in ``folder``; stopped (by its process id)
-    whatever happens."""
+    whatever happens. ``extra_env``: more settings for it (``QUIETLINE_...``), if a test needs."""
     port = free_port()
     data = folder / "demo-data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUIETLINE_")}
@@ -117,6 +117,7 @@ def quietline_demo(folder: Path) -> Iterator[Demo]:
         "COLUMNS": "200",  # no wrapped lines
         "NO_COLOR": "1",
     }
+    env |= extra_env or {}
     command = [str(QUIETLINE), "demo", "--port", str(port), "--data-dir", str(data)]
     process = subprocess.Popen(
         command,
@@ -148,6 +149,7 @@ def quietline_demo(folder: Path) -> Iterator[Demo]:
                 pytest.fail(f"quietline demo not ready within {STARTUP}s:\n{''.join(output)}")
             time.sleep(0.1)
             demo = demo or parse(list(output), port)
+        demo.output = output  # (parsed from a copy; this one keeps what comes later)
         yield demo
     finally:
         process.terminate()
