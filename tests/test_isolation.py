@@ -4,7 +4,9 @@
   practice B's real ids, get exactly the answer (status and bytes) that a random id gets.
   The route list comes from the app, so a new route is covered without editing this file,
   and an unknown path parameter name fails the test until the id table below knows it.
-* Lists (and search, and the audit log) never show B's ids, names or content to A.
+* Lists (and search, and the audit log) never show B's ids, names or content to A, clients
+  and their threads, templates, appointments and on-call shifts included.
+* The secure client page's routes, as A's client signed in there, likewise.
 * A's WebSocket never receives a frame caused by activity in B.
 * Inside one practice, a conversation someone is not a member of answers 404, not 403.
 """
@@ -14,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, get_type_hints
 from uuid import UUID
 
@@ -29,15 +32,45 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from websockets.sync.client import ClientConnection, connect
 
+from quietline.actions.client_access import ClientSignedIn, do_send_code, do_verify, issue_link
+from quietline.actions.clients import FieldOpener
+from quietline.api.routes.client_page import client_cookie_name, client_csrf_token
 from quietline.app import Services
 from quietline.domain.models import Passkey
+from quietline.storage.unit import Unit
 from tests.conftest import Api, LiveServer, add_staff, make_practice, sign_in
 
 PREFIX = "/api/v1"
+CLIENT_PREFIX = "/client-api"  # the secure client page: its actor is a client, not staff
 B_MARKER = "bravo"  # every name and text in practice B contains it; nothing in A does
+CLIENT_PHONES = {"alpha": "+14155550123", B_MARKER: "+14155550124"}  # numbers carry no marker
 
 
 # -- two practices with people, devices, conversations and messages ---------------------------
+
+
+@dataclass
+class ClientPage:
+    """A client signed in on the secure page (its cookie and CSRF token), used like an Api."""
+
+    client: Any
+    cookie: str  # name=value
+    csrf: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "origin": str(self.client.base_url).rstrip("/"),
+            "sec-fetch-site": "same-origin",
+            "cookie": self.cookie,
+            "x-csrf-token": self.csrf,
+        }
+
+    def get(self, path: str) -> Any:
+        return self.client.get(f"{CLIENT_PREFIX}{path}", headers=self.headers)
+
+    def post(self, path: str, json: Any = None) -> Any:
+        return self.client.post(f"{CLIENT_PREFIX}{path}", json=json, headers=self.headers)
 
 
 @dataclass
@@ -60,6 +93,22 @@ class Practice:
     record: str = ""  # the leaver's offboarding record
     grants: list[str] = field(default_factory=list)  # the owner's emergency access: group, side
     holds: list[str] = field(default_factory=list)  # legal holds: group, side
+    # client messaging (see _client_messaging)
+    client: str = ""  # assigned to the owner and the clinician; the outsider may not see it
+    client_phone: str = ""
+    client_thread: str = ""  # the client's thread: a conversation of kind 'client'
+    client_messages: list[str] = field(default_factory=list)  # all of the thread, oldest first
+    consent: str = ""  # the client's consent to plain SMS
+    templates: list[str] = field(default_factory=list)  # the practice's own first, then defaults
+    # booked (nothing asked yet), asked (to confirm, by the owner), spare (cancelled by a route)
+    appointments: list[str] = field(default_factory=list)
+    shift: str = ""  # the clinician on call, now
+    page_session: ClientPage | None = None
+
+    @property
+    def page(self) -> ClientPage:
+        assert self.page_session is not None
+        return self.page_session
 
     def ids(self) -> list[str]:
         return [
@@ -78,6 +127,13 @@ class Practice:
             self.record,
             *self.grants,
             *self.holds,
+            self.client,
+            self.client_thread,
+            *self.client_messages,
+            self.consent,
+            *self.templates,
+            *self.appointments,
+            self.shift,
         ]
 
 
@@ -146,7 +202,117 @@ def build_practice(services: Services, client: Any, slug: str) -> Practice:
     _leaver_and_invitee(client, practice)
     practice.grants = [_closed_grant(owner, c) for c in (group, side)]
     practice.holds = [_legal_hold(practice, c) for c in (group, side)]
+    _client_messaging(services, client, practice)
     return practice
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _client_messaging(services: Services, http: Any, p: Practice) -> None:
+    """A client of the owner and the clinician, with consent to plain SMS, a thread holding a
+    staff message, a staff-only note and the client's own reply from the secure page; the
+    practice's own template; three appointments, one asked to confirm; the clinician on call
+    now. The client is signed in on the secure page (``p.page``)."""
+    title = p.slug.capitalize()
+    owner, clinician = p.owner, p.clinician
+    names = {
+        "name": f"{title} Client Person",
+        "preferred_name": f"{title} Client",
+        "notes": f"{p.slug} staff notes about the client",
+    }
+    p.client_phone = CLIENT_PHONES[p.slug]
+    body = {
+        **names,
+        "phone": p.client_phone,
+        "email": f"client@{p.slug}.test",
+        "clinician_ids": [str(owner.user_id), str(clinician.user_id)],
+    }
+    created = owner.post("/clients", body)
+    p.client = _created(created)
+    p.client_thread = created.json()["conversation_id"]
+    p.consent = _created(
+        owner.post(
+            f"/clients/{p.client}/consents", {"channel": "sms", "granted": True, "method": "verbal"}
+        )
+    )
+    template = {"name": f"{title} reminder", "body": f"{title} office: see you at {{time}}."}
+    own_template = _created(owner.post("/message-templates", template))
+    templates = [t["id"] for t in owner.get("/message-templates").json()]
+    assert own_template in templates, templates
+    p.templates = [own_template, *(t for t in templates if t != own_template)]
+    for text, internal in ((f"{p.slug} client thread note", False), (f"{p.slug} aside", True)):
+        sent = clinician.post(
+            f"/conversations/{p.client_thread}/client-messages",
+            {"text": text, "idempotency_key": uuid.uuid4().hex, "internal": internal},
+        )
+        assert sent.status_code == 201, sent.text
+    now = services.clock.now()
+    p.appointments = [
+        _created(
+            owner.post(
+                "/appointments",
+                {
+                    "client_id": p.client,
+                    "clinician_id": str(clinician.user_id),
+                    "starts_at": _iso(now + timedelta(days=days)),
+                    "length_minutes": 50,
+                },
+            )
+        )
+        for days in (2, 3, 4)
+    ]
+    asked = owner.post(f"/appointments/{p.appointments[1]}/confirmation-request")
+    assert asked.status_code == 200, asked.text
+    shift = {
+        "user_id": str(clinician.user_id),
+        "starts_at": _iso(now - timedelta(hours=1)),
+        "ends_at": _iso(now + timedelta(hours=12)),
+    }
+    p.shift = _created(owner.post("/on-call", shift))
+    p.page_session = client_page_session(services, http, UUID(str(p.id)), UUID(p.client))
+    replied = p.page.post(
+        "/messages", {"body": f"{p.slug} client asks about parking", "idempotency_key": "k" * 16}
+    )
+    assert replied.status_code == 201, replied.text
+    thread = owner.get(f"/conversations/{p.client_thread}/messages").json()["messages"]
+    p.client_messages = [m["id"] for m in thread]
+    assert len(p.client_messages) >= 4, thread  # the two above, the request, the reply
+    p.texts += [*names.values(), template["name"]]
+
+
+def client_page_session(
+    services: Services, http: Any, practice_id: UUID, client_id: UUID
+) -> ClientPage:
+    """The client signs in on the secure page: a link, a code sent by SMS (read from the
+    queue in the same transaction, before the outbox can send it), the code checked."""
+
+    def run(unit: Unit) -> str:
+        token = issue_link(
+            unit,
+            practice_id=practice_id,
+            client_id=client_id,
+            created_by=None,
+            ttl=timedelta(hours=1),
+        )
+        do_send_code(unit, services.lookup_key, token)
+        (row,) = [r for r in unit.outbox.for_client(practice_id, client_id) if r.purpose == "code"]
+        text = FieldOpener(unit, practice_id).open(
+            "outbound_messages", "body_sealed", row.id, row.body_sealed
+        )
+        code = re.search(r"\b\d{6}\b", text or "")
+        assert code is not None, "no code in the text"
+        signed = do_verify(unit, services.lookup_key, token, code.group(0))
+        assert isinstance(signed, ClientSignedIn), signed
+        return signed.token
+
+    session: str = services.db.write_sync(run)
+    return ClientPage(
+        http,
+        f"{client_cookie_name(services.settings)}={session}",
+        client_csrf_token(services.lookup_key, session),
+    )
 
 
 def _legal_hold(p: Practice, conversation: str) -> str:
@@ -224,9 +390,12 @@ def bravo(services: Services, client: TestClient, alpha: Practice) -> Practice:
 # parameters of a route while one is being tested). A new parameter name fails the matrix
 # until it is added here.
 ID_TABLE: dict[str, tuple[Callable[[Practice], list[str]], Callable[[Practice], str]]] = {
-    "conversation_id": (lambda p: [p.group, p.direct, p.side], lambda p: p.group),
+    "conversation_id": (
+        lambda p: [p.group, p.direct, p.side, p.client_thread],
+        lambda p: p.group,
+    ),
     "message_id": (
-        lambda p: [p.owner_message, p.clinician_message, p.side_message],
+        lambda p: [p.owner_message, p.clinician_message, p.side_message, *p.client_messages],
         lambda p: p.owner_message,
     ),
     "user_id": (
@@ -243,7 +412,35 @@ ID_TABLE: dict[str, tuple[Callable[[Practice], list[str]], Callable[[Practice], 
     # grants[0] belongs to the group, the conversation the other parameters default to
     "grant_id": (lambda p: p.grants, lambda p: p.grants[0]),
     "hold_id": (lambda p: p.holds, lambda p: p.holds[0]),
+    "client_id": (lambda p: [p.client], lambda p: p.client),
+    "template_id": (lambda p: p.templates, lambda p: p.templates[0]),
+    "appointment_id": (lambda p: p.appointments, lambda p: p.appointments[0]),
+    "shift_id": (lambda p: [p.shift], lambda p: p.shift),
 }
+# Routes whose valid id in A is not the default above (the control test shows each works).
+OWN_ID_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[Practice], str]]] = {
+    # only a client's thread has a client to write to, and deliveries to show
+    ("POST", f"{PREFIX}/conversations/{{conversation_id}}/client-messages"): {
+        "conversation_id": lambda p: p.client_thread
+    },
+    ("GET", f"{PREFIX}/conversations/{{conversation_id}}/client-deliveries"): {
+        "conversation_id": lambda p: p.client_thread
+    },
+    # the booked appointment is asked to confirm by a later route: cancel the spare one
+    ("POST", f"{PREFIX}/appointments/{{appointment_id}}/cancel"): {
+        "appointment_id": lambda p: p.appointments[2]
+    },
+    # the client can answer only an appointment they were asked to confirm
+    ("POST", f"{CLIENT_PREFIX}/appointments/{{appointment_id}}/answer"): {
+        "appointment_id": lambda p: p.appointments[1]
+    },
+}
+
+
+def own_ids(endpoint: Endpoint, a: Practice) -> dict[str, str]:
+    """Ids valid in A for every path parameter of the endpoint."""
+    overrides = OWN_ID_OVERRIDES.get((endpoint.method, endpoint.path), {})
+    return {p: overrides.get(p, ID_TABLE[p][1])(a) for p in endpoint.params}
 
 
 def request_body(route: APIRoute, a: Practice) -> dict[str, Any] | None:
@@ -268,6 +465,14 @@ def request_body(route: APIRoute, a: Practice) -> dict[str, Any] | None:
         "OffboardIn": {"hand_to": str(a.outsider.user_id)},
         "EmergencyAccessIn": {"reason": "isolation probe: on-call review", "minutes": 5},
         "LegalHoldIn": {"reason": "isolation probe: records request"},
+        "ClientPatch": {"notes": "isolation probe"},
+        "ClinicianIn": {"user_id": str(a.outsider.user_id)},
+        "ConsentIn": {"channel": "email", "granted": True, "method": "written"},
+        "TemplatePatch": {"name": "Renamed"},
+        "ClientMessageIn": {"text": "isolation probe", "idempotency_key": uuid.uuid4().hex},
+        "AppointmentPatchIn": {"room": "Room 9"},
+        "ShiftPatchIn": {"user_id": str(a.owner.user_id)},
+        "AnswerIn": {"answer": "confirm"},
     }
     assert name in bodies, f"{route.path}: add a valid example of {name} to request_body()"
     return bodies[name]
@@ -302,7 +507,14 @@ def fill(endpoint: Endpoint, values: dict[str, str]) -> str:
     return path
 
 
-def call(api: Api, endpoint: Endpoint, values: dict[str, str], body: Any) -> Any:
+def actors(endpoint: Endpoint, a: Practice) -> list[tuple[str, Api | ClientPage]]:
+    """Who acts in A: staff, or on the secure page's routes A's client."""
+    if endpoint.path.startswith(CLIENT_PREFIX):
+        return [("client", a.page)]
+    return [("owner", a.owner), ("clinician", a.clinician)]
+
+
+def call(api: Api | ClientPage, endpoint: Endpoint, values: dict[str, str], body: Any) -> Any:
     url = fill(endpoint, values)
     return api.client.request(endpoint.method, url, headers=api.headers, json=body)
 
@@ -324,7 +536,7 @@ def cross_practice_cases(
     # One parameter from B, the others valid in A.
     if len(params) > 1:
         for tested in params:
-            own = {p: ID_TABLE[p][1](a) for p in params if p != tested}
+            own = {p: v for p, v in own_ids(endpoint, a).items() if p != tested}
             for value in ID_TABLE[tested][0](b):
                 yield f"{tested} from B", {**own, tested: value}, {**own, tested: str(uuid.uuid4())}
 
@@ -336,17 +548,18 @@ def test_other_practices_ids_get_the_same_404_as_random_ids(
     assert len(endpoints) >= 15, endpoints
     mismatches: list[str] = []
     compared = 0
-    for actor_name, actor in (("owner", alpha.owner), ("clinician", alpha.clinician)):
-        for endpoint in endpoints:
+    for endpoint in endpoints:
+        for actor_name, actor in actors(endpoint, alpha):
             for description, theirs, random_ids in cross_practice_cases(endpoint, alpha, bravo):
                 body = request_body(endpoint.route, alpha)
                 got = call(actor, endpoint, theirs, body)
                 expected = call(actor, endpoint, random_ids, request_body(endpoint.route, alpha))
                 compared += 1
                 where = f"{actor_name}: {endpoint.method} {endpoint.path} ({description})"
-                # The owner is an admin: only the id can refuse it. A clinician may also be
-                # refused for its role (403), but then for a random id just the same.
-                allowed = (404,) if actor_name == "owner" else (403, 404)
+                # The owner is an admin, the client acts on their own page: only the id can
+                # refuse them. A clinician may also be refused for its role (403), but then
+                # for a random id just the same.
+                allowed = (403, 404) if actor_name == "clinician" else (404,)
                 if got.status_code not in allowed:
                     mismatches.append(f"{where}: {got.status_code} {got.text}")
                 elif (got.status_code, got.content, got.headers["content-type"]) != (
@@ -377,16 +590,64 @@ def assert_practice_intact(p: Practice) -> None:
     messages = p.clinician.get(f"/conversations/{p.group}/messages").json()["messages"]
     assert [m["id"] for m in messages] == [p.owner_message, p.clinician_message]
     assert p.clinician.get("/me").status_code == 200  # the device was not revoked
+    assert_client_messaging_intact(p)
+
+
+def assert_client_messaging_intact(p: Practice) -> None:
+    title = p.slug.capitalize()
+    found = p.owner.get(f"/clients/{p.client}").json()
+    assert (found["name"], found["notes"], found["archived_at"]) == (
+        f"{title} Client Person",
+        f"{p.slug} staff notes about the client",
+        None,
+    )
+    assert sorted(found["clinician_ids"]) == sorted(
+        [str(p.owner.user_id), str(p.clinician.user_id)]
+    )
+    assert (found["conversation_id"], found["phone"]) == (p.client_thread, p.client_phone)
+    assert found["consent"] == {"sms": True, "email": False}
+    consents = p.owner.get(f"/clients/{p.client}/consents").json()["history"]
+    assert [c["id"] for c in consents] == [p.consent]
+    thread = p.owner.get(f"/conversations/{p.client_thread}/messages").json()["messages"]
+    assert [m["id"] for m in thread] == p.client_messages
+    assert sorted(p.clinician.get(f"/conversations/{p.client_thread}").json()["member_ids"]) == (
+        sorted([str(p.owner.user_id), str(p.clinician.user_id)])
+    )
+    templates = {t["id"]: t for t in p.owner.get("/message-templates").json()}
+    assert sorted(templates) == sorted(p.templates)
+    assert (templates[p.templates[0]]["name"], templates[p.templates[0]]["body"]) == (
+        f"{title} reminder",
+        f"{title} office: see you at {{time}}.",
+    )
+    appointments = [p.owner.get(f"/appointments/{a}").json() for a in p.appointments]
+    assert [(a["status"], a["room"], a["client_id"]) for a in appointments] == [
+        ("scheduled", None, p.client)
+    ] * 3
+    assert [a["confirmation_requested_at"] is not None for a in appointments] == [
+        False,
+        True,
+        False,
+    ]
+    assert appointments[1]["responded_at"] is None  # not answered
+    shifts = p.owner.get("/on-call").json()
+    assert [(s["id"], s["user_id"]) for s in shifts] == [(p.shift, str(p.clinician.user_id))]
+    page = p.page.get("/thread")  # the client's page session was not ended
+    assert page.status_code == 200, page.text
 
 
 def test_the_matrix_ids_and_bodies_work_in_their_own_practice(
     client: TestClient, alpha: Practice, bravo: Practice
 ) -> None:
-    """Control for the matrix: the same requests with A's own ids are not 404 for A's owner,
-    so the 404s above come from the practice scoping, not from a malformed request."""
-    for endpoint in endpoints_with_ids(client.app):  # type: ignore[arg-type]
-        own = {p: ID_TABLE[p][1](alpha) for p in endpoint.params}
-        response = call(alpha.owner, endpoint, own, request_body(endpoint.route, alpha))
+    """Control for the matrix: the same requests with A's own ids are not 404 for A's owner
+    (for A's client on the secure page's routes), so the 404s above come from the practice
+    scoping, not from a malformed request."""
+    endpoints = endpoints_with_ids(client.app)  # type: ignore[arg-type]
+    assert set(OWN_ID_OVERRIDES) <= {(e.method, e.path) for e in endpoints}, "a stale override"
+    for endpoint in endpoints:
+        actor = actors(endpoint, alpha)[0][1]  # the owner, or the client on the page
+        response = call(
+            actor, endpoint, own_ids(endpoint, alpha), request_body(endpoint.route, alpha)
+        )
         assert response.status_code < 400, (endpoint.method, endpoint.path, response.text)
 
 
@@ -425,6 +686,7 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
             {"hand_to": b_user},
             {"hand_to": random_user},
         ),
+        *_client_messaging_pairs(alpha, bravo),
     ]
     for method, path, theirs, random_body in pairs:
         got = a.client.request(method, f"{PREFIX}{path}", headers=a.headers, json=theirs)
@@ -436,10 +698,67 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
         f"actor_user_id={bravo.owner.user_id}",
         f"subject_id={bravo.group}",
         f"subject_id={bravo.clinician.user_id}",
+        f"subject_id={bravo.client}",
+        f"subject_id={bravo.appointments[1]}",
     ):
         response = a.get(f"/audit?{query}")
         assert response.status_code == 200, response.text
         assert response.json() == [], query
+    window = f"from={_iso(_days(-1))}&to={_iso(_days(7))}"
+    for their_query, random_query in (
+        (f"client_id={bravo.client}", f"client_id={uuid.uuid4()}"),
+        (f"clinician_id={b_user}", f"clinician_id={uuid.uuid4()}"),
+    ):
+        found = a.get(f"/appointments?{window}&{their_query}")
+        none = a.get(f"/appointments?{window}&{random_query}")
+        assert found.status_code == none.status_code, (their_query, found.text)
+        assert found.status_code >= 400 or found.json() == [], (their_query, found.text)
+        assert found.content == none.content, (their_query, found.text, none.text)
+
+
+def _days(n: float) -> datetime:
+    return datetime.now(UTC) + timedelta(days=n)
+
+
+def _client_messaging_pairs(
+    alpha: Practice, bravo: Practice
+) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """B's ids in the bodies of the client-messaging routes, and random ones."""
+    b_user = str(bravo.clinician.user_id)
+    random_id = str(uuid.uuid4())
+    booking = {"starts_at": _iso(_days(5)), "length_minutes": 50}
+    shift = {"starts_at": _iso(_days(1)), "ends_at": _iso(_days(1.5))}
+    key = uuid.uuid4().hex
+    swaps: list[tuple[str, str, dict[str, Any], str, str]] = [
+        ("POST", "/clients", {"name": "Probe Client"}, "clinician_ids", b_user),
+        ("POST", f"/clients/{alpha.client}/clinicians", {}, "user_id", b_user),
+        ("POST", "/appointments", booking, "client_id", bravo.client),
+        ("POST", "/appointments", {**booking, "client_id": alpha.client}, "clinician_id", b_user),
+        ("PATCH", f"/appointments/{alpha.appointments[0]}", {}, "clinician_id", b_user),
+        ("POST", "/running-late", {"minutes": 5}, "clinician_id", b_user),
+        ("POST", "/on-call", shift, "user_id", b_user),
+        ("PATCH", f"/on-call/shifts/{alpha.shift}", {}, "user_id", b_user),
+        (
+            "POST",
+            f"/conversations/{alpha.client_thread}/client-messages",
+            {"idempotency_key": key},
+            "template_id",
+            bravo.templates[0],
+        ),
+        ("POST", "/guard/check", {"text": "see you then"}, "conversation_id", bravo.client_thread),
+    ]
+    pairs = []
+    for method, path, base, name, theirs in swaps:
+        as_list = name.endswith("_ids")
+        pairs.append(
+            (
+                method,
+                path,
+                {**base, name: [theirs] if as_list else theirs},
+                {**base, name: [random_id] if as_list else random_id},
+            )
+        )
+    return pairs
 
 
 # -- lists never show the other practice ------------------------------------------------------
@@ -448,6 +767,7 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
 def assert_nothing_of(b: Practice, text: str, where: str) -> None:
     lowered = text.lower()
     assert B_MARKER not in lowered, f"{where} shows practice B's names or content: {text}"
+    assert b.client_phone not in text, f"{where} shows the phone of practice B's client: {text}"
     for value in b.ids():
         assert value.lower() not in lowered, f"{where} shows practice B's id {value}: {text}"
 
@@ -472,8 +792,15 @@ def test_lists_show_nothing_of_another_practice(
         "/devices",
         "/invites",
         "/offboarding-records",
+        "/clients",
+        "/message-templates",
+        "/appointments",
+        "/on-call",
+        "/on-call/now",
+        "/practice/client-messaging",
     ):
         assert f"{PREFIX}{required}" in list_paths
+    window = f"from={_iso(_days(-1))}&to={_iso(_days(7))}"
     for actor in (alpha.owner, alpha.clinician, alpha.outsider):
         for path in list_paths:
             response = client.get(path, headers=actor.headers)
@@ -483,12 +810,48 @@ def test_lists_show_nothing_of_another_practice(
             f"/users/{alpha.clinician.user_id}/devices",
             f"/conversations/{alpha.group}/messages",
             f"/conversations/{alpha.side}/messages",
+            f"/conversations/{alpha.client_thread}/messages",
+            f"/conversations/{alpha.client_thread}/client-deliveries",
+            f"/clients/{alpha.client}",
+            f"/clients/{alpha.client}/consents",
+            f"/appointments?{window}",
+            f"/on-call?{window}",
         ):
             assert_nothing_of(bravo, actor.get(path).text, path)
-        found = actor.post("/search", {"query": "secret"})
-        assert found.status_code == 200, found.text
-        assert_nothing_of(bravo, found.text, "search")
+        for path, body in (
+            ("/search", {"query": "secret"}),
+            ("/search", {"query": "client"}),
+            ("/client-search", {"query": "client"}),
+            ("/client-search", {"query": B_MARKER}),
+            ("/client-search", {}),
+        ):
+            found = actor.post(path, body)
+            assert found.status_code == 200, found.text
+            assert_nothing_of(bravo, found.text, path)
+    # The client on the secure page sees only their own thread and appointments.
+    page = alpha.page.get("/thread").text
+    assert_nothing_of(bravo, page, "the client page")
+    assert "alpha client asks about parking" in page
+    assert alpha.appointments[1] in page
     # The lists do show A's own records (so the checks above looked at real content).
+    owner = alpha.owner
+    assert alpha.client in owner.get("/clients").text
+    assert alpha.client_phone in owner.get(f"/clients/{alpha.client}").text
+    assert alpha.client in owner.post("/client-search", {"query": "client"}).text
+    assert alpha.client in alpha.clinician.post("/client-search", {"query": "client"}).text
+    assert owner.post("/client-search", {"query": B_MARKER}).json() == []
+    assert alpha.client not in alpha.outsider.get("/clients").text  # not assigned
+    assert all(t in owner.get("/message-templates").text for t in alpha.templates)
+    assert all(a in owner.get(f"/appointments?{window}").text for a in alpha.appointments)
+    assert alpha.shift in owner.get(f"/on-call?{window}").text
+    assert [p["user_id"] for p in owner.get("/on-call/now").json()] == [
+        str(alpha.clinician.user_id)
+    ]
+    assert (
+        alpha.client_messages[-1]
+        in owner.get(f"/conversations/{alpha.client_thread}/messages").text
+    )
+    assert "alpha client asks about parking" in owner.post("/search", {"query": "parking"}).text
     owner_view = {
         "/conversations": alpha.owner.get("/conversations").text,
         "/users": alpha.owner.get("/users").text,
@@ -521,6 +884,7 @@ def test_a_non_member_gets_404_not_403_on_every_conversation_route(
         (alpha.owner, alpha.side, alpha.side_message),  # an admin is no member either
         (alpha.outsider, alpha.group, alpha.clinician_message),
         (alpha.outsider, alpha.direct, alpha.owner_message),
+        (alpha.outsider, alpha.client_thread, alpha.client_messages[0]),  # not assigned
     ]
     checked = 0
     for endpoint in endpoints_with_ids(client.app):  # type: ignore[arg-type]
@@ -531,7 +895,7 @@ def test_a_non_member_gets_404_not_403_on_every_conversation_route(
         ):
             continue
         for actor, conversation, message in cases:
-            own = {p: ID_TABLE[p][1](alpha) for p in endpoint.params}
+            own = own_ids(endpoint, alpha)
             theirs = {**own, "conversation_id": conversation}
             if "message_id" in endpoint.params:
                 theirs["message_id"] = message
@@ -542,7 +906,7 @@ def test_a_non_member_gets_404_not_403_on_every_conversation_route(
             assert got.status_code == 404, (*where, got.text)
             assert got.content == expected.content, where
             checked += 1
-    assert checked >= 27
+    assert checked >= 12 * 4  # conversation routes x cases
     assert alpha.outsider.get(f"/conversations/{alpha.side}").status_code == 200
     assert_emergency_access_routes_answer_non_members(alpha)
     assert_legal_hold_route_answers_non_members(alpha)
@@ -637,6 +1001,16 @@ def test_a_socket_never_receives_another_practices_events(live_server: LiveServe
         b, bo, bc = bravo, bravo.owner, bravo.clinician
         _send(bc, b.group, "bravo message one")
         _send(bo, b.direct, "bravo message two")
+        # ... client messaging: a client, their thread (both ways), appointments, on call
+        client_body = {"name": "Bravo Newcomer", "clinician_ids": [str(bc.user_id)]}
+        ok(bo.post("/clients", client_body), 201)
+        note = {"text": "bravo to the client", "idempotency_key": uuid.uuid4().hex}
+        ok(bc.post(f"/conversations/{b.client_thread}/client-messages", note), 201)
+        reply = {"body": "bravo client again", "idempotency_key": uuid.uuid4().hex}
+        ok(b.page.post("/messages", reply), 201)
+        ok(b.page.post(f"/appointments/{b.appointments[1]}/answer", {"answer": "confirm"}))
+        ok(bo.post(f"/appointments/{b.appointments[2]}/cancel"))
+        ok(bo.patch(f"/on-call/shifts/{b.shift}", {"user_id": str(bo.user_id)}))
         outsider = {"user_id": str(b.outsider.user_id)}
         ok(bo.post(f"/conversations/{b.group}/members", outsider))
         ok(bo.patch(f"/conversations/{b.group}", {"title": "bravo renamed"}))
