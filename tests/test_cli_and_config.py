@@ -180,13 +180,14 @@ def test_demo_seeds_once_and_reuses_on_the_next_run(tmp_path: Path) -> None:
     assert mode(password_file) == 0o600
     assert f"Password for every demo account: {password}" in said
     seeded = _counts(data_dir / "quietline.db")
-    # Three staff conversations, and the threads of Maya's two clients (scenario 1).
+    # Three staff conversations, the threads of Maya's two clients (scenario 1), and the
+    # thread of Priya's client, with her staff note, that Dr. Lee supervises (scenario 2).
     assert seeded == {
         "practices": 1,
         "users": len(STAFF),
-        "conversations": 5,
-        "messages": 5,
-        "clients": 2,
+        "conversations": 6,
+        "messages": 6,
+        "clients": 3,
     }
 
     second = cli("demo", "--no-serve", "--data-dir", data_dir)

@@ -2,7 +2,7 @@
 calls it (the signature check itself is tested with the webhook route).
 
 * the number texted names the practice, the number texting names the client; a number no
-  practice uses is dropped without a trace;
+  practice uses is dropped without a trace, a sender that is not a phone number is refused;
 * an unknown number becomes a new contact, seen by the front desk or the owners;
 * several clients sharing a phone: the one whose thread was active last;
 * a retried webhook stores nothing twice and answers nothing twice;
@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from quietline.actions.client_messages import EMPTY_INBOUND, InboundResult, receive_sms
 from quietline.app import Services, create_app
 from quietline.domain.clock import ManualClock
+from quietline.domain.errors import InvalidInput
 from tests.client_support import (
     PRACTICE_NUMBER,
     audit_rows,
@@ -123,7 +124,8 @@ def test_the_numbers_route_a_text_to_its_practice_and_client(
 
     before = database_dump(services)
     assert text_in(services, "Anyone?", "SM0000000003", to="+14155550199") is None
-    assert text_in(services, "From a short code", "SM0000000004", phone="22395") is None
+    with pytest.raises(InvalidInput, match="not a phone number"):  # junk or a short code
+        text_in(services, "From a short code", "SM0000000004", phone="22395")
     assert b"Anyone?" not in database_dump(services)
     assert len(database_dump(services)) == len(before)
 

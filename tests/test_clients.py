@@ -5,6 +5,7 @@
 * who sees what: owners, admins and the front desk every client; clinicians and supervisors
   their assigned clients; another practice nothing, with the same 404 as a missing id;
 * a client's thread follows the assignments (and the front desk by the practice's setting);
+* lists and search say whose consent to plain messages is in force, per channel;
 * names, phone numbers, e-mail addresses, dates of birth and notes never reach the database
   in the clear, nor any log, nor the audit trail.
 """
@@ -314,6 +315,37 @@ def test_search_matches_parts_of_names_ignoring_case_and_accents(owner: Api) -> 
     assert search("nobody") == []
     assert owner.post("/client-search", {"query": ""}).status_code == 422
     assert names(owner.get("/clients", params={"limit": 2})) == ["José Álvarez", "Joseph Lee"]
+
+
+def test_lists_and_search_say_which_consent_is_in_force(owner: Api) -> None:
+    """Each list item carries the consent in force per channel (the list's "Text OK"): the
+    newest answer counts, so a withdrawn grant is no consent."""
+    both = create_client(owner, name="Ann Both", phone="(415) 555-0101", email="ann@example.org")
+    withdrawn = create_client(owner, name="Bea Withdrawn", phone="(415) 555-0102")
+    create_client(owner, name="Cal Never", phone="(415) 555-0103")
+
+    def answer(client: dict[str, Any], channel: str, granted: bool) -> None:
+        body = {"channel": channel, "granted": granted, "method": "verbal"}
+        recorded = owner.post(f"/clients/{client['id']}/consents", body)
+        assert recorded.status_code == 201, recorded.text
+
+    answer(both, "sms", True)
+    answer(both, "email", True)
+    answer(withdrawn, "sms", True)
+    answer(withdrawn, "sms", False)
+    answer(withdrawn, "email", False)
+    expected = {
+        "Ann Both": {"sms": True, "email": True},
+        "Bea Withdrawn": {"sms": False, "email": False},
+        "Cal Never": {"sms": False, "email": False},
+    }
+    for listed in (owner.get("/clients"), owner.post("/client-search", {"query": "a"})):
+        assert listed.status_code == 200, listed.text
+        assert {c["name"]: c["consent"] for c in listed.json()} == expected
+    # The same answer as the client's own record.
+    for client in (both, withdrawn):
+        record = owner.get(f"/clients/{client['id']}").json()
+        assert record["consent"] == expected[record["name"]]
 
 
 def test_search_and_lists_are_audited_without_the_query(

@@ -31,7 +31,7 @@ from quietline.actions.client_messages import (
 from quietline.app import Services, create_app
 from quietline.domain.client_policy import DEFAULT_CONSENT_WARNING, DEFAULT_HELP_REPLY
 from quietline.domain.clock import ManualClock
-from quietline.gateways.console import ConsoleRecord, ConsoleSmsGateway
+from quietline.gateways.console import ConsoleEmailGateway, ConsoleRecord, ConsoleSmsGateway
 from quietline.gateways.outbox_worker import OutboxWorker
 from tests.client_support import (
     PRACTICE_NUMBER,
@@ -201,6 +201,47 @@ def test_with_consent_only_template_text_goes_in_the_clear(
         assert row.body is not None
         assert NOTICE.match(row.body)
     assert len(rows) == 5
+
+
+def test_the_console_reports_a_text_delivered_like_a_provider(
+    services: Services, practice: PracticeHandle, owner_api: Api
+) -> None:
+    """The demo's console SMS gateway has no provider to call back: the worker records its
+    report through the same action as a status callback, so staff see "delivered". E-mail
+    has no delivery reports: it stays 'sent'."""
+    jo = create_client(owner_api, phone="(415) 555-0123", email="jo@example.org")
+    grant(owner_api, jo["id"], "sms")
+    em = create_client(owner_api, name="Em Only", email="em@example.org")
+    running_late = template_id(owner_api, "Running late")
+    texted = send(
+        owner_api, jo["conversation_id"], template_id=running_late, values={"minutes": 10}
+    )
+    mailed = send(owner_api, em["conversation_id"], text=f"See you {marker('Mail')}")
+    assert (texted["delivery"]["channel"], mailed["delivery"]["channel"]) == ("sms", "email")
+
+    record = ConsoleRecord(services.clock)
+    worker = OutboxWorker(
+        services, sms=ConsoleSmsGateway(record, None), email=ConsoleEmailGateway(record, None)
+    )
+    assert worker.run_once().sent == 2
+    assert worker.run_once().processed == 0  # nothing left, nothing reported twice
+
+    deliveries = owner_api.get(f"/conversations/{jo['conversation_id']}/client-deliveries")
+    assert deliveries.status_code == 200, deliveries.text
+    (text,) = deliveries.json()
+    assert text["message_id"] == texted["message"]["id"]
+    assert (text["channel"], text["status"], text["failure"]) == ("sms", "delivered", None)
+    assert text["delivered_at"] is not None
+    (mail,) = owner_api.get(f"/conversations/{em['conversation_id']}/client-deliveries").json()
+    assert (mail["channel"], mail["status"], mail["delivered_at"]) == ("email", "sent", None)
+
+    outbound_id = texted["delivery"]["outbound_id"]
+    trail = [e["kind"] for e in audit_rows(services, practice.id) if e["subject_id"] == outbound_id]
+    assert trail == [
+        "client.outbound_queued",
+        "client.outbound_sent",
+        "client.outbound_delivered",
+    ]
 
 
 @pytest.mark.parametrize(

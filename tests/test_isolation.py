@@ -104,6 +104,7 @@ class Practice:
     appointments: list[str] = field(default_factory=list)
     shift: str = ""  # the clinician on call, now
     page_session: ClientPage | None = None
+    supervision: str = ""  # the owner supervises the clinician (decision 0021)
 
     @property
     def page(self) -> ClientPage:
@@ -134,6 +135,7 @@ class Practice:
             *self.templates,
             *self.appointments,
             self.shift,
+            self.supervision,
         ]
 
 
@@ -203,6 +205,12 @@ def build_practice(services: Services, client: Any, slug: str) -> Practice:
     practice.grants = [_closed_grant(owner, c) for c in (group, side)]
     practice.holds = [_legal_hold(practice, c) for c in (group, side)]
     _client_messaging(services, client, practice)
+    practice.supervision = _created(
+        owner.post(
+            "/supervisions",
+            {"supervisor_id": str(owner.user_id), "supervisee_id": str(clinician.user_id)},
+        )
+    )
     return practice
 
 
@@ -416,6 +424,7 @@ ID_TABLE: dict[str, tuple[Callable[[Practice], list[str]], Callable[[Practice], 
     "template_id": (lambda p: p.templates, lambda p: p.templates[0]),
     "appointment_id": (lambda p: p.appointments, lambda p: p.appointments[0]),
     "shift_id": (lambda p: [p.shift], lambda p: p.shift),
+    "supervision_id": (lambda p: [p.supervision], lambda p: p.supervision),
 }
 # Routes whose valid id in A is not the default above (the control test shows each works).
 OWN_ID_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[Practice], str]]] = {
@@ -429,6 +438,11 @@ OWN_ID_OVERRIDES: dict[tuple[str, str], dict[str, Callable[[Practice], str]]] = 
     # the booked appointment is asked to confirm by a later route: cancel the spare one
     ("POST", f"{PREFIX}/appointments/{{appointment_id}}/cancel"): {
         "appointment_id": lambda p: p.appointments[2]
+    },
+    # offboarding the clinician (an earlier route) handed the client to the outsider, whom
+    # POST .../clinicians assigns again: take the outsider off
+    ("DELETE", f"{PREFIX}/clients/{{client_id}}/clinicians/{{user_id}}"): {
+        "user_id": lambda p: str(p.outsider.user_id)
     },
     # the client can answer only an appointment they were asked to confirm
     ("POST", f"{CLIENT_PREFIX}/appointments/{{appointment_id}}/answer"): {
@@ -591,6 +605,7 @@ def assert_practice_intact(p: Practice) -> None:
     assert [m["id"] for m in messages] == [p.owner_message, p.clinician_message]
     assert p.clinician.get("/me").status_code == 200  # the device was not revoked
     assert_client_messaging_intact(p)
+    assert [s["id"] for s in p.owner.get("/supervisions").json()] == [p.supervision]
 
 
 def assert_client_messaging_intact(p: Practice) -> None:
@@ -687,6 +702,13 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
             {"hand_to": random_user},
         ),
         *_client_messaging_pairs(alpha, bravo),
+        *_legal_hold_pairs(bravo),
+        (
+            "POST",
+            "/supervisions",
+            {"supervisor_id": str(alpha.owner.user_id), "supervisee_id": b_user},
+            {"supervisor_id": str(alpha.owner.user_id), "supervisee_id": random_user},
+        ),
     ]
     for method, path, theirs, random_body in pairs:
         got = a.client.request(method, f"{PREFIX}{path}", headers=a.headers, json=theirs)
@@ -704,6 +726,12 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
         response = a.get(f"/audit?{query}")
         assert response.status_code == 200, response.text
         assert response.json() == [], query
+    # A client filter or scope naming B's client: the same 404 as a random client.
+    for path in ("/audit", "/audit/export", "/audit/access-report", "/audit/access-report/export"):
+        found = a.get(f"{path}?client_id={bravo.client}")
+        none = a.get(f"{path}?client_id={uuid.uuid4()}")
+        assert found.status_code == none.status_code == 404, (path, found.text)
+        assert found.content == none.content, (path, found.text, none.text)
     window = f"from={_iso(_days(-1))}&to={_iso(_days(7))}"
     for their_query, random_query in (
         (f"client_id={bravo.client}", f"client_id={uuid.uuid4()}"),
@@ -718,6 +746,19 @@ def test_ids_in_bodies_and_queries_are_scoped_too(alpha: Practice, bravo: Practi
 
 def _days(n: float) -> datetime:
     return datetime.now(UTC) + timedelta(days=n)
+
+
+def _legal_hold_pairs(bravo: Practice) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """A hold on B's client or conversation (POST /legal-holds names it in the body)."""
+    reason = {"reason": "Records request 2026-114"}
+    return [
+        ("POST", "/legal-holds", {**reason, name: theirs}, {**reason, name: str(uuid.uuid4())})
+        for name, theirs in (
+            ("client_id", bravo.client),
+            ("conversation_id", bravo.group),
+            ("conversation_id", bravo.client_thread),
+        )
+    ]
 
 
 def _client_messaging_pairs(
@@ -798,6 +839,8 @@ def test_lists_show_nothing_of_another_practice(
         "/on-call",
         "/on-call/now",
         "/practice/client-messaging",
+        "/supervisions",
+        "/supervision/threads",
     ):
         assert f"{PREFIX}{required}" in list_paths
     window = f"from={_iso(_days(-1))}&to={_iso(_days(7))}"

@@ -1,4 +1,5 @@
-"""Oversight (issue 5): emergency ("break-glass") access, the audit viewer's filters, the
+"""Oversight (issue 5): emergency ("break-glass") access (by owners and admins, and by whoever
+is on call, on a client's thread, while the shift lasts), the audit viewer's filters, the
 access report, the audit export, and the record of chain verifications.
 
 Every test runs on SQLite and PostgreSQL. Time is the ManualClock of the ``clock`` fixture:
@@ -24,13 +25,20 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from quietline.actions.oversight import EXPORT_COLUMNS, WITHHELD, export_value
+from quietline.actions.oversight import (
+    EXPORT_COLUMNS,
+    NOT_ON_CALL,
+    ON_CALL_CLIENT_THREADS_ONLY,
+    WITHHELD,
+    export_value,
+)
 from quietline.app import Services
 from quietline.cli.main import app as cli_app
 from quietline.config import Settings
 from quietline.domain.clock import ManualClock
 from quietline.storage.tables import maintenance_events, metadata
 from quietline.storage.unit import Unit
+from tests.client_support import create_client
 from tests.conftest import Api, LiveServer, PracticeHandle, add_staff, make_practice, sign_in
 from tests.live_support import Socket, create_direct, create_group, history, send_message
 from tests.test_no_plaintext import leaks
@@ -228,7 +236,7 @@ def test_members_and_admins_see_grants_with_reasons_others_get_404(ward: Ward) -
     assert w.ada.get(f"/conversations/{w.direct}/messages").status_code == 404
 
 
-def test_only_owners_and_admins_open_grants(ward: Ward) -> None:
+def test_only_owners_and_admins_open_grants_when_nobody_is_on_call(ward: Ward) -> None:
     w = ward
     add_staff(w.owner, "sam@riverbend.test", "supervisor", "Sam")
     add_staff(w.owner, "flo@riverbend.test", "front_desk", "Flo")
@@ -237,7 +245,7 @@ def test_only_owners_and_admins_open_grants(ward: Ward) -> None:
     for api in (w.dana, w.fran, *others):  # a member, a non-member, other roles
         for conversation in (w.direct, str(uuid.uuid4())):
             refused = api.post(w.grants_path(conversation), body)
-            assert _problem(refused, 403)["detail"] == "Only a practice owner or admin can do this."
+            assert _problem(refused, 403)["detail"] == NOT_ON_CALL
     assert w.owner.get(w.grants_path()).json() == []
     # the owner may, like an admin (owners are admins)
     w.open_grant(api=w.owner)
@@ -326,6 +334,147 @@ def test_members_sockets_are_told_and_events_never_carry_the_reason(
             for ws in (dana_ws, eli_ws, ada_ws):
                 ws.drain(0.3)
                 assert not leaks(marker, json.dumps(ws.frames).encode())
+
+
+# -- emergency access by whoever is on call --------------------------------------------------
+
+
+def _iso_z(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _on_call(owner: Api, user_id: uuid.UUID, start: datetime, end: datetime) -> str:
+    body = {"user_id": str(user_id), "starts_at": _iso_z(start), "ends_at": _iso_z(end)}
+    response = owner.post("/on-call", body)
+    assert response.status_code == 201, response.text
+    shift_id: str = response.json()["id"]
+    return shift_id
+
+
+def _client_thread(owner: Api, clinician: Api) -> str:
+    """A client of ``clinician`` with a staff note in the thread; the thread's id."""
+    created = create_client(owner, name="Robin Client", clinician_ids=[str(clinician.user_id)])
+    thread: str = created["conversation_id"]
+    note = clinician.post(
+        f"/conversations/{thread}/client-messages",
+        {"text": "Robin sounded low today", "idempotency_key": uuid.uuid4().hex, "internal": True},
+    )
+    assert note.status_code == 201, note.text
+    return thread
+
+
+def test_the_clinician_on_call_opens_emergency_access_to_a_client_thread(ward: Ward) -> None:
+    w = ward
+    thread = _client_thread(w.owner, w.dana)
+    now = w.clock.now()
+    shift = _on_call(w.owner, w.fran.user_id, now - timedelta(hours=1), now + timedelta(hours=2))
+    path = w.grants_path(thread)
+    assert w.fran.get(f"/conversations/{thread}/messages").status_code == 404
+
+    # Fran, on call and in nothing, opens a grant; it ends when her shift does at the latest.
+    response = w.fran.post(path, {"reason": REASON, "minutes": 240})
+    assert response.status_code == 201, response.text
+    grant = response.json()
+    assert grant["user_id"] == str(w.fran.user_id)
+    assert _at(grant["expires_at"]) == now + timedelta(hours=2)
+    read = history(w.fran, thread)
+    assert [m["body"] for m in read] == ["Robin sounded low today"]
+    assert w.fran.get(f"/conversations/{thread}").status_code == 200
+    # Reading only.
+    refused = w.fran.post(
+        f"/conversations/{thread}/client-messages",
+        {"text": "hello", "idempotency_key": uuid.uuid4().hex, "internal": True},
+    )
+    assert refused.status_code == 404, refused.text
+    # She, the thread's members and the admins see the grant with its reason.
+    for api in (w.fran, w.dana, w.owner):
+        [listed] = api.get(path).json()
+        assert (listed["id"], listed["user_id"], listed["reason"]) == (
+            grant["id"],
+            str(w.fran.user_id),
+            REASON,
+        )
+    # Audited like an admin's, marked as opened on call; the reads name the grant.
+    (opened,) = w.audit(kind="access.emergency_opened")
+    assert opened["actor_user_id"] == str(w.fran.user_id)
+    assert opened["subject_id"] == thread
+    assert opened["details"]["grant"] == grant["id"]
+    assert opened["details"]["via"] == "on_call"
+    views = w.audit(kind="message.viewed", actor_user_id=str(w.fran.user_id))
+    assert [v["details"]["emergency_access"] for v in views] == [grant["id"]]
+
+    # She may end her own grant; another clinician may not.
+    assert w.eli.delete(f"{path}/{grant['id']}").status_code == 403
+    assert w.fran.delete(f"{path}/{grant['id']}").status_code == 204
+    assert w.fran.get(f"/conversations/{thread}/messages").status_code == 404
+    closed = w.audit(kind="access.emergency_closed")
+    assert [(c["actor_user_id"], c["details"]["grant"]) for c in closed] == [
+        (str(w.fran.user_id), grant["id"])
+    ]
+
+    # Her grant works only while she is on call: taking her off call ends it at once ...
+    again = w.fran.post(path, {"reason": REASON, "minutes": 60})
+    assert again.status_code == 201, again.text
+    assert w.fran.get(f"/conversations/{thread}/messages").status_code == 200
+    assert w.owner.delete(f"/on-call/shifts/{shift}").status_code == 204
+    gone = w.fran.get(f"/conversations/{thread}/messages")
+    random = w.fran.get(f"/conversations/{uuid.uuid4()}/messages")
+    assert (gone.status_code, gone.content) == (404, random.content)
+    assert w.fran.get(path).status_code == 404
+    # ... and by time, when her shift ends.
+    now = w.clock.now()
+    _on_call(w.owner, w.fran.user_id, now - timedelta(minutes=5), now + timedelta(minutes=20))
+    third = w.fran.post(path, {"reason": REASON, "minutes": 60})
+    assert third.status_code == 201, third.text
+    assert _at(third.json()["expires_at"]) == now + timedelta(minutes=20)
+    assert w.fran.get(f"/conversations/{thread}/messages").status_code == 200
+    w.clock.advance(timedelta(minutes=20))
+    assert w.fran.get(f"/conversations/{thread}/messages").status_code == 404
+
+
+def test_emergency_access_is_refused_to_whoever_is_not_on_call(ward: Ward) -> None:
+    w = ward
+    thread = _client_thread(w.owner, w.dana)
+    now = w.clock.now()
+    body = {"reason": REASON, "minutes": 10}
+    # Eli is not on call: refused, whatever the conversation (nothing is looked up).
+    for conversation in (thread, w.direct, str(uuid.uuid4())):
+        refused = w.eli.post(w.grants_path(conversation), body)
+        assert _problem(refused, 403)["detail"] == NOT_ON_CALL
+    # A shift that has not started yet, or is over, does not count.
+    _on_call(w.owner, w.eli.user_id, now + timedelta(hours=1), now + timedelta(hours=3))
+    assert _problem(w.eli.post(w.grants_path(thread), body), 403)["detail"] == NOT_ON_CALL
+    # On call, Fran opens client threads only: a conversation between staff is for admins.
+    _on_call(w.owner, w.fran.user_id, now - timedelta(minutes=1), now + timedelta(hours=1))
+    staff = w.fran.post(w.grants_path(w.direct), body)
+    assert _problem(staff, 403)["detail"] == ON_CALL_CLIENT_THREADS_ONLY
+    assert _problem(w.fran.post(w.grants_path(str(uuid.uuid4())), body), 404)
+    assert w.fran.get(w.grants_path(w.direct)).status_code == 404
+    assert w.audit(kind="access.emergency_opened") == []
+
+
+def test_members_are_told_when_the_clinician_on_call_opens_emergency_access(
+    live_server: LiveServer,
+) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=20) as http:
+        practice = make_practice(live_server.services, "riverbend")
+        owner = sign_in(http, practice.slug, practice.owner_email)
+        for name in ("dana", "fran"):
+            add_staff(owner, f"{name}@riverbend.test", "clinician")
+        dana, fran = (sign_in(http, practice.slug, f"{n}@riverbend.test") for n in ("dana", "fran"))
+        thread = _client_thread(owner, dana)
+        now = live_server.services.clock.now()
+        _on_call(owner, fran.user_id, now - timedelta(minutes=1), now + timedelta(hours=1))
+        with Socket(live_server.ws_url, dana.token) as dana_ws:
+            opened = fran.post(
+                f"/conversations/{thread}/emergency-access", {"reason": REASON, "minutes": 15}
+            )
+            assert opened.status_code == 201, opened.text
+            frame = dana_ws.expect("emergency_access.opened")
+            assert frame["conversation_id"] == thread
+            assert frame["opened_by"] == str(fran.user_id)
+            assert frame["grant_id"] == opened.json()["id"]
+            assert REASON not in json.dumps(dana_ws.frames)
 
 
 def _database_dump(services: Services) -> bytes:
@@ -434,6 +583,8 @@ def test_the_access_report_shows_exactly_the_views_recorded_in_the_range(
                 "up_to_seq": None,
                 "emergency_access": view.under_grant,
                 "grant_id": grant,
+                "client_id": None,
+                "supervision": False,
             }
         )
     assert recorded[5]["message_ids"] == w.messages[-1:]

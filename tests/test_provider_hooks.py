@@ -3,6 +3,8 @@
 * A webhook with a bad, missing or misdirected signature is refused with a 403 problem and
   stored nowhere: every table has the same number of rows after it, and the log has one line
   without content.
+* A correctly signed text whose sender is not a phone number is refused with a 422 problem,
+  stored nowhere, with no digits of it in the log.
 * A correctly signed text reaches ``receive_sms`` (the client's thread gets it, once, however
   often Twilio repeats the webhook); the answer is an empty TwiML document, and what the
   server answers the client (STOP's confirmation) leaves through the outbox.
@@ -134,6 +136,39 @@ def test_a_bad_signature_is_refused_and_stored_nowhere(
     assert _post(sms_client_manual, good).status_code == 200
     assert _row_counts(services) != before
     assert owner.get("/conversations").status_code == 200
+
+
+def test_a_signed_text_from_junk_is_refused_and_stored_nowhere(
+    debug_logs: Capture, sms_client_manual: TestClient
+) -> None:
+    """Signed by the provider, but the sender is no phone number: a 422 problem after the
+    signature check, no row anywhere, and no digits of it in the log."""
+    services: Services = sms_client_manual.app.state.services  # type: ignore[attr-defined]
+    _setup(sms_client_manual)
+    body = _marker("Junk")
+    before = _row_counts(services)
+    junk = ("not a number", "+1 555 0172 98765", "778899", "+999 4817 3625")
+    for sender in junk:
+        response = _post(sms_client_manual, sms_webhook(from_number=sender, body=body))
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"] == "urn:quietline:problem:invalid-input"
+        assert "not a phone number" in problem["detail"]
+        assert sender not in response.text
+        assert body not in response.text
+    assert _row_counts(services) == before
+    assert body not in debug_logs.text
+    for sender in junk[1:]:
+        assert sender not in debug_logs.text
+        assert "".join(ch for ch in sender if ch.isdigit()) not in debug_logs.text
+    assert "X-Twilio-Signature" not in debug_logs.text  # the signatures were good
+    # The same text from a real number goes through.
+    assert (
+        _post(sms_client_manual, sms_webhook(from_number=CLIENT_PHONE, body=body)).status_code
+        == 200
+    )
+    assert _row_counts(services) != before
 
 
 def test_without_twilio_every_webhook_is_refused(client: TestClient) -> None:

@@ -5,8 +5,8 @@ supervisor visibility and logistics-only channels.
   for everyone at once; the notification text is what push notifications say.
 * Retention hides messages past the practice's limit at query time, and the purge erases
   them (content and wrapped data key) like the expiry purge, reported in the audit trail.
-* A legal hold stops both purges for its conversation without making anything readable;
-  releasing it lets the next purge run.
+* A legal hold stops both purges for its conversation, or for every thread of its client,
+  without making anything readable; releasing it lets the next purge run.
 
 The purge loop of the app is pushed an hour away (``purge_interval``) so that these tests run
 the purges themselves; one test brings it back to 0.2 s to show the server runs retention.
@@ -15,6 +15,7 @@ the purges themselves; one test brings it back to 0.2 s to show the server runs 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,10 +31,11 @@ from typer.testing import CliRunner
 from quietline.actions.audit import verify_all
 from quietline.actions.messages import do_purge_expired
 from quietline.actions.retention import RetentionRun, do_purge_retention
-from quietline.app import Services
+from quietline.app import Services, build_services
 from quietline.cli.main import app as cli_app
 from quietline.config import Settings
 from quietline.domain.clock import ManualClock
+from quietline.operations.keys import rotate_keys
 from quietline.storage.tables import audit_events, legal_holds
 from quietline.storage.unit import Unit
 from tests.browser.push_service import PushService
@@ -648,6 +650,9 @@ def test_quietline_purge_applies_retention_and_reports(
     kept = send_message(clinic.owner, held, f"{marker} kept")
     gone = [send_message(clinic.owner, free, f"{marker} {n}") for n in range(2)]
     clinic.hold(held)
+    rowan, rowan_thread = new_client(clinic, f"Rowan {marker}")
+    rowan_kept = note(clinic.dana, rowan_thread, f"{marker} rowan")
+    ok(clinic.owner.post("/legal-holds", {"client_id": rowan, "reason": "Records request 7"}), 201)
     clinic.policy(retention_days=7)
     other = make_practice(clinic.services, "lakeside")
 
@@ -665,10 +670,198 @@ def test_quietline_purge_applies_retention_and_reports(
     assert f"practice riverbend ({clinic.practice.id}): retention 7 days" in said
     assert "erased: 2 messages in 1 conversations" in said
     assert f"conversation {free}: 2" in said
-    assert "skipped for a legal hold: 1 conversations" in said
+    assert "skipped for a legal hold: 2 conversations" in said
     assert f"conversation {held}: 1 messages past retention kept" in said
+    assert f"conversation {rowan_thread}: 1 messages past retention kept" in said
+    assert "of those, held with their client: 1 clients" in said
+    assert f"client {rowan}: 1 messages past retention kept" in said
     assert f"practice lakeside ({other.id}): no retention limit" in said
     for text in (marker, "Records request", "Held"):
         assert text not in result.output
     assert all(erased(clinic.services, m) for m in gone)
     assert intact(clinic.services, kept)
+    assert intact(clinic.services, rowan_kept)
+
+
+# -- legal holds on a client -------------------------------------------------------------------
+def new_client(clinic: Clinic, name: str) -> tuple[str, str]:
+    """A client assigned to Dana: (client id, their thread)."""
+    created = ok(
+        clinic.owner.post("/clients", {"name": name, "clinician_ids": [str(clinic.dana_id)]}),
+        201,
+    )
+    return created["id"], created["conversation_id"]
+
+
+def note(api: Api, thread: str, text: str) -> dict[str, Any]:
+    """A staff-only note in a client's thread (nothing goes to the client)."""
+    body = {"text": text, "idempotency_key": uuid.uuid4().hex, "internal": True}
+    sent: dict[str, Any] = ok(api.post(f"/conversations/{thread}/client-messages", body), 201)
+    message: dict[str, Any] = sent["message"]
+    return message
+
+
+def test_a_client_hold_keeps_every_thread_of_the_client_until_released(clinic: Clinic) -> None:
+    services = clinic.services
+    rowan_name = f"Rowan Hale QlHold{uuid.uuid4().hex[:12]}"
+    rowan, rowan_thread = new_client(clinic, rowan_name)
+    _sky, sky_thread = new_client(clinic, "Sky Moss")
+    group = create_group(clinic.owner, "Case consult", [clinic.dana_id])
+    rowan_old = note(clinic.dana, rowan_thread, "Rowan, first session")
+    sky_old = note(clinic.dana, sky_thread, "Sky, first session")
+    clinic.policy(default_message_ttl_seconds=60)  # notes take the practice's time-to-live
+    rowan_short = note(clinic.dana, rowan_thread, "Rowan, short-lived")
+    sky_short = note(clinic.dana, sky_thread, "Sky, short-lived")
+    clinic.policy(default_message_ttl_seconds=None)
+    group_old = send_message(clinic.dana, group, "consult notes")
+
+    reason = "Subpoena 2027-031 (Hale v. Riverbend)"
+    placed = ok(clinic.owner.post("/legal-holds", {"client_id": rowan, "reason": reason}), 201)
+    assert placed["client_id"] == rowan
+    assert placed["conversation_id"] is None
+    assert placed["reason"] == reason
+    assert placed["active"] is True
+    hold_id = placed["id"]
+    # Written after the hold was placed: held all the same (the rule is read at purge time).
+    rowan_later = note(clinic.dana, rowan_thread, "Rowan, after the hold")
+
+    # The expiry purge leaves the held client's thread alone, and only it.
+    clinic.later(2 * HOUR)
+    assert services.db.write_sync(do_purge_expired) == 1
+    assert erased(services, sky_short)
+    assert intact(services, rowan_short)
+    assert rowan_short["id"] not in ids(history(clinic.dana, rowan_thread))  # kept, unreadable
+
+    # Retention: the other client's thread and the group go; Rowan's thread is kept whole.
+    clinic.later(8 * DAY)
+    clinic.policy(retention_days=7)
+    (run,) = purge_retention(services)
+    assert run.erased == {UUID(sky_thread): 1, UUID(group): 1}
+    assert run.held == {UUID(rowan_thread): 3}
+    assert run.held_clients == {UUID(rowan): 3}
+    assert erased(services, sky_old)
+    assert erased(services, group_old)
+    assert all(intact(services, m) for m in (rowan_old, rowan_short, rowan_later))
+
+    report = ok(clinic.owner.get("/retention/report"))
+    assert report["held_clients"] == [rowan]
+    assert report["held_conversations"] == []  # no conversation is held on its own
+    assert report["runs"][0]["held"] == [{"conversation_id": rowan_thread, "messages": 3}]
+    assert report["runs"][0]["held_clients"] == [{"client_id": rowan, "messages": 3}]
+    (purged,) = audit_details(services, clinic.practice.id, "message.retention_purged")
+    assert purged["details"]["held_clients"] == {rowan: 3}
+
+    (listed,) = ok(clinic.owner.get("/legal-holds"))
+    assert (listed["id"], listed["client_id"], listed["conversation_id"]) == (hold_id, rowan, None)
+    assert listed["reason"] == reason
+    (placed_entry,) = audit_details(services, clinic.practice.id, "legal_hold.placed")
+    assert placed_entry["subject"] == rowan
+    assert placed_entry["details"] == {"hold": hold_id}
+    sealed = services.db.read_sync(
+        lambda unit: unit.conn.execute(select(legal_holds.c.reason_sealed)).scalar_one()
+    )
+    assert b"Subpoena" not in bytes(sealed)
+    trail = json.dumps(
+        [
+            audit_details(services, clinic.practice.id, kind)
+            for kind in ("legal_hold.placed", "message.retention_purged")
+        ],
+        default=str,
+    )
+    assert "Subpoena" not in trail
+    assert rowan_name not in trail
+
+    # Released: the next runs of both purges catch up.
+    ok(clinic.owner.delete(f"/legal-holds/{hold_id}"), 204)
+    (released_entry,) = audit_details(services, clinic.practice.id, "legal_hold.released")
+    assert released_entry["subject"] == rowan
+    assert released_entry["details"] == {"hold": hold_id}
+    assert services.db.write_sync(do_purge_expired) == 1
+    assert erased(services, rowan_short)
+    (run,) = purge_retention(services)
+    assert run.erased == {UUID(rowan_thread): 2}
+    assert run.held == {}
+    assert run.held_clients == {}
+    assert erased(services, rowan_old)
+    assert erased(services, rowan_later)
+    assert ok(clinic.owner.get("/retention/report"))["held_clients"] == []
+    assert chain_ok(services)
+
+
+def test_a_client_hold_and_a_conversation_hold_each_keep_the_thread(clinic: Clinic) -> None:
+    rowan, thread = new_client(clinic, "Rowan Hale")
+    message = note(clinic.dana, thread, "kept for two matters")
+    on_client = ok(
+        clinic.owner.post("/legal-holds", {"client_id": rowan, "reason": "Records request 1"}),
+        201,
+    )["id"]
+    on_thread = ok(
+        clinic.owner.post(
+            "/legal-holds", {"conversation_id": thread, "reason": "Licensing board inquiry"}
+        ),
+        201,
+    )
+    assert (on_thread["conversation_id"], on_thread["client_id"]) == (thread, None)
+    clinic.later(3 * DAY)
+    clinic.policy(retention_days=1)
+    ok(clinic.owner.delete(f"/legal-holds/{on_client}"), 204)
+    (run,) = purge_retention(clinic.services)
+    assert run.held == {UUID(thread): 1}
+    assert run.held_clients == {}
+    assert intact(clinic.services, message)
+    ok(clinic.owner.delete(f"/legal-holds/{on_thread['id']}"), 204)
+    purge_retention(clinic.services)
+    assert erased(clinic.services, message)
+
+
+def test_a_hold_names_exactly_one_of_a_conversation_and_a_client(clinic: Clinic) -> None:
+    rowan, thread = new_client(clinic, "Rowan Hale")
+    reason = "Records request 2027-031"
+    for body in (
+        {"reason": reason},
+        {"reason": reason, "client_id": rowan, "conversation_id": thread},
+        {"reason": reason, "client_id": None, "conversation_id": None},
+    ):
+        detail = problem(clinic.owner.post("/legal-holds", body), 422)
+        assert "either a conversation" in detail
+    problem(clinic.owner.post("/legal-holds", {"reason": "short", "client_id": rowan}), 422)
+    problem(clinic.owner.post("/legal-holds", {"reason": reason, "client_id": "rowan"}), 422)
+    problem(clinic.owner.post("/legal-holds", {"reason": reason, "patient": rowan}), 422)
+    problem(clinic.dana.post("/legal-holds", {"reason": reason, "client_id": rowan}), 403)
+    assert ok(clinic.owner.get("/legal-holds")) == []
+
+
+def test_a_hold_on_a_missing_or_foreign_client_is_the_same_404(clinic: Clinic) -> None:
+    other = make_practice(clinic.services, "lakeside")
+    lake = sign_in(clinic.client, other.slug, other.owner_email)
+    theirs = ok(lake.post("/clients", {"name": "Lee Lakeside"}), 201)["id"]
+    body = {"reason": "Records request 2027-031"}
+    foreign = clinic.owner.post("/legal-holds", {**body, "client_id": theirs})
+    missing = clinic.owner.post("/legal-holds", {**body, "client_id": str(uuid.uuid4())})
+    problem(foreign, 404)
+    assert foreign.content == missing.content
+    lake_hold = ok(lake.post("/legal-holds", {**body, "client_id": theirs}), 201)["id"]
+    released = clinic.owner.delete(f"/legal-holds/{lake_hold}")
+    assert released.content == clinic.owner.delete(f"/legal-holds/{uuid.uuid4()}").content
+    assert ok(lake.get("/legal-holds"))[0]["active"] is True
+    assert ok(clinic.owner.get("/legal-holds")) == []
+
+
+def test_a_client_holds_reason_survives_a_practice_key_rotation(
+    clinic: Clinic, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("QUIETLINE_"):
+            monkeypatch.delenv(name)
+    rowan, thread = new_client(clinic, "Rowan Hale")
+    clinic.hold(thread, "Records request on the thread")
+    ok(clinic.owner.post("/legal-holds", {"client_id": rowan, "reason": "Subpoena on Rowan"}), 201)
+    command = build_services(settings, clock=clinic.clock)
+    try:
+        outcome = rotate_keys(command, practice_codes=[clinic.practice.slug])
+    finally:
+        command.close()
+    assert outcome.practices
+    clinic.services.keyring.clear()
+    reasons = {(h["client_id"], h["reason"]) for h in ok(clinic.owner.get("/legal-holds"))}
+    assert reasons == {(None, "Records request on the thread"), (rowan, "Subpoena on Rowan")}

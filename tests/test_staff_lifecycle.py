@@ -7,6 +7,10 @@ record, and the admin's list of every device (on both backends).
 * Offboarding, against the real server and real WebSockets: every device of the person is
   dead within a second (HTTP 401 and sockets closed), group conversations are handed to a
   colleague, the person is removed everywhere, and the record and the audit trail say so.
+* Offboarding hands the client work to the colleague in the same step: client assignments
+  and threads, upcoming appointments (past ones stay), on-call shifts (one under way is split);
+  a colleague who cannot take it is refused first; another practice is untouched; records of
+  format 1 stay readable.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import json
 import os
 import time
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -34,14 +39,18 @@ from quietline.actions.staff_lifecycle import (
     INVITE_LINK_NOT_VALID,
     MAX_INVITE_ADDRESS_FAILURES,
     NOT_APPLICABLE_YET,
+    OFFBOARDING_RECORD_FORMAT,
 )
 from quietline.app import Services
 from quietline.cli.main import app as cli_app
 from quietline.config import Settings
 from quietline.crypto.tokens import token_hash
 from quietline.domain.clock import ManualClock
+from quietline.domain.models import OnCallShift
+from quietline.storage.stores.staff_lifecycle import OffboardingRecord
 from quietline.storage.tables import metadata
 from quietline.storage.unit import Unit
+from tests.client_support import create_client
 from tests.conftest import (
     PASSWORD,
     Api,
@@ -550,12 +559,10 @@ def test_offboarding_ends_everything_at_once_and_hands_over_group_threads(
         assert summary["ownership_transferred"] == 1
         assert summary["status_cleared"] is True
         assert summary["held_notifications_cleared"] == 3
-        assert (summary["client_threads"], summary["assignments"], summary["on_call_duties"]) == (
-            0,
-            0,
-            0,
-        )
-        assert summary["note"] == NOT_APPLICABLE_YET
+        assert summary["format"] == OFFBOARDING_RECORD_FORMAT
+        client_work = ("client_threads", "assignments", "appointments", "on_call_duties")
+        assert [summary[k] for k in client_work] == [0, 0, 0, 0]
+        assert summary["note"] is None  # format 1 records only
         assert summary["account_deactivated"] is True
 
         # Lee is gone everywhere; the threads live on with Cam.
@@ -606,7 +613,8 @@ def test_offboarding_ends_everything_at_once_and_hands_over_group_threads(
             "Conversations left: 3",
             "Group conversations handed over: 2",
             "Held notifications cleared: 3",
-            f"Client threads handed over: 0 ({NOT_APPLICABLE_YET})",
+            "Client threads handed over: 0 (the colleague is a member of each)",
+            "On-call shifts handed over: 0",
             f"    - {direct}",
         ):
             assert expected in text, (expected, text)
@@ -730,6 +738,457 @@ def test_a_colleague_who_comes_back_is_back_in_the_old_direct_conversation(
         "user": str(lee_id),
         "rejoined": True,
     }
+
+
+# -- offboarding hands over client work ----------------------------------------------------
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _at(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def book(api: Api, client_id: str, clinician: UUID, starts_at: datetime) -> str:
+    response = api.post(
+        "/appointments",
+        {
+            "client_id": client_id,
+            "clinician_id": str(clinician),
+            "starts_at": _iso(starts_at),
+            "length_minutes": 50,
+        },
+    )
+    assert response.status_code == 201, response.text
+    appointment_id: str = response.json()["id"]
+    return appointment_id
+
+
+def put_on_call(api: Api, user_id: UUID, starts_at: datetime, ends_at: datetime) -> str:
+    response = api.post(
+        "/on-call",
+        {"user_id": str(user_id), "starts_at": _iso(starts_at), "ends_at": _iso(ends_at)},
+    )
+    assert response.status_code == 201, response.text
+    shift_id: str = response.json()["id"]
+    return shift_id
+
+
+def past_shift(services: Services, practice_id: UUID, user_id: UUID, hours_ago: int) -> str:
+    """A shift that is over (planning refuses those: seeded through the store)."""
+    now = services.clock.now()
+    shift = OnCallShift(
+        id=uuid.uuid4(),
+        practice_id=practice_id,
+        user_id=user_id,
+        starts_at=now - timedelta(hours=hours_ago),
+        ends_at=now - timedelta(hours=hours_ago - 1),
+        created_by=None,
+        created_at=now - timedelta(days=2),
+    )
+    services.db.write_sync(lambda unit: unit.appointments.insert_shift(shift))
+    return str(shift.id)
+
+
+def members(services: Services, practice_id: UUID, conversation: str) -> set[str]:
+    """The members of a conversation, as stored (client threads have no admin reader)."""
+    found = services.db.read_sync(
+        lambda unit: unit.conversations.member_ids(practice_id, UUID(conversation))
+    )
+    return {str(u) for u in found}
+
+
+def shifts_by_id(api: Api, start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
+    response = api.get("/on-call", params={"from": _iso(start), "to": _iso(end)})
+    assert response.status_code == 200, response.text
+    return {s["id"]: s for s in response.json()}
+
+
+@dataclass
+class Caseload:
+    """What a clinician holds in one practice (see :func:`caseload`)."""
+
+    solo: dict[str, Any]  # a client of the clinician alone
+    shared: dict[str, Any]  # a client of the clinician and the colleague
+    archived: dict[str, Any]  # an archived client of the clinician
+    others: dict[str, Any]  # a client of someone else
+    past: str  # an appointment of the clinician that has started
+    upcoming: list[str]  # two of the clinician's appointments to come
+    cancelled: str  # one to come, cancelled
+    others_appointment: str  # someone else's, to come
+    shift_past: str
+    shift_now: str  # under way: started an hour ago
+    shift_next: str  # tomorrow
+    others_shift: str
+
+
+def caseload(
+    services: Services, owner: Api, practice_id: UUID, who: UUID, colleague: UUID, other: UUID
+) -> Caseload:
+    now = services.clock.now()
+    solo = create_client(owner, name="Solo Client", clinician_ids=[str(who)])
+    shared = create_client(owner, name="Shared Client", clinician_ids=[str(who), str(colleague)])
+    archived = create_client(owner, name="Archived Client", clinician_ids=[str(who)])
+    assert owner.post(f"/clients/{archived['id']}/archive").status_code == 200
+    others = create_client(owner, name="Other Client", clinician_ids=[str(other)])
+    past = book(owner, solo["id"], who, now - timedelta(minutes=10))
+    upcoming = [
+        book(owner, solo["id"], who, now + timedelta(days=2)),
+        book(owner, shared["id"], who, now + timedelta(days=3)),
+    ]
+    cancelled = book(owner, solo["id"], who, now + timedelta(days=4))
+    assert owner.post(f"/appointments/{cancelled}/cancel").status_code == 200
+    return Caseload(
+        solo=solo,
+        shared=shared,
+        archived=archived,
+        others=others,
+        past=past,
+        upcoming=upcoming,
+        cancelled=cancelled,
+        others_appointment=book(owner, others["id"], other, now + timedelta(days=2)),
+        shift_past=past_shift(services, practice_id, who, hours_ago=30),
+        shift_now=put_on_call(owner, who, now - timedelta(hours=1), now + timedelta(hours=5)),
+        shift_next=put_on_call(owner, who, now + timedelta(days=1), now + timedelta(days=1.5)),
+        others_shift=put_on_call(owner, other, now, now + timedelta(hours=8)),
+    )
+
+
+def test_offboarding_hands_the_client_work_to_the_colleague(
+    live_server: LiveServer, services: Services, practice: PracticeHandle
+) -> None:
+    """Scenario 3: her clients, client threads, upcoming appointments and on-call shifts go
+    to a colleague in the same step; the record, its document and the audit trail say so,
+    and nothing of another practice is touched."""
+    with httpx.Client(base_url=live_server.url, trust_env=False, timeout=10) as http:
+        owner = sign_in(http, practice.slug, practice.owner_email)
+        lee_id = add_staff(owner, "lee@riverbend.test", "clinician", "Lee Leaving")
+        cam_id = add_staff(owner, "cam@riverbend.test", "clinician", "Cam Colleague")
+        ori_id = add_staff(owner, "ori@riverbend.test", "clinician", "Ori Other")
+        flo_id = add_staff(owner, "flo@riverbend.test", "front_desk", "Flo Desk")
+        load = caseload(services, owner, practice.id, lee_id, cam_id, ori_id)
+        threads = {
+            name: c["conversation_id"]
+            for name, c in (
+                ("solo", load.solo),
+                ("shared", load.shared),
+                ("archived", load.archived),
+                ("others", load.others),
+            )
+        }
+        assert members(services, practice.id, threads["solo"]) == {str(lee_id), str(flo_id)}
+        # Another practice on the same server, with a caseload of its own.
+        hillside = make_practice(services, "hillside")
+        h_owner = sign_in(http, hillside.slug, hillside.owner_email)
+        h_ids = [add_staff(h_owner, f"{n}@hillside.test", "clinician") for n in ("a", "b", "c")]
+        h_load = caseload(services, h_owner, hillside.id, *h_ids)
+
+        def hillside_state() -> tuple[object, ...]:
+            now = services.clock.now()
+            shifts = shifts_by_id(h_owner, now - timedelta(days=2), now + timedelta(days=3))
+            return (
+                sorted(
+                    (c["id"], tuple(sorted(c["clinician_ids"])))
+                    for c in h_owner.get("/clients", params={"include_archived": "true"}).json()
+                ),
+                sorted(
+                    (a, h_owner.get(f"/appointments/{a}").json()["clinician_id"])
+                    for a in [h_load.past, *h_load.upcoming, h_load.cancelled]
+                ),
+                sorted((i, s["user_id"], s["starts_at"], s["ends_at"]) for i, s in shifts.items()),
+                sorted(members(services, hillside.id, h_load.solo["conversation_id"])),
+            )
+
+        hillside_before = hillside_state()
+        preview = owner.get(f"/users/{lee_id}/offboarding-preview")
+        assert preview.status_code == 200, preview.text
+        assert preview.json() == {
+            "user_id": str(lee_id),
+            "conversations": 3,
+            "group_conversations": 0,
+            "client_threads": 3,
+            "clients": 3,
+            "appointments": 2,
+            "on_call_shifts": 2,
+            "already_offboarded": False,
+        }
+        cam = sign_in(http, practice.slug, "cam@riverbend.test", device="cam phone")
+        now = services.clock.now()
+        with Socket(live_server.ws_url, cam.token) as cam_ws:
+            response = owner.post(f"/users/{lee_id}/offboard", {"hand_to": str(cam_id)})
+            assert response.status_code == 201, response.text
+            # Cam's devices follow at once: the new threads, the moved appointments.
+            joined = cam_ws.collect("membership.added", 2)
+            assert {f["conversation_id"] for f in joined} == {threads["solo"], threads["archived"]}
+            assert {f["user_id"] for f in joined} == {str(cam_id)}
+            moved = cam_ws.collect("appointment.updated", 2)
+            assert {f["appointment_id"] for f in moved} == set(load.upcoming)
+            assert {f["clinician_id"] for f in moved} == {str(cam_id)}
+
+        record = response.json()
+        summary = record["summary"]
+        assert summary["format"] == OFFBOARDING_RECORD_FORMAT == 2
+        assert summary["note"] is None
+        assert summary["client_threads"] == 3
+        assert set(summary["client_thread_ids"]) == {
+            threads["solo"],
+            threads["shared"],
+            threads["archived"],
+        }
+        assert summary["assignments"] == 3
+        assert set(summary["client_ids"]) == {
+            load.solo["id"],
+            load.shared["id"],
+            load.archived["id"],
+        }
+        assert summary["appointments"] == 2
+        assert summary["appointment_ids"] == load.upcoming  # soonest first
+        assert summary["on_call_duties"] == 2
+        assert summary["on_call_shifts_split"] == 1
+        assert summary["conversations_left"] == 3  # the three client threads
+        assert summary["conversations_handed_over"] == 0  # group conversations only
+
+        # Assignments: Cam instead of Lee (once on the shared client); others untouched.
+        def clinicians(client: dict[str, Any]) -> set[str]:
+            return set(owner.get(f"/clients/{client['id']}").json()["clinician_ids"])
+
+        for client in (load.solo, load.shared, load.archived):
+            assert clinicians(client) == {str(cam_id)}, client["name"]
+        assert clinicians(load.others) == {str(ori_id)}
+        # Threads: Cam is in each of Lee's clients' threads, Lee in none; the front desk stays.
+        for name in ("solo", "shared", "archived"):
+            assert members(services, practice.id, threads[name]) == {str(cam_id), str(flo_id)}, name
+        assert members(services, practice.id, threads["others"]) == {str(ori_id), str(flo_id)}
+        history = cam.get(f"/conversations/{threads['solo']}/messages")
+        assert history.status_code == 200, history.text
+
+        # Appointments: those to come move; the one under way and the cancelled one stay.
+        def clinician_of(appointment: str) -> str:
+            found: str = owner.get(f"/appointments/{appointment}").json()["clinician_id"]
+            return found
+
+        assert [clinician_of(a) for a in load.upcoming] == [str(cam_id)] * 2
+        assert clinician_of(load.past) == str(lee_id)
+        assert clinician_of(load.cancelled) == str(lee_id)
+        assert clinician_of(load.others_appointment) == str(ori_id)
+        # On call: the past stays Lee's; the shift under way is split at the offboarding:
+        # it goes on under Cam, and the part Lee served is kept as a shift of hers.
+        shifts = shifts_by_id(owner, now - timedelta(days=2), now + timedelta(days=3))
+        assert shifts[load.shift_past]["user_id"] == str(lee_id)
+        assert summary["on_call_shift_ids"] == [load.shift_now, load.shift_next]
+        going_on = shifts[load.shift_now]
+        assert (going_on["user_id"], _at(going_on["starts_at"]), _at(going_on["ends_at"])) == (
+            str(cam_id),
+            now,
+            now + timedelta(hours=5),
+        )
+        (served,) = summary["on_call_served_shift_ids"]
+        assert (shifts[served]["user_id"], _at(shifts[served]["starts_at"])) == (
+            str(lee_id),
+            now - timedelta(hours=1),
+        )
+        assert _at(shifts[served]["ends_at"]) == now
+        assert shifts[load.shift_next]["user_id"] == str(cam_id)
+        assert shifts[load.others_shift]["user_id"] == str(ori_id)
+        on_call = {p["user_id"] for p in owner.get("/on-call/now").json()}
+        assert on_call == {str(cam_id), str(ori_id)}
+        assert owner.get(f"/users/{lee_id}/offboarding-preview").json()["already_offboarded"]
+
+        # The audit trail: each change with its reason, and the counts on the offboarding.
+        (offboarded,) = audit(owner, "user.offboarded")
+        assert {k: offboarded["details"][k] for k in client_work_keys()} == {
+            "client_threads": 3,
+            "assignments": 3,
+            "appointments": 2,
+            "on_call_duties": 2,
+        }
+        assigned = audit(owner, "client.clinician_assigned")
+        assert sorted(
+            e["subject_id"] for e in assigned if e["details"].get("reason") == "offboarded"
+        ) == sorted([load.solo["id"], load.archived["id"]])  # already on the shared one
+        unassigned = audit(owner, "client.clinician_unassigned")
+        assert sorted(e["subject_id"] for e in unassigned) == sorted(summary["client_ids"])
+        assert {e["details"]["user"] for e in unassigned} == {str(lee_id)}
+        added = [
+            (e["subject_id"], e["details"]["user"])
+            for e in audit(owner, "conversation.member_added")
+            if e["details"].get("reason") == "offboarded"
+        ]
+        assert sorted(added) == sorted(
+            [(threads["solo"], str(cam_id)), (threads["archived"], str(cam_id))]
+        )
+        moved_entries = [
+            e
+            for e in audit(owner, "appointment.updated")
+            if e["details"].get("reason") == "offboarded"
+        ]
+        assert sorted(e["subject_id"] for e in moved_entries) == sorted(load.upcoming)
+        shift_entries = [
+            (e["subject_id"], e["details"]["action"], e["details"]["user"])
+            for e in audit(owner, "practice.on_call_changed")
+            if e["details"].get("reason") == "offboarded"
+        ]
+        assert sorted(shift_entries) == sorted(
+            [
+                (served, "created", str(lee_id)),
+                (load.shift_now, "updated", str(cam_id)),
+                (load.shift_next, "updated", str(cam_id)),
+            ]
+        )
+
+        # The signed document lists all of it.
+        document = owner.get(f"/offboarding-records/{record['id']}/download")
+        assert document.status_code == 200, document.text
+        text = document.text
+        for expected in (
+            "Client threads handed over: 3 (the colleague is a member of each)",
+            f"    - {threads['archived']}",
+            "Client assignments handed over: 3 (the colleague is assigned to each client instead)",
+            f"    - {load.shared['id']}",
+            "Upcoming appointments moved to the colleague: 2 (past appointments stay as they were)",
+            f"    - {load.upcoming[1]}",
+            "On-call shifts handed over: 2 (1 under way, split at the time of offboarding: "
+            "the part already served stays with the person leaving, the rest goes to the "
+            "colleague)",
+            f"    - {load.shift_next}",
+            f"Parts already served, kept with the person leaving:\n    - {served}",
+        ):
+            assert expected in text, (expected, text)
+        assert NOT_APPLICABLE_YET not in text
+        assert "Solo Client" not in text  # ids, never client names
+        assert check_document(owner, text) is True
+        assert hillside_state() == hillside_before
+
+
+def client_work_keys() -> tuple[str, ...]:
+    return ("client_threads", "assignments", "appointments", "on_call_duties")
+
+
+def test_a_colleague_who_cannot_take_client_work_is_refused_before_anything_changes(
+    client: TestClient, services: Services, practice: PracticeHandle, owner: Api
+) -> None:
+    lee_id = add_staff(owner, "lee@riverbend.test", "clinician", "Lee Leaving")
+    flo_id = add_staff(owner, "flo@riverbend.test", "front_desk", "Flo Desk")
+    sam_id = add_staff(owner, "sam@riverbend.test", "supervisor", "Sam Supervisor")
+    lee = sign_in(client, practice.slug, "lee@riverbend.test")
+    now = services.clock.now()
+    solo = create_client(owner, name="Solo Client", clinician_ids=[str(lee_id)])
+    upcoming = book(owner, solo["id"], lee_id, now + timedelta(days=1))
+
+    refused = owner.post(f"/users/{lee_id}/offboard", {"hand_to": str(flo_id)})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (
+        "The person leaving has 1 client and 1 upcoming appointment, and a front-desk account "
+        "cannot be a client's clinician. Hand over to a clinician, supervisor, owner or admin "
+        "instead; nothing was changed."
+    )
+    # Nothing changed: Lee is signed in, assigned, in the thread, and keeps the appointment.
+    assert alive(lee)
+    assert owner.get(f"/clients/{solo['id']}").json()["clinician_ids"] == [str(lee_id)]
+    assert str(lee_id) in members(services, practice.id, solo["conversation_id"])
+    assert owner.get(f"/appointments/{upcoming}").json()["clinician_id"] == str(lee_id)
+    assert owner.get("/offboarding-records").json() == []
+    assert audit(owner, "user.offboarded") == []
+
+    # On-call shifts alone are refused the same way.
+    ada_id = add_staff(owner, "ada@riverbend.test", "clinician", "Ada Oncall")
+    shift = put_on_call(owner, ada_id, now + timedelta(hours=1), now + timedelta(hours=9))
+    refused = owner.post(f"/users/{ada_id}/offboard", {"hand_to": str(flo_id)})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (
+        "The person leaving has 1 on-call shift still to serve, and a front-desk account cannot "
+        "be on call. Hand over to a clinician, supervisor, owner or admin instead; nothing was "
+        "changed."
+    )
+    listed = shifts_by_id(owner, now, now + timedelta(days=1))
+    assert listed[shift]["user_id"] == str(ada_id)
+
+    # Without client work, the front desk may take the conversations; a supervisor may
+    # take clients.
+    gus_id = add_staff(owner, "gus@riverbend.test", "clinician", "Gus Nocases")
+    assert owner.post(f"/users/{gus_id}/offboard", {"hand_to": str(flo_id)}).status_code == 201
+    done = owner.post(f"/users/{lee_id}/offboard", {"hand_to": str(sam_id)})
+    assert done.status_code == 201, done.text
+    assert owner.get(f"/clients/{solo['id']}").json()["clinician_ids"] == [str(sam_id)]
+    # The preview is for owners and admins, in their own practice.
+    assert lee_id != sam_id
+    clinician = sign_in(client, practice.slug, "sam@riverbend.test")
+    assert clinician.get(f"/users/{ada_id}/offboarding-preview").status_code == 403
+    missing = owner.get(f"/users/{uuid.uuid4()}/offboarding-preview")
+    assert missing.status_code == 404, missing.text
+
+
+def test_a_thread_the_leaver_alone_kept_staffed_falls_back_to_the_owners(
+    client: TestClient, services: Services, practice: PracticeHandle, owner: Api
+) -> None:
+    """A client with no clinician, whose thread only the front desk was in: when that front
+    desk leaves, what the client writes must still reach someone."""
+    flo_id = add_staff(owner, "flo@riverbend.test", "front_desk", "Flo Desk")
+    cam_id = add_staff(owner, "cam@riverbend.test", "clinician", "Cam Colleague")
+    flo = sign_in(client, practice.slug, "flo@riverbend.test")
+    walk_in = create_client(flo, name="Walk In")
+    assert walk_in["clinician_ids"] == []
+    assert members(services, practice.id, walk_in["conversation_id"]) == {str(flo_id)}
+
+    done = owner.post(f"/users/{flo_id}/offboard", {"hand_to": str(cam_id)})
+    assert done.status_code == 201, done.text
+    summary = done.json()["summary"]
+    assert [summary[k] for k in client_work_keys()] == [0, 0, 0, 0]
+    assert summary["conversation_ids_left"] == [walk_in["conversation_id"]]
+    assert members(services, practice.id, walk_in["conversation_id"]) == {str(owner.user_id)}
+
+
+def test_records_of_format_1_stay_readable(
+    client: TestClient, services: Services, practice: PracticeHandle, owner: Api
+) -> None:
+    """Records written before client messaging existed keep their note and their zeros."""
+    lee_id = add_staff(owner, "lee@riverbend.test", "clinician", "Lee Leaving")
+    old = OffboardingRecord(
+        id=uuid.uuid4(),
+        practice_id=practice.id,
+        user_id=lee_id,
+        performed_by=owner.user_id,
+        performed_at=services.clock.now() - timedelta(days=400),
+        handed_to=owner.user_id,
+        summary={
+            "format": 1,
+            "role": "clinician",
+            "account_deactivated": True,
+            "was_active": True,
+            "devices_revoked": 1,
+            "device_ids": [str(uuid.uuid4())],
+            "push_subscriptions_removed": 0,
+            "conversations_left": 0,
+            "conversation_ids_left": [],
+            "conversations_handed_over": 0,
+            "conversation_ids_handed_over": [],
+            "colleague_added_to": 0,
+            "ownership_transferred": 0,
+            "status_cleared": False,
+            "held_notifications_cleared": 0,
+            "client_threads": 0,
+            "assignments": 0,
+            "on_call_duties": 0,
+            "note": NOT_APPLICABLE_YET,
+        },
+    )
+    services.db.write_sync(lambda unit: unit.staff_lifecycle.insert_record(old))
+    listed = owner.get(f"/offboarding-records/{old.id}")
+    assert listed.status_code == 200, listed.text
+    summary = listed.json()["summary"]
+    assert (summary["format"], summary["note"], summary["appointments"]) == (
+        1,
+        NOT_APPLICABLE_YET,
+        0,
+    )
+    assert summary["client_ids"] == []
+    text = owner.get(f"/offboarding-records/{old.id}/download").text
+    assert f"Client threads handed over: 0 ({NOT_APPLICABLE_YET})" in text
+    assert f"On-call duties handed over: 0 ({NOT_APPLICABLE_YET})" in text
+    assert "Upcoming appointments" not in text
+    assert check_document(owner, text) is True
 
 
 # -- the admin's device list -------------------------------------------------------------------

@@ -264,6 +264,69 @@ def test_members_see_emergency_access(devices: Devices, team: Team) -> None:
     expect(page.get_by_role("textbox", name="Message")).to_have_count(0)
 
 
+def test_the_access_report_and_a_legal_hold_by_client(
+    devices: Devices, team: Team, tmp_path: Path
+) -> None:
+    """Scenario 3: the admin picks the client by name, sees who read their messages and
+    downloads the report (which names the client by id only); then holds the client."""
+    created = team.owner.post(
+        "/clients", {"name": "Rowan Hale", "clinician_ids": [str(team.blake.id)]}
+    )
+    assert created.status_code == 201, created.text
+    rowan, thread = created.json()["id"], created.json()["conversation_id"]
+    blake = team.api(team.blake, "Blake laptop")
+    note = {"text": "First session notes", "idempotency_key": "note-0001", "internal": True}
+    assert blake.post(f"/conversations/{thread}/client-messages", note).status_code == 201
+    assert blake.get(f"/conversations/{thread}/messages").status_code == 200  # one view
+
+    desk = devices.open("desktop", "owner")
+    page = desk.page
+    ui.sign_in(desk, team.practice.slug, team.practice.owner_email)
+    open_admin(page)
+    admin_tab(page, "Audit")
+    page.get_by_label("Client viewed", exact=True).fill("rowan")
+    choose = page.get_by_role("button", name="Choose Rowan Hale", exact=True)
+    expect(choose).to_be_visible(timeout=ui.SHOW)
+    choose.scroll_into_view_if_needed()
+    screenshot(page, "admin-access-report-client-matches", desk.size)
+    choose.click()
+    with page.expect_response(ui.answer_to("GET", "/api/v1/audit/access-report")) as shown:
+        page.get_by_role("button", name="Show access report", exact=True).click()
+    assert f"client_id={rowan}" in shown.value.url
+    assert "Rowan" not in shown.value.url
+    expect(page.get_by_text("1 view of Rowan Hale\u2019s messages by 1 person")).to_be_visible(
+        timeout=ui.SHOW
+    )
+    views = page.get_by_role("list", name="Views")
+    expect(views).to_contain_text(f"{team.blake.name} viewed 1 message")
+    expect(views).to_contain_text("Rowan Hale\u2019s thread")
+    views.scroll_into_view_if_needed()
+    screenshot(page, "admin-access-report-client", desk.size)
+    with page.expect_download() as export:
+        page.get_by_role("link", name="Export report CSV").click()
+    assert export.value.suggested_filename == "quietline-access-report.csv"
+    saved = tmp_path / "access.csv"
+    export.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("seq,at,user_id,user_name")
+    assert rowan in lines[1]
+    assert team.blake.name in lines[1]
+    assert "Rowan" not in saved.read_text()  # the file names the client by id only
+
+    admin_tab(page, "Legal holds")
+    page.get_by_label("Client", exact=True).fill("Hale")
+    page.get_by_role("button", name="Choose Rowan Hale", exact=True).click()
+    page.get_by_label("Reason", exact=True).fill("Records request 2027-031")
+    with page.expect_response(ui.answer_to("POST", "/api/v1/legal-holds")) as held:
+        page.get_by_role("button", name="Place legal hold", exact=True).click()
+    assert held.value.status == 201, held.value.text()
+    release = page.get_by_role("button", name="Release the hold on Client Rowan Hale")
+    expect(release).to_be_visible(timeout=ui.SHOW)
+    (hold,) = team.owner.get("/legal-holds").json()
+    assert (hold["client_id"], hold["active"]) == (rowan, True)
+
+
 @pytest.mark.parametrize("kind", ["phone", "desktop"])
 def test_admin_pages_are_accessible(devices: Devices, team: Team, kind: Kind) -> None:
     team.api(team.blake, "Work phone")

@@ -444,6 +444,11 @@ def test_client_screens_are_accessible(
 
     open_clients(page)
     expect(page.get_by_role("link", name=words("Jordan Reyes"))).to_be_visible(timeout=ui.SHOW)
+    # The list says whose consent to plain texts is in force (Jordan's), and no more.
+    jordan_row = page.get_by_role("link", name=words("Jordan Reyes"))
+    sam_row = page.get_by_role("link", name=words("Sam Okafor"))
+    expect(jordan_row.get_by_text("Text OK", exact=True)).to_be_visible()
+    expect(sam_row.get_by_text("Text OK")).to_have_count(0)
     walk.check("list")
 
     # Search by name (a POST: the name never goes in a URL).

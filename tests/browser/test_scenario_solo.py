@@ -403,10 +403,9 @@ def the_day(
     on_phone = phones.wait_for(JORDAN_PHONE, jordan_before, lambda t: t.body == SEE_YOU)
     assert on_phone.link is None
     shot(phones.device, "3-pretend-phone-template")
-    # How it went: the console gateway "sends" and nothing ever reports it delivered (that
-    # needs a provider's delivery callback: tests/browser/test_clients_ui.py has it with the
-    # Twilio stand-in). The thread shows what the server knows, and nothing more.
-    line = reply.get_by_text(re.compile(r"^(Sent by text|Delivered to phone)$"))
+    # How it went: the console gateway reports each text delivered right after it is sent,
+    # through the same path a provider's status callback takes.
+    line = reply.get_by_text(re.compile(r"^Delivered to phone$"))
     expect(line).to_be_visible(timeout=ui.SHOW)
     rows = deliveries_of(page, SEE_YOU)
     assert [r["channel"] for r in rows] == ["sms"], rows

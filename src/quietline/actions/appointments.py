@@ -23,16 +23,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from uuid import UUID, uuid4
 
-from quietline.actions.client_messages import Delivery, deliver_to_client
+from quietline.actions.client_messages import Delivery, deliver_and_record
 from quietline.actions.client_settings import zone
 from quietline.actions.clients import check_client
 from quietline.actions.context import Actor
-from quietline.crypto.fields import seal_message_body
 from quietline.domain.audit import AuditKind
 from quietline.domain.client_policy import ClientMessagingPolicy
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
 from quietline.domain.events import Event, conversation_topic, user_topic
-from quietline.domain.models import Appointment, StoredMessage
+from quietline.domain.models import Appointment
 from quietline.domain.roles import Role
 from quietline.storage.unit import Unit
 
@@ -215,109 +214,6 @@ def auto_sender_id(unit: Unit, practice_id: UUID) -> UUID | None:
     return None
 
 
-def post_in_client_thread(
-    unit: Unit,
-    *,
-    practice_id: UUID,
-    client_id: UUID,
-    sender_id: UUID,
-    body: str,
-    channel: str,
-    idempotency_key: str,
-    message_id: UUID | None = None,
-) -> UUID | None:
-    """Record text sent to the client in their thread, as a message from ``sender_id`` with
-    ``channel`` (how it reached them). Staff apps and the secure page see it like any other
-    message; it makes no push notification (nobody needs to act on it). Returns the message
-    id (the existing one when this idempotency key was used already), or None when the client
-    has no thread."""
-    conversation = unit.conversations.for_client(practice_id, client_id)
-    if conversation is None:
-        return None
-    conversation_id = conversation.id
-    existing = unit.messages.by_idempotency_key(practice_id, sender_id, idempotency_key)
-    if existing is not None:
-        return existing.id
-    practice = present(unit.practices.get(practice_id), "practice")
-    ttl = conversation.default_ttl_seconds or practice.policy.default_message_ttl_seconds
-    message_id = message_id or uuid4()
-    seq = unit.conversations.next_seq(practice_id, conversation_id, unit.now)
-    sealed = seal_message_body(
-        unit.conversation_key(conversation), practice_id, conversation_id, message_id, body
-    )
-    unit.messages.insert(
-        StoredMessage(
-            id=message_id,
-            practice_id=practice_id,
-            conversation_id=conversation_id,
-            seq=seq,
-            sender_id=sender_id,
-            idempotency_key=idempotency_key,
-            body_sealed=sealed.body,
-            dek_wrapped=sealed.wrapped_dek,
-            urgent=False,
-            created_at=unit.now,
-            expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
-            recalled_at=None,
-            channel=channel,
-        )
-    )
-    unit.emit(
-        Event(
-            practice_id,
-            "message.created",
-            (conversation_topic(conversation_id),),
-            {
-                "conversation_id": str(conversation_id),
-                "message_id": str(message_id),
-                "seq": seq,
-                "sender_id": str(sender_id),
-                "urgent": False,
-            },
-        )
-    )
-    return message_id
-
-
-def _send_from_staff(
-    unit: Unit,
-    actor: Actor,
-    *,
-    client_id: UUID,
-    text: str,
-    purpose: str,
-    lookup_key: bytes,
-    public_origin: str,
-    key: str,
-) -> tuple[UUID | None, Delivery]:
-    """A one-tap message: deliver it, then record it in the thread under the staff member's
-    name with the channel it took."""
-    message_id = uuid4()
-    delivery = deliver_to_client(
-        unit,
-        lookup_key=lookup_key,
-        public_origin=public_origin,
-        practice_id=actor.practice_id,
-        client_id=client_id,
-        text=text,
-        clear_allowed=True,
-        purpose=purpose,
-        message_id=message_id,
-        created_by=actor.user_id,
-    )
-    posted = post_in_client_thread(
-        unit,
-        practice_id=actor.practice_id,
-        client_id=client_id,
-        sender_id=actor.user_id,
-        body=text,
-        channel=delivery.message_channel,
-        idempotency_key=key,
-        message_id=message_id,
-    )
-    return posted, delivery
-
-
 # -- booking ----------------------------------------------------------------------------------
 def do_create_appointment(
     unit: Unit,
@@ -488,6 +384,52 @@ class SentToClient:
     message_id: UUID | None  # the message in the client thread
 
 
+def _send_one_tap(
+    unit: Unit,
+    actor: Actor,
+    appointment: Appointment,
+    *,
+    text: str,
+    purpose: str,
+    key_name: str,
+    lookup_key: bytes,
+    public_origin: str,
+    audit_kind: AuditKind,
+    audit_details: dict[str, object],
+    changes: dict[str, object],
+) -> SentToClient:
+    """A one-tap message about ``appointment`` (asking for confirmation, running late):
+    deliver it, record it in the thread under the staff member's name with the channel it
+    took, store ``changes`` on the appointment, audit and tell devices."""
+    message_id, delivery = deliver_and_record(
+        unit,
+        lookup_key=lookup_key,
+        public_origin=public_origin,
+        practice_id=actor.practice_id,
+        client_id=appointment.client_id,
+        text=text,
+        purpose=purpose,
+        sender_id=actor.user_id,
+        idempotency_key=f"appt.{key_name}.{appointment.id}.{int(unit.now.timestamp())}",
+        created_by=actor.user_id,
+    )
+    unit.appointments.update(actor.practice_id, appointment.id, **changes, updated_at=unit.now)
+    updated = present(unit.appointments.get(actor.practice_id, appointment.id), "appointment")
+    _audit(
+        unit,
+        audit_kind,
+        updated,
+        actor,
+        {
+            **audit_details,
+            "channel": delivery.channel,
+            "message": str(message_id) if message_id else None,
+        },
+    )
+    _changed(unit, updated)
+    return SentToClient(updated, delivery, message_id)
+
+
 def do_request_confirmation(
     unit: Unit, actor: Actor, appointment_id: UUID, *, lookup_key: bytes, public_origin: str
 ) -> SentToClient:
@@ -515,33 +457,19 @@ def do_request_confirmation(
         date=client_date(policy, appointment.starts_at),
         time=client_clock(policy, appointment.starts_at),
     )
-    message_id, delivery = _send_from_staff(
+    return _send_one_tap(
         unit,
         actor,
-        client_id=appointment.client_id,
+        appointment,
         text=text,
         purpose="confirm_request",
+        key_name="confirm",
         lookup_key=lookup_key,
         public_origin=public_origin,
-        key=f"appt.confirm.{appointment.id}.{int(unit.now.timestamp())}",
+        audit_kind=AuditKind.APPOINTMENT_CONFIRMATION_REQUESTED,
+        audit_details={},
+        changes={"confirmation_requested_at": unit.now, "responded_at": None},
     )
-    unit.appointments.update(
-        actor.practice_id,
-        appointment.id,
-        confirmation_requested_at=unit.now,
-        responded_at=None,
-        updated_at=unit.now,
-    )
-    updated = present(unit.appointments.get(actor.practice_id, appointment.id), "appointment")
-    _audit(
-        unit,
-        AuditKind.APPOINTMENT_CONFIRMATION_REQUESTED,
-        updated,
-        actor,
-        {"channel": delivery.channel, "message": str(message_id) if message_id else None},
-    )
-    _changed(unit, updated)
-    return SentToClient(updated, delivery, message_id)
 
 
 def respond_to_appointment(
@@ -626,38 +554,19 @@ def do_running_late(
             "This client was told the same less than a minute ago (a second tap?); nothing was "
             "sent again."
         )
-    text = LATE_NOTICE_TEXT.format(minutes=minutes)
-    message_id, delivery = _send_from_staff(
+    return _send_one_tap(
         unit,
         actor,
-        client_id=appointment.client_id,
-        text=text,
+        appointment,
+        text=LATE_NOTICE_TEXT.format(minutes=minutes),
         purpose="late_notice",
+        key_name="late",
         lookup_key=lookup_key,
         public_origin=public_origin,
-        key=f"appt.late.{appointment.id}.{int(unit.now.timestamp())}",
+        audit_kind=AuditKind.APPOINTMENT_LATE_NOTICE,
+        audit_details={"minutes": minutes},
+        changes={"late_minutes": minutes, "late_sent_at": unit.now},
     )
-    unit.appointments.update(
-        actor.practice_id,
-        appointment.id,
-        late_minutes=minutes,
-        late_sent_at=unit.now,
-        updated_at=unit.now,
-    )
-    updated = present(unit.appointments.get(actor.practice_id, appointment.id), "appointment")
-    _audit(
-        unit,
-        AuditKind.APPOINTMENT_LATE_NOTICE,
-        updated,
-        actor,
-        {
-            "minutes": minutes,
-            "channel": delivery.channel,
-            "message": str(message_id) if message_id else None,
-        },
-    )
-    _changed(unit, updated)
-    return SentToClient(updated, delivery, message_id)
 
 
 def note_client_late(
@@ -745,32 +654,19 @@ def do_send_reminder(
         date=client_date(policy, appointment.starts_at),
         time=client_clock(policy, appointment.starts_at),
     )
-    message_id = uuid4()
-    delivery = deliver_to_client(
+    posted, delivery = deliver_and_record(
         unit,
         lookup_key=lookup_key,
         public_origin=public_origin,
         practice_id=practice_id,
         client_id=appointment.client_id,
         text=text,
-        clear_allowed=True,
         purpose="reminder",
-        message_id=message_id,
+        sender_id=auto_sender_id(unit, practice_id),
+        idempotency_key=f"auto.reminder.{appointment.id}",
         created_by=None,
+        thread_channel="auto",
     )
-    sender = auto_sender_id(unit, practice_id)
-    posted = None
-    if sender is not None:
-        posted = post_in_client_thread(
-            unit,
-            practice_id=practice_id,
-            client_id=appointment.client_id,
-            sender_id=sender,
-            body=text,
-            channel="auto",
-            idempotency_key=f"auto.reminder.{appointment.id}",
-            message_id=message_id,
-        )
     sent = present(unit.appointments.get(practice_id, appointment.id), "appointment")
     _audit(
         unit,

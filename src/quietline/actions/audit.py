@@ -10,7 +10,7 @@ from uuid import UUID
 from quietline.actions.context import Actor, check_admin
 from quietline.crypto.audit_chain import ChainReport, verify_chain
 from quietline.domain.audit import AuditKind
-from quietline.domain.errors import InvalidInput
+from quietline.domain.errors import InvalidInput, NotFound
 from quietline.domain.models import AuditEntry
 from quietline.storage.audit_anchor import Head
 from quietline.storage.unit import Unit
@@ -25,6 +25,9 @@ class AuditFilter:
     actor_user_id: UUID | None = None
     subject_id: str | None = None
     conversation_id: UUID | None = None  # its subject, or named in its details
+    # the client is its subject, its details name the client, or it is about one of the
+    # client's threads (see AuditStore.query)
+    client_id: UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
     before_seq: int | None = None
@@ -46,8 +49,16 @@ def check_audit_filter(actor: Actor, query: AuditFilter) -> None:
 
 
 def find_audit_entries(unit: Unit, actor: Actor, query: AuditFilter) -> list[AuditEntry]:
-    """The entries a checked filter selects, newest first. Records nothing: the caller does."""
+    """The entries a checked filter selects, newest first. Records nothing: the caller does.
+
+    A client of another practice, like a missing one, is the client 404 (so a mistyped
+    client is told, not answered with an empty log)."""
     check_audit_filter(actor, query)
+    threads: list[UUID] | None = None
+    if query.client_id is not None:
+        if unit.clients.get(actor.practice_id, query.client_id) is None:
+            raise NotFound("client")
+        threads = unit.oversight.client_threads(actor.practice_id, query.client_id)
     return unit.audit_log.query(
         actor.practice_id,
         kinds=query.kinds,
@@ -58,6 +69,8 @@ def find_audit_entries(unit: Unit, actor: Actor, query: AuditFilter) -> list[Aud
         until=query.until,
         before_seq=query.before_seq,
         limit=query.limit,
+        client_id=query.client_id,
+        client_threads=threads,
     )
 
 

@@ -29,17 +29,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from functools import partial
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from quietline.actions.appointments import (
     Answer,
     answer_text,
     auto_sender_id,
     note_client_late,
-    post_in_client_thread,
     respond_to_appointment,
 )
-from quietline.actions.client_messages import deliver_to_client
+from quietline.actions.client_messages import deliver_and_record
 from quietline.actions.client_settings import is_open
 from quietline.actions.notifications import urgent_alert
 from quietline.domain.audit import AuditKind
@@ -135,36 +134,22 @@ def _auto_reply(
     key = f"auto.{name}.{inbound_id}"
     if sender is not None and unit.messages.by_idempotency_key(practice_id, sender, key):
         return False
-    message_id = uuid4()
-    channel: str | None = None
     # A client writing on the secure page reads the reply there; only crisis resources also
     # go to their phone (they may close the page).
-    if inbound_channel != "page" or purpose == "crisis_reply":
-        delivery = deliver_to_client(
-            unit,
-            lookup_key=lookup_key,
-            public_origin=public_origin,
-            practice_id=practice_id,
-            client_id=client_id,
-            text=text,
-            clear_allowed=True,
-            purpose=purpose,
-            message_id=message_id,
-            created_by=None,
-        )
-        channel = delivery.channel
-    posted = None
-    if sender is not None:
-        posted = post_in_client_thread(
-            unit,
-            practice_id=practice_id,
-            client_id=client_id,
-            sender_id=sender,
-            body=text,
-            channel="auto",
-            idempotency_key=key,
-            message_id=message_id,
-        )
+    posted, delivery = deliver_and_record(
+        unit,
+        lookup_key=lookup_key,
+        public_origin=public_origin,
+        practice_id=practice_id,
+        client_id=client_id,
+        text=text,
+        purpose=purpose,
+        sender_id=sender,
+        idempotency_key=key,
+        created_by=None,
+        thread_channel="auto",
+        deliver=inbound_channel != "page" or purpose == "crisis_reply",
+    )
     unit.audit(
         AuditKind.AUTO_REPLY_SENT,
         practice_id,
@@ -173,7 +158,7 @@ def _auto_reply(
         details={
             "purpose": purpose,
             "in_reply_to": str(inbound_id),
-            "channel": channel or "page",
+            "channel": delivery.channel or "page",
             "message": str(posted) if posted else None,
         },
     )

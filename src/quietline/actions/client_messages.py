@@ -47,17 +47,20 @@ from quietline.actions.clinical_guard import (
 from quietline.actions.consent import consent_in_force, record_consent
 from quietline.actions.context import Actor
 from quietline.actions.conversations import check_member
-from quietline.actions.messages import MAX_BODY, MessageView, check_body, do_send_message
-from quietline.actions.notifications import PUSH_TOPIC
+from quietline.actions.messages import (
+    MAX_BODY,
+    MessageView,
+    check_body,
+    do_send_message,
+    store_thread_message,
+)
 from quietline.actions.outbox import enqueue_outbound
 from quietline.actions.templates import render_template
-from quietline.crypto.fields import seal_message_body
 from quietline.crypto.tokens import keyed_hash
 from quietline.domain.audit import AuditKind
 from quietline.domain.client_policy import ClientMessagingPolicy
 from quietline.domain.errors import Conflict, InvalidInput, NotFound, present
-from quietline.domain.events import Event, conversation_topic
-from quietline.domain.models import Conversation, StoredClient, StoredMessage
+from quietline.domain.models import Conversation, StoredClient
 from quietline.safety.clinical import assess_clinical
 from quietline.safety.crisis import assess
 from quietline.storage.unit import Unit
@@ -79,6 +82,10 @@ STOP_CONFIRMATION = (
 START_CONFIRMATION = "You will get text messages from us again. Reply STOP to stop, HELP for help."
 EMPTY_INBOUND = "(The message had no text.)"
 NEW_CONTACT_NAME = "New contact (…{last4})"
+NOT_A_SENDER = (
+    "The sender (From) is not a phone number that can receive texts, so the message was "
+    "refused and nothing was stored."
+)
 _PROVIDER_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 # Spaces, end punctuation and quotation marks (straight and curly) around a keyword.
 _KEYWORD_TRIM = " \t\r\n.!\"'\u201c\u201d\u2018\u2019"
@@ -94,7 +101,8 @@ class Delivery:
     ``channel``: how it went out (``sms`` or ``email``), or None when nothing went out;
     ``clear``: the text itself went (otherwise the notice and a link); ``reason``, when
     nothing went out: ``opted_out`` (STOP, and no e-mail address), ``no_address`` or
-    ``archived`` (no link is sent to an archived client).
+    ``archived`` (no link is sent to an archived client); None when nothing was meant to go
+    out (:func:`deliver_and_record` with ``deliver=False``).
     """
 
     channel: Channel | None
@@ -220,6 +228,70 @@ def deliver_to_client(
         message_id=message_id,
         created_by=created_by,
     )
+
+
+def deliver_and_record(
+    unit: Unit,
+    *,
+    lookup_key: bytes,
+    public_origin: str,
+    practice_id: UUID,
+    client_id: UUID,
+    text: str,
+    purpose: str,
+    sender_id: UUID | None,
+    idempotency_key: str,
+    created_by: UUID | None,
+    thread_channel: str | None = None,
+    deliver: bool = True,
+) -> tuple[UUID | None, Delivery]:
+    """Send fixed text in the practice's own words (a one-tap message, a reminder, an
+    automatic reply: allowed in the clear) by :func:`deliver_to_client`, and write it into
+    the client's thread under the same id, so staff see exactly what went out and the client
+    can read it on the secure page.
+
+    The thread message is from ``sender_id`` (None: not written, e.g. a practice with no
+    active owner or admin for an automatic message) with ``thread_channel`` (None: how the
+    text reached the client); it makes no push notification (nobody needs to act on it).
+    ``deliver=False`` only writes it (nothing goes out; the delivery says so with no
+    channel). Returns the thread message's id (the existing one when this idempotency key
+    was used already; None when nothing was written or the client has no thread) and the
+    delivery. The caller holds the write transaction and writes the audit entry.
+    """
+    message_id = uuid4()
+    delivery = Delivery(None, False)
+    if deliver:
+        delivery = deliver_to_client(
+            unit,
+            lookup_key=lookup_key,
+            public_origin=public_origin,
+            practice_id=practice_id,
+            client_id=client_id,
+            text=text,
+            clear_allowed=True,
+            purpose=purpose,
+            message_id=message_id,
+            created_by=created_by,
+        )
+    if sender_id is None:
+        return None, delivery
+    thread = unit.conversations.for_client(practice_id, client_id)
+    if thread is None:
+        return None, delivery
+    existing = unit.messages.by_idempotency_key(practice_id, sender_id, idempotency_key)
+    if existing is not None:
+        return existing.id, delivery
+    stored = store_thread_message(
+        unit,
+        thread,
+        body=text,
+        idempotency_key=idempotency_key,
+        sender_user_id=sender_id,
+        channel=thread_channel or delivery.message_channel,
+        message_id=message_id,
+        push=False,
+    )
+    return stored.message.id, delivery
 
 
 # -- staff sending into a client's thread --------------------------------------------------------
@@ -400,72 +472,6 @@ class InboundResult:
     replies: tuple[str, ...] = ()  # purposes of what was sent back
 
 
-def _store_inbound(
-    unit: Unit,
-    client: StoredClient,
-    thread: Conversation,
-    *,
-    body: str,
-    channel: str,
-    idempotency_key: str,
-    urgent: bool,
-) -> StoredMessage:
-    practice = present(unit.practices.get(client.practice_id), "practice")
-    ttl = thread.default_ttl_seconds or practice.policy.default_message_ttl_seconds
-    message_id = uuid4()
-    seq = unit.conversations.next_seq(client.practice_id, thread.id, unit.now)
-    sealed = seal_message_body(
-        unit.conversation_key(thread), client.practice_id, thread.id, message_id, body
-    )
-    stored = StoredMessage(
-        id=message_id,
-        practice_id=client.practice_id,
-        conversation_id=thread.id,
-        seq=seq,
-        sender_id=None,
-        idempotency_key=idempotency_key,
-        body_sealed=sealed.body,
-        dek_wrapped=sealed.wrapped_dek,
-        urgent=urgent,
-        created_at=unit.now,
-        expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
-        recalled_at=None,
-        sender_client_id=client.id,
-        internal=False,
-        channel=channel,
-    )
-    unit.messages.insert(stored)
-    unit.audit(
-        AuditKind.CLIENT_MESSAGE_RECEIVED,
-        client.practice_id,
-        subject_type="message",
-        subject_id=message_id,
-        details={
-            "client": str(client.id),
-            "conversation": str(thread.id),
-            "seq": seq,
-            "channel": channel,
-            "urgent": urgent,
-        },
-    )
-    unit.emit(
-        Event(
-            client.practice_id,
-            "message.created",
-            (conversation_topic(thread.id), PUSH_TOPIC),
-            {
-                "conversation_id": str(thread.id),
-                "message_id": str(message_id),
-                "seq": seq,
-                "sender_id": None,
-                "sender_client_id": str(client.id),
-                "urgent": urgent,
-            },
-        )
-    )
-    return stored
-
-
 def _inbound_text(body: str, channel: str) -> str:
     """What a client sent, as it can be stored: the page's text must be valid like a staff
     message; a text or e-mail is taken as it came (NUL removed, cut at the message limit,
@@ -518,14 +524,27 @@ def receive_from_client(
         return InboundResult(practice_id, client_id, conversation_id, message_id, False, urgent)
     thread = _thread_of(unit, client)
     crisis = assess(text).crisis if text != EMPTY_INBOUND else False
-    stored = _store_inbound(
+    stored = store_thread_message(
         unit,
-        client,
         thread,
         body=text,
-        channel=channel,
         idempotency_key=idempotency_key,
+        sender_client_id=client.id,
         urgent=crisis,
+        channel=channel,
+    ).message
+    unit.audit(
+        AuditKind.CLIENT_MESSAGE_RECEIVED,
+        practice_id,
+        subject_type="message",
+        subject_id=stored.id,
+        details={
+            "client": str(client.id),
+            "conversation": str(thread.id),
+            "seq": stored.seq,
+            "channel": channel,
+            "urgent": crisis,
+        },
     )
     replies: list[str] = []
     if respond:
@@ -655,7 +674,8 @@ def receive_sms(
     provider_ref: str,
 ) -> InboundResult | None:
     """An inbound text (from the provider's verified webhook). None when the number texted
-    is no practice's, or the sender is not a phone number (a short code).
+    is no practice's. A sender that is not a phone number (junk, or a short code) is refused
+    with :class:`InvalidInput` before anything is looked up or stored.
 
     The client is the one with this phone number whose thread was active last (several may
     share a phone); an unknown number becomes a new contact. Keywords first: STOP (no more
@@ -666,10 +686,13 @@ def receive_sms(
     if not _PROVIDER_REF.match(provider_ref):
         raise InvalidInput("The provider's message id is malformed.")
     try:
-        to_e164 = normalise_phone(to_number)
         from_e164 = normalise_phone(from_number)
     except InvalidInput:
-        log.warning("inbound text with a number that is not a phone number; ignored")
+        raise InvalidInput(NOT_A_SENDER) from None
+    try:
+        to_e164 = normalise_phone(to_number)
+    except InvalidInput:
+        log.warning("inbound text to a number that is not a phone number; ignored")
         return None
     practice_id = unit.practice_messaging.practice_for_sms_number(keyed_hash(lookup_key, to_e164))
     if practice_id is None:

@@ -272,6 +272,7 @@ class ClientSummary:
     has_phone: bool
     has_email: bool
     sms_opted_out: bool
+    consent: dict[str, bool]  # channel -> consent to plain messages in force
 
     def __repr__(self) -> str:
         return f"ClientSummary(id={self.id})"
@@ -681,6 +682,7 @@ def list_clients(
     ids = [c.id for c, _, _ in named]
     clinicians = unit.clients.clinicians_of(actor.practice_id, ids)
     threads = unit.clients.thread_ids(actor.practice_id, ids)
+    consents = unit.clients.consent_in_force_of(actor.practice_id, ids)
     summaries = []
     for client, name, preferred in named:
         summaries.append(
@@ -695,6 +697,7 @@ def list_clients(
                 has_phone=client.phone_sealed is not None,
                 has_email=client.email_sealed is not None,
                 sms_opted_out=client.sms_opted_out_at is not None,
+                consent=consents[client.id],
             )
         )
     if summaries:

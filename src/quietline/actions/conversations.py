@@ -8,6 +8,8 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from quietline.actions.context import Actor
+from quietline.actions.on_call import may_break_glass
+from quietline.actions.supervision import supervision_read
 from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import open_conversation_title, seal_conversation_title
 from quietline.domain.audit import AuditKind
@@ -53,29 +55,38 @@ def check_member(
 
 @dataclass(frozen=True, slots=True)
 class ReadAccess:
-    """Why the actor may read a conversation: membership, or a live emergency grant."""
+    """Why the actor may read a conversation: membership, a live emergency grant, or
+    supervision of one of the client's clinicians (decision 0021)."""
 
     conversation: Conversation
     grant_id: UUID | None = None  # set when reading under emergency access, not membership
+    supervision_id: UUID | None = None  # set when reading as a supervisor, not membership
+
+    @property
+    def is_member(self) -> bool:
+        return self.grant_id is None and self.supervision_id is None
 
 
 def check_reader(unit: Unit, actor: Actor, conversation_id: UUID) -> ReadAccess:
     """The rule for reading a conversation's history (never for writing to it): a member, or
-    an owner or admin holding a live emergency-access grant for it (decision 0014). Anyone
-    else gets the same 404 as for a missing conversation. Members pay no extra query."""
+    an owner or admin (or, for a client's thread, someone on call now) holding a live
+    emergency-access grant for it (decision 0014). Anyone else gets the same 404 as for a
+    missing conversation. Members pay no extra query."""
     conversation = unit.conversations.get_if_member(
         actor.practice_id, conversation_id, actor.user_id
     )
     if conversation is not None:
         return ReadAccess(conversation)
-    if actor.is_admin:
-        grant = unit.oversight.live_grant(
-            actor.practice_id, conversation_id, actor.user_id, unit.now
-        )
-        if grant is not None:
-            granted = unit.conversations.get(actor.practice_id, conversation_id)
-            if granted is not None:
-                return ReadAccess(granted, grant.id)
+    # A live grant of theirs, while they still qualify (an owner or admin; on call now).
+    grant = unit.oversight.live_grant(actor.practice_id, conversation_id, actor.user_id, unit.now)
+    if grant is not None:
+        granted = unit.conversations.get(actor.practice_id, conversation_id)
+        if granted is not None and may_break_glass(unit, actor, granted):
+            return ReadAccess(granted, grant.id)
+    # A supervisor reading a supervisee's client thread (policy on; decision 0021).
+    supervised = supervision_read(unit, actor, conversation_id)
+    if supervised is not None:
+        return ReadAccess(supervised[0], supervision_id=supervised[1])
     raise NotFound("conversation")
 
 
@@ -139,7 +150,7 @@ def list_conversations(unit: Unit, actor: Actor) -> list[ConversationView]:
 
 def get_conversation(unit: Unit, actor: Actor, conversation_id: UUID) -> ConversationView:
     access = check_reader(unit, actor, conversation_id)
-    if access.grant_id is not None:
+    if not access.is_member:
         return _view(unit, access.conversation)  # no unread count: not a member
     conversation = access.conversation
     summary = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)

@@ -14,12 +14,14 @@ from quietline.actions.clinical_guard import guard_logistics_channel, record_ove
 from quietline.actions.context import Actor
 from quietline.actions.conversations import check_member, check_reader, check_ttl
 from quietline.actions.notifications import PUSH_TOPIC
+from quietline.actions.supervision import note_supervision_view
 from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import SealedMessage, open_message_body, seal_message_body
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
 from quietline.domain.events import Event, conversation_topic, user_topic
 from quietline.domain.models import Conversation, Membership, ReceiptMark, StoredMessage
+from quietline.domain.policy import PracticePolicy
 from quietline.storage.unit import Unit
 
 MAX_BODY = 4000
@@ -121,6 +123,103 @@ def check_body(body: str) -> str:
     return body
 
 
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message :func:`store_thread_message` stored: the row (id, seq, expiry) and the
+    time-to-live it was given (None or 0: it does not expire)."""
+
+    message: StoredMessage
+    ttl_seconds: int | None
+
+
+def store_thread_message(
+    unit: Unit,
+    conversation: Conversation,
+    *,
+    body: str,
+    idempotency_key: str,
+    sender_user_id: UUID | None = None,
+    sender_client_id: UUID | None = None,
+    urgent: bool = False,
+    internal: bool = False,
+    channel: str | None = None,
+    ttl_seconds: int | None = None,
+    policy: PracticePolicy | None = None,
+    message_id: UUID | None = None,
+    push: bool = True,
+) -> NewMessage:
+    """Seal and store one message in ``conversation``, and emit ``message.created`` (after
+    commit): the one way every message is written, whoever wrote it.
+
+    Exactly one sender: a staff member (``sender_user_id``) or the client of a client thread
+    (``sender_client_id``). The next sequence number is taken here; the body is sealed under
+    a fresh data key with the practice, conversation and message ids as associated data.
+    ``ttl_seconds`` is a checked time-to-live; None takes the conversation's default, else
+    the practice's (``policy``: the practice's, when the caller has it already; otherwise it
+    is read). ``push=False`` leaves the practice's push topic out (a record of what the
+    client was sent: nobody needs to act on it). ``message_id``: an id the caller already
+    gave to what went out with it.
+
+    The caller holds the write transaction, has checked access and the idempotency key, and
+    writes its own audit entry (what happened differs: sent, received, sent by itself).
+    Raises IntegrityError when the key is being used for another message at this moment.
+    """
+    if (sender_user_id is None) == (sender_client_id is None):
+        raise ValueError("a thread message has exactly one sender: a user or a client")
+    practice_id = conversation.practice_id
+    ttl = ttl_seconds
+    if ttl is None:
+        ttl = conversation.default_ttl_seconds
+        if not ttl:
+            if policy is None:
+                policy = present(unit.practices.get(practice_id), "practice").policy
+            ttl = policy.default_message_ttl_seconds
+    message_id = message_id or uuid4()
+    seq = unit.conversations.next_seq(practice_id, conversation.id, unit.now)
+    sealed = seal_message_body(
+        unit.conversation_key(conversation), practice_id, conversation.id, message_id, body
+    )
+    stored = StoredMessage(
+        id=message_id,
+        practice_id=practice_id,
+        conversation_id=conversation.id,
+        seq=seq,
+        sender_id=sender_user_id,
+        idempotency_key=idempotency_key,
+        body_sealed=sealed.body,
+        dek_wrapped=sealed.wrapped_dek,
+        urgent=urgent,
+        created_at=unit.now,
+        expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
+        recalled_at=None,
+        sender_client_id=sender_client_id,
+        internal=internal,
+        channel=channel,
+    )
+    unit.messages.insert(stored)
+    topic = conversation_topic(conversation.id)
+    unit.emit(
+        Event(
+            practice_id,
+            "message.created",
+            (topic, PUSH_TOPIC) if push else (topic,),
+            {
+                "conversation_id": str(conversation.id),
+                "message_id": str(message_id),
+                "seq": seq,
+                "sender_id": str(sender_user_id) if sender_user_id is not None else None,
+                **(
+                    {"sender_client_id": str(sender_client_id)}
+                    if sender_client_id is not None
+                    else {}
+                ),
+                "urgent": urgent,
+            },
+        )
+    )
+    return NewMessage(stored, ttl)
+
+
 def do_send_message(
     unit: Unit,
     actor: Actor,
@@ -163,74 +262,48 @@ def do_send_message(
     overridden = guard_logistics_channel(
         unit, actor, conversation, body, acknowledged=acknowledge_clinical
     )
-    ttl = check_ttl(ttl_seconds)
-    if ttl is None:
-        ttl = conversation.default_ttl_seconds or actor.practice.policy.default_message_ttl_seconds
-    message_id = uuid4()
-    seq = unit.conversations.next_seq(actor.practice_id, conversation_id, unit.now)
-    sealed = seal_message_body(
-        unit.conversation_key(conversation), actor.practice_id, conversation_id, message_id, body
-    )
-    stored = StoredMessage(
-        id=message_id,
-        practice_id=actor.practice_id,
-        conversation_id=conversation_id,
-        seq=seq,
-        sender_id=actor.user_id,
-        idempotency_key=idempotency_key,
-        body_sealed=sealed.body,
-        dek_wrapped=sealed.wrapped_dek,
-        urgent=urgent,
-        created_at=unit.now,
-        expires_at=unit.now + timedelta(seconds=ttl) if ttl else None,
-        recalled_at=None,
-        internal=internal,
-        channel=channel,
-    )
     try:
-        unit.messages.insert(stored)
+        new = store_thread_message(
+            unit,
+            conversation,
+            body=body,
+            idempotency_key=idempotency_key,
+            sender_user_id=actor.user_id,
+            urgent=urgent,
+            internal=internal,
+            channel=channel,
+            ttl_seconds=check_ttl(ttl_seconds),
+            policy=actor.practice.policy,
+        )
     except IntegrityError:
         # Only possible when the same key is sent to another conversation at the same moment.
         raise Conflict(
             "This idempotency key is being used for another message right now. "
             "Use a new key for a new message."
         ) from None
+    stored = new.message
     unit.audit(
         AuditKind.MESSAGE_SENT,
         actor.practice_id,
         actor_user_id=actor.user_id,
         actor_session_id=actor.session_id,
         subject_type="message",
-        subject_id=message_id,
+        subject_id=stored.id,
         details={
             "conversation": str(conversation_id),
-            "seq": seq,
+            "seq": stored.seq,
             "urgent": urgent,
-            "ttl_seconds": ttl,
+            "ttl_seconds": new.ttl_seconds,
             **({"internal": True} if internal else {}),
         },
     )
     if overridden is not None:
-        record_override(unit, actor, conversation_id, message_id, overridden, where="channel")
-    unit.emit(
-        Event(
-            actor.practice_id,
-            "message.created",
-            (conversation_topic(conversation_id), PUSH_TOPIC),
-            {
-                "conversation_id": str(conversation_id),
-                "message_id": str(message_id),
-                "seq": seq,
-                "sender_id": str(actor.user_id),
-                "urgent": urgent,
-            },
-        )
-    )
+        record_override(unit, actor, conversation_id, stored.id, overridden, where="channel")
     return SendResult(
         MessageView(
-            message_id,
+            stored.id,
             conversation_id,
-            seq,
+            stored.seq,
             actor.user_id,
             body,
             urgent,
@@ -290,7 +363,9 @@ def fetch_messages(
     """A page of readable messages, oldest first; recorded as viewed by this device.
 
     Members read; so does an admin holding a live emergency-access grant, whose views are
-    marked with the grant in the audit trail and move no receipt cursor (not a member).
+    marked with the grant in the audit trail and move no receipt cursor (not a member), and
+    a supervisor reading a supervisee's client thread, whose views are marked with the
+    supervision and shown to the members (decision 0021).
     """
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_PAGE}.")
@@ -312,9 +387,19 @@ def fetch_messages(
         rows = rows[:limit] if after_seq is not None else rows[1:]
     views = _open_readable(unit, conversation, rows)
     if views:
-        _record_views(unit, actor, conversation_id, [v.id for v in views], via, access.grant_id)
-        if access.grant_id is None:
+        _record_views(
+            unit,
+            actor,
+            conversation_id,
+            [v.id for v in views],
+            via,
+            access.grant_id,
+            access.supervision_id,
+        )
+        if access.is_member:
             _advance(unit, actor, conversation_id, "delivered", max(v.seq for v in views))
+        elif access.supervision_id is not None:  # shown to the members (decision 0021)
+            note_supervision_view(unit, actor, conversation_id, access.supervision_id)
     return MessagePage(views, has_more)
 
 
@@ -325,12 +410,15 @@ def _record_views(
     message_ids: list[UUID],
     via: str,
     grant_id: UUID | None = None,
+    supervision_id: UUID | None = None,
 ) -> None:
     """Who saw which messages, when, on which device: one audit entry (naming the emergency
-    access grant when the reader is not a member)."""
+    access grant, or the supervision, when the reader is not a member)."""
     details: dict[str, object] = {"via": via, "messages": [str(m) for m in message_ids]}
     if grant_id is not None:
         details["emergency_access"] = str(grant_id)
+    if supervision_id is not None:
+        details["supervision"] = str(supervision_id)
     _record_view(unit, actor, conversation_id, details)
 
 

@@ -6,15 +6,22 @@
   wrapped data key destroyed, the row kept a day as a tombstone, then deleted), reporting per
   practice in one ``message.retention_purged`` audit entry.
 * **Legal holds** stop the server from deleting a conversation's messages: neither this purge
-  nor the expiry purge touches a held conversation. A hold does not make anything readable:
-  messages past their time-to-live or past retention stay hidden from everyone in the app.
-  Reading them for the legal process needs an export that is **not yet** built.
+  nor the expiry purge touches a held conversation. A hold is on one conversation or on one
+  client; a client's hold covers every thread of that client, present and future (the purge
+  queries look the thread's client up when they run: see
+  :func:`quietline.storage.stores.retention.under_legal_hold`). A hold does not make anything
+  readable: messages past their time-to-live or past retention stay hidden from everyone in
+  the app. Reading them for the legal process needs an export that is **not yet** built.
+
+  A hold names exactly one of a conversation and a client. ``legal_holds`` has no check
+  constraint for it (adding one needs a migration); :func:`do_place_hold` is the only writer
+  and refuses anything else.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -55,6 +62,9 @@ class RetentionRun:
     held: dict[UUID, int]  # conversation under legal hold -> messages past retention it keeps
     tombstones_deleted: int
     more: bool  # a batch was full: the next run goes on
+    # client under legal hold -> messages past retention kept in their threads (these are in
+    # ``held`` too, by thread)
+    held_clients: dict[UUID, int] = field(default_factory=dict)
 
     @property
     def erased_total(self) -> int:
@@ -72,14 +82,16 @@ class RetentionRun:
             "erased": self.erased_total,
             "conversations": {str(c): n for c, n in sorted(self.erased.items())},
             "held": {str(c): n for c, n in sorted(self.held.items())},
+            "held_clients": {str(c): n for c, n in sorted(self.held_clients.items())},
             "tombstones_deleted": self.tombstones_deleted,
         }
 
 
 def do_purge_retention(unit: Unit, batch: int = RETENTION_BATCH) -> list[RetentionRun]:
     """Erase the messages past each practice's retention, except in conversations under
-    legal hold. Scheduled job (the server's purge loop and ``quietline purge``); it runs
-    across practices on purpose, reading each practice's policy as it is now.
+    legal hold (their own, or their client's). Scheduled job (the server's purge loop and
+    ``quietline purge``); it runs across practices on purpose, reading each practice's policy
+    as it is now.
 
     Per practice with a retention limit, one run:
 
@@ -87,7 +99,8 @@ def do_purge_retention(unit: Unit, batch: int = RETENTION_BATCH) -> list[Retenti
        :data:`TOMBSTONE_RETENTION` ago (held conversations excepted);
     2. erases content and wrapped data key of up to ``batch`` messages created before the
        cutoff, oldest first (the same erase as the expiry purge: crypto-shredding);
-    3. counts, per held conversation, the messages past the cutoff the hold keeps;
+    3. counts, per held conversation and per held client, the messages past the cutoff the
+       holds keep;
     4. when any of that found something, writes one ``message.retention_purged`` audit entry
        with the counts per conversation, and emits ``message.expired`` per conversation so
        that open devices drop the messages.
@@ -113,6 +126,7 @@ def do_purge_retention(unit: Unit, batch: int = RETENTION_BATCH) -> list[Retenti
             held=unit.retention.held_due(practice.id, cutoff),
             tombstones_deleted=deleted,
             more=len(due) >= batch or deleted >= batch,
+            held_clients=unit.retention.held_due_by_client(practice.id, cutoff),
         )
         runs.append(run)
         if not run.did_something:
@@ -167,12 +181,14 @@ class RecordedRun:
     conversations: dict[UUID, int]
     held: dict[UUID, int]
     tombstones_deleted: int
+    held_clients: dict[UUID, int]  # empty in runs recorded before client holds existed
 
 
 @dataclass(frozen=True, slots=True)
 class RetentionReport:
     retention_days: int | None
-    held_conversations: list[UUID]
+    held_conversations: list[UUID]  # conversations held on their own
+    held_clients: list[UUID]  # clients held (every thread of theirs)
     runs: list[RecordedRun]  # newest first
 
 
@@ -199,6 +215,7 @@ def _recorded(entry: AuditEntry) -> RecordedRun:
         conversations=_counts(d.get("conversations")),
         held=_counts(d.get("held")),
         tombstones_deleted=_int(d.get("tombstones_deleted")),
+        held_clients=_counts(d.get("held_clients")),
     )
 
 
@@ -212,14 +229,15 @@ def recorded_runs(unit: Unit, practice_id: UUID, limit: int = 20) -> list[Record
 
 
 def retention_report(unit: Unit, actor: Actor, limit: int = 20) -> RetentionReport:
-    """Owners and admins: the retention setting, the conversations under hold, and the last
-    purge runs (counts per conversation, held conversations skipped)."""
+    """Owners and admins: the retention setting, the conversations and clients under hold, and
+    the last purge runs (counts per conversation, held conversations and clients skipped)."""
     check_admin(actor)
     if not 1 <= limit <= MAX_REPORT_RUNS:
         raise InvalidInput(f"limit must be between 1 and {MAX_REPORT_RUNS}.")
     return RetentionReport(
         retention_days=actor.practice.policy.retention_days,
         held_conversations=sorted(unit.retention.held_conversations(actor.practice_id)),
+        held_clients=sorted(unit.retention.held_clients(actor.practice_id)),
         runs=recorded_runs(unit, actor.practice_id, limit),
     )
 
@@ -228,7 +246,8 @@ def retention_report(unit: Unit, actor: Actor, limit: int = 20) -> RetentionRepo
 @dataclass(frozen=True, slots=True)
 class LegalHoldView:
     id: UUID
-    conversation_id: UUID | None
+    conversation_id: UUID | None  # exactly one of these two is set
+    client_id: UUID | None
     reason: str | None  # None only if the sealed reason cannot be opened (logged by id)
     placed_by: UUID
     placed_at: datetime
@@ -251,20 +270,26 @@ def check_reason(reason: str) -> str:
 
 
 def _hold_view(unit: Unit, hold: LegalHold, reason: str | None = None) -> LegalHoldView:
-    if reason is None and hold.conversation_id is not None:
+    if reason is None:
         try:
             key_id = read_header(hold.reason_sealed).key_id
             key = unit.keyring.practice_key(
                 hold.practice_id, unit.practices.key(hold.practice_id, key_id)
             )
             reason = open_legal_hold_reason(
-                key, hold.practice_id, hold.conversation_id, hold.id, hold.reason_sealed
+                key,
+                hold.practice_id,
+                hold.conversation_id,
+                hold.id,
+                hold.reason_sealed,
+                client_id=hold.client_id,
             )
-        except DecryptionError:
+        except (DecryptionError, ValueError):
             log.error("reason of legal hold %s cannot be decrypted", hold.id)
     return LegalHoldView(
         id=hold.id,
         conversation_id=hold.conversation_id,
+        client_id=hold.client_id,
         reason=reason,
         placed_by=hold.placed_by,
         placed_at=hold.placed_at,
@@ -273,58 +298,100 @@ def _hold_view(unit: Unit, hold: LegalHold, reason: str | None = None) -> LegalH
     )
 
 
-def do_place_hold(unit: Unit, actor: Actor, conversation_id: UUID, reason: str) -> LegalHoldView:
+def _hold_subject(hold: LegalHold) -> tuple[str, UUID | None]:
+    if hold.client_id is not None:
+        return "client", hold.client_id
+    return "conversation", hold.conversation_id
+
+
+def check_hold_target(
+    unit: Unit, actor: Actor, conversation_id: UUID | None, client_id: UUID | None
+) -> None:
+    """Exactly one of a conversation and a client, of the actor's practice (archived clients
+    included: a case may concern a former client). Another practice's id gets the same 404
+    as a missing one."""
+    if (conversation_id is None) == (client_id is None):
+        raise InvalidInput(
+            "Name what to hold: either a conversation (conversation_id) or a client "
+            "(client_id), not both."
+        )
+    if conversation_id is not None:
+        if unit.conversations.get(actor.practice_id, conversation_id) is None:
+            raise NotFound("conversation")
+    elif client_id is not None and unit.clients.get(actor.practice_id, client_id) is None:
+        raise NotFound("client")
+
+
+def do_place_hold(
+    unit: Unit,
+    actor: Actor,
+    conversation_id: UUID | None,
+    reason: str,
+    *,
+    client_id: UUID | None = None,
+) -> LegalHoldView:
     """Owners and admins put a conversation of their practice under legal hold, member or
-    not (a hold must reach every conversation a case may need). From the commit on, neither
-    purge deletes anything of it. Several holds may cover one conversation (one per matter);
-    each is released on its own."""
+    not (a hold must reach every conversation a case may need), or a client: then every
+    thread of that client, including one created later, is held. From the commit on, neither
+    purge deletes anything held. Several holds may cover one conversation or client (one per
+    matter); each is released on its own. Exactly one of ``conversation_id`` and
+    ``client_id`` must be given (:func:`check_hold_target`)."""
     check_admin(actor)
     reason = check_reason(reason)
-    if unit.conversations.get(actor.practice_id, conversation_id) is None:
-        raise NotFound("conversation")
+    check_hold_target(unit, actor, conversation_id, client_id)
     hold_id = uuid4()
     stored, key = unit.practice_key(actor.practice_id)
     unit.retention.insert_hold(
         hold_id=hold_id,
         practice_id=actor.practice_id,
         conversation_id=conversation_id,
+        client_id=client_id,
         reason_sealed=seal_legal_hold_reason(
-            key, stored.key_id, actor.practice_id, conversation_id, hold_id, reason
+            key,
+            stored.key_id,
+            actor.practice_id,
+            conversation_id,
+            hold_id,
+            reason,
+            client_id=client_id,
         ),
         placed_by=actor.user_id,
         now=unit.now,
     )
+    hold = unit.retention.get_hold(actor.practice_id, hold_id)
+    if hold is None:
+        raise RuntimeError("the legal hold just placed is missing")
+    subject_type, subject_id = _hold_subject(hold)
     unit.audit(
         AuditKind.LEGAL_HOLD_PLACED,
         actor.practice_id,
         actor_user_id=actor.user_id,
         actor_session_id=actor.session_id,
-        subject_type="conversation",
-        subject_id=conversation_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
         details={"hold": str(hold_id)},
     )
-    hold = unit.retention.get_hold(actor.practice_id, hold_id)
-    if hold is None:
-        raise RuntimeError("the legal hold just placed is missing")
     return _hold_view(unit, hold, reason)
 
 
 def do_release_hold(unit: Unit, actor: Actor, hold_id: UUID) -> None:
-    """Owners and admins release a hold. The next purge runs treat the conversation like any
-    other (if no other hold covers it). Releasing a released hold does nothing."""
+    """Owners and admins release a hold. The next purge runs treat the conversation (or the
+    client's threads) like any other, if no other hold covers them. Releasing a released
+    hold does nothing."""
     check_admin(actor)
     hold = unit.retention.get_hold(actor.practice_id, hold_id)
     if hold is None:
         raise NotFound("legal hold")
     if not unit.retention.release_hold(actor.practice_id, hold_id, actor.user_id, unit.now):
         return
+    subject_type, subject_id = _hold_subject(hold)
     unit.audit(
         AuditKind.LEGAL_HOLD_RELEASED,
         actor.practice_id,
         actor_user_id=actor.user_id,
         actor_session_id=actor.session_id,
-        subject_type="conversation",
-        subject_id=hold.conversation_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
         details={"hold": str(hold_id)},
     )
 

@@ -9,21 +9,28 @@ answer, and failed attempts are counted per client address like sign-in failures
 
 Offboarding: one transaction deactivates the person, signs out (and so wipes) every device,
 removes their push subscriptions, takes them out of every conversation, hands every group
-conversation to a colleague, clears their status and held notifications, and writes a
-record of what was done (ids and counts only) and the audit entries.
+conversation to a colleague, hands their client work to the same colleague (their clients'
+assignments, so the colleague joins those clients' threads; their upcoming appointments;
+their on-call shifts that have not ended), clears their status and held notifications, and
+writes a record of what was done (ids and counts only) and the audit entries. A colleague
+who may not take client work (a front-desk account) is refused before anything changes
+when there is client work to hand over.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from quietline.actions.auth import THROTTLE_WINDOW, SignedIn, SignInRefused, revoke_sessions
+from quietline.actions.clients import CLINICAL_ROLES, thread_member_ids
 from quietline.actions.context import Actor, check_admin
 from quietline.actions.notifications import status_changed
+from quietline.actions.on_call import ON_CALL_ROLES, hand_over_shifts
 from quietline.actions.users import check_new_user, get_user
 from quietline.crypto.passwords import Passwords, password_problem
 from quietline.crypto.tokens import keyed_hash, new_token, token_hash
@@ -38,9 +45,10 @@ from quietline.domain.errors import (
     present,
 )
 from quietline.domain.events import Event, conversation_topic, user_topic
-from quietline.domain.models import Practice, User
+from quietline.domain.models import Appointment, OnCallShift, Practice, StoredClient, User
 from quietline.domain.roles import Role, may_assign_role
 from quietline.storage.stores.staff_lifecycle import (
+    HeldConversation,
     InviteState,
     OffboardingRecord,
     PracticeDevice,
@@ -61,8 +69,10 @@ _INVITE_THROTTLED = (
     "Too many attempts with invitation links from this network. Wait 15 minutes and try "
     "again, or ask your practice admin for a new link."
 )
-OFFBOARDING_RECORD_FORMAT = 1
-NOT_APPLICABLE_YET = "not applicable until client messaging exists"
+# 1: before client messaging (client work listed as 0 with NOT_APPLICABLE_YET); 2: client
+# threads, assignments, appointments and on-call shifts handed over, with their ids.
+OFFBOARDING_RECORD_FORMAT = 2
+NOT_APPLICABLE_YET = "not applicable until client messaging exists"  # format 1 records only
 OFFBOARDING_REASON = "offboarded"
 
 
@@ -296,12 +306,102 @@ def list_practice_devices(unit: Unit, actor: Actor) -> list[PracticeDevice]:
 # -- offboarding ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ClientWork:
+    """What a person holds of the practice's client work (read before offboarding)."""
+
+    clients: list[StoredClient]  # assigned to them, archived ones too
+    appointments: list[Appointment]  # theirs, not cancelled, starting now or later
+    shifts: list[OnCallShift]  # their on-call shifts that have not ended
+
+    @property
+    def empty(self) -> bool:
+        return not (self.clients or self.appointments or self.shifts)
+
+
+def _client_work(unit: Unit, practice_id: UUID, user_id: UUID) -> ClientWork:
+    return ClientWork(
+        clients=unit.clients.list_for_clinician(practice_id, user_id, include_archived=True),
+        appointments=unit.appointments.upcoming_for_clinician(practice_id, user_id, unit.now),
+        shifts=unit.appointments.shifts_not_ended_for(practice_id, user_id, unit.now),
+    )
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _check_colleague_takes(colleague: User, work: ClientWork) -> None:
+    """Refuse (409) a colleague who may not take what the person leaving holds."""
+    clinical = [
+        _plural(count, what)
+        for count, what in (
+            (len(work.clients), "client"),
+            (len(work.appointments), "upcoming appointment"),
+        )
+        if count
+    ]
+    if (work.clients or work.appointments) and colleague.role not in CLINICAL_ROLES:
+        raise Conflict(
+            f"The person leaving has {' and '.join(clinical)}, and a front-desk account cannot "
+            "be a client's clinician. Hand over to a clinician, supervisor, owner or admin "
+            "instead; nothing was changed."
+        )
+    if work.shifts and colleague.role not in ON_CALL_ROLES:
+        raise Conflict(
+            f"The person leaving has {_plural(len(work.shifts), 'on-call shift')} still to "
+            "serve, and a front-desk account cannot be on call. Hand over to a clinician, "
+            "supervisor, owner or admin instead; nothing was changed."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OffboardingPreview:
+    """What offboarding someone would hand over now (counts only), for the admin's dialog."""
+
+    user_id: UUID
+    conversations: int  # every conversation they would leave
+    group_conversations: int  # handed to the colleague
+    client_threads: int  # their clients' threads, which the colleague joins
+    clients: int  # assignments that pass to the colleague
+    appointments: int  # upcoming, not cancelled
+    on_call_shifts: int  # current and future
+    already_offboarded: bool
+
+
+def offboarding_preview(unit: Unit, actor: Actor, user_id: UUID) -> OffboardingPreview:
+    """Owners and admins: what :func:`do_offboard` would hand over if it ran now. Changes
+    nothing and records nothing (counts only, like the list pages)."""
+    check_admin(actor)
+    pid = actor.practice_id
+    target = get_user(unit, actor, user_id)
+    held = unit.staff_lifecycle.conversations_of(pid, target.id)
+    work = _client_work(unit, pid, target.id)
+    threads = unit.clients.thread_ids(pid, [c.id for c in work.clients])
+    done = not target.is_active and unit.staff_lifecycle.latest_record_for_user(pid, target.id)
+    return OffboardingPreview(
+        user_id=target.id,
+        conversations=len(held),
+        group_conversations=sum(1 for h in held if h.kind == "group"),
+        client_threads=len(threads),
+        clients=len(work.clients),
+        appointments=len(work.appointments),
+        on_call_shifts=len(work.shifts),
+        already_offboarded=bool(done),
+    )
+
+
 def do_offboard(unit: Unit, actor: Actor, user_id: UUID, hand_to: UUID) -> OffboardingRecord:
     """Someone leaves the practice, in one transaction (see the module docstring).
 
     Their tokens stop working at commit; open pages get ``session.revoked`` and wipe.
     Direct conversations are left to the other person; group conversations are handed to
-    ``hand_to`` (made a member, and the owner of the ones the person had created).
+    ``hand_to`` (made a member, and the owner of the ones the person had created). Their
+    client work goes to ``hand_to`` too: each client assigned to them is assigned to the
+    colleague instead (and the client's thread follows, see
+    :func:`quietline.actions.clients.thread_member_ids`), their upcoming appointments move to
+    the colleague (past ones stay as history), and their on-call shifts that have not ended
+    pass to the colleague (:func:`quietline.actions.on_call.hand_over_shifts`).
     """
     check_admin(actor)
     pid = actor.practice_id
@@ -323,6 +423,8 @@ def do_offboard(unit: Unit, actor: Actor, user_id: UUID, hand_to: UUID) -> Offbo
         raise Conflict(
             "This person was already offboarded. The record is in GET /api/v1/offboarding-records."
         )
+    work = _client_work(unit, pid, target.id)
+    _check_colleague_takes(colleague, work)
     by: dict[str, Any] = {"actor_user_id": actor.user_id, "actor_session_id": actor.session_id}
 
     if target.is_active:
@@ -345,12 +447,15 @@ def do_offboard(unit: Unit, actor: Actor, user_id: UUID, hand_to: UUID) -> Offbo
     handed: list[UUID] = []
     colleague_added: list[UUID] = []
     owner_moved: list[UUID] = []
+    client_threads_left: list[HeldConversation] = []
     for held in unit.staff_lifecycle.conversations_of(pid, target.id):
         # Leave first: the colleague then takes the leaver's place, so a channel at its
         # member limit (MAX_GROUP_MEMBERS) never goes over it.
         unit.conversations.remove_member(pid, held.id, target.id)
         left.append(held.id)
         _membership_changed(unit, pid, held.id, target.id, by, added=False)
+        if held.kind == "client":
+            client_threads_left.append(held)
         if held.kind != "group":
             continue
         handed.append(held.id)
@@ -361,6 +466,14 @@ def do_offboard(unit: Unit, actor: Actor, user_id: UUID, hand_to: UUID) -> Offbo
         if held.created_by == target.id:
             unit.conversations.update(pid, held.id, created_by=colleague.id)
             owner_moved.append(held.id)
+
+    clients = [c.id for c in work.clients]
+    _hand_over_clients(unit, pid, target.id, colleague.id, clients, by)
+    client_threads = _settle_client_threads(
+        unit, pid, colleague.id, clients, client_threads_left, by
+    )
+    appointments = _hand_over_appointments(unit, pid, colleague.id, work.appointments, by)
+    shifts = hand_over_shifts(unit, actor, target.id, colleague.id, reason=OFFBOARDING_REASON)
 
     status_cleared = unit.status.clear(pid, target.id)
     if status_cleared:
@@ -390,10 +503,16 @@ def do_offboard(unit: Unit, actor: Actor, user_id: UUID, hand_to: UUID) -> Offbo
             "ownership_transferred": len(owner_moved),
             "status_cleared": status_cleared,
             "held_notifications_cleared": held_dropped,
-            "client_threads": 0,
-            "assignments": 0,
-            "on_call_duties": 0,
-            "note": NOT_APPLICABLE_YET,
+            "client_threads": len(client_threads),
+            "client_thread_ids": [str(i) for i in client_threads],
+            "assignments": len(clients),
+            "client_ids": [str(i) for i in clients],
+            "appointments": len(appointments),
+            "appointment_ids": [str(i) for i in appointments],
+            "on_call_duties": len(shifts.shift_ids),
+            "on_call_shift_ids": [str(i) for i in shifts.shift_ids],
+            "on_call_shifts_split": len(shifts.served_ids),
+            "on_call_served_shift_ids": [str(i) for i in shifts.served_ids],
         },
     )
     unit.staff_lifecycle.insert_record(record)
@@ -409,9 +528,138 @@ def do_offboard(unit: Unit, actor: Actor, user_id: UUID, hand_to: UUID) -> Offbo
             "devices_revoked": len(revoked),
             "conversations_left": len(left),
             "conversations_handed_over": len(handed),
+            "client_threads": len(client_threads),
+            "assignments": len(clients),
+            "appointments": len(appointments),
+            "on_call_duties": len(shifts.shift_ids),
         },
     )
     return record
+
+
+def _hand_over_clients(
+    unit: Unit,
+    practice_id: UUID,
+    leaver_id: UUID,
+    colleague_id: UUID,
+    client_ids: list[UUID],
+    by: dict[str, Any],
+) -> None:
+    """The colleague is assigned to each client instead of the leaver (taken off first, so a
+    client at MAX_CLINICIANS stays within it). Each change audited, as assigning does."""
+    for client_id in client_ids:
+        changes = [(leaver_id, False)]
+        unit.clients.unassign(practice_id, client_id, leaver_id)
+        if unit.clients.assign(
+            practice_id, client_id, colleague_id, now=unit.now, assigned_by=by["actor_user_id"]
+        ):
+            changes.append((colleague_id, True))
+        for user_id, assigned in changes:
+            unit.audit(
+                AuditKind.CLIENT_CLINICIAN_ASSIGNED
+                if assigned
+                else AuditKind.CLIENT_CLINICIAN_UNASSIGNED,
+                practice_id,
+                **by,
+                subject_type="client",
+                subject_id=client_id,
+                details={"user": str(user_id), "reason": OFFBOARDING_REASON},
+            )
+
+
+def _settle_client_threads(
+    unit: Unit,
+    practice_id: UUID,
+    colleague_id: UUID,
+    client_ids: list[UUID],
+    left: list[HeldConversation],
+    by: dict[str, Any],
+) -> list[UUID]:
+    """Bring the members of every client thread the offboarding touched (the threads of the
+    clients handed over, and the client threads the leaver left) in line with the rule of
+    :func:`quietline.actions.clients.thread_member_ids`, now that the leaver is inactive and
+    the colleague assigned: the colleague joins their new clients' threads, and a thread
+    the leaver alone kept staffed falls back to the owners and admins. Each change audited
+    and announced. Returns the threads handed over: the new clients' threads, with the
+    colleague in them."""
+    threads = unit.clients.thread_ids(practice_id, client_ids)
+    for held in left:
+        if held.client_id is not None:
+            threads.setdefault(held.client_id, held.id)
+    if not threads:
+        return []
+    policy = unit.practice_messaging.policy(practice_id)
+    staff = [u for u in unit.users.list_for_practice(practice_id) if u.is_active]
+    for client_id, thread_id in threads.items():
+        want = thread_member_ids(unit, practice_id, client_id, policy, staff)
+        have = set(unit.conversations.member_ids(practice_id, thread_id))
+        if want - have:
+            thread = present(unit.conversations.get(practice_id, thread_id), "client thread")
+            for user_id in sorted(want - have):
+                unit.conversations.add_member(
+                    practice_id, thread_id, user_id, unit.now, thread.last_seq
+                )
+                _membership_changed(
+                    unit, practice_id, thread_id, user_id, by, added=True, client_id=client_id
+                )
+        for user_id in sorted(have - want):
+            unit.conversations.remove_member(practice_id, thread_id, user_id)
+            _membership_changed(
+                unit, practice_id, thread_id, user_id, by, added=False, client_id=client_id
+            )
+    return [
+        threads[c]
+        for c in client_ids
+        if c in threads and unit.conversations.membership(practice_id, threads[c], colleague_id)
+    ]
+
+
+def _hand_over_appointments(
+    unit: Unit,
+    practice_id: UUID,
+    colleague_id: UUID,
+    upcoming: list[Appointment],
+    by: dict[str, Any],
+) -> list[UUID]:
+    """Move the leaver's upcoming appointments to the colleague, as a change of clinician
+    does (audited; both clinicians' devices and the client thread told). The confirmation
+    and reminder state stay: the time did not change."""
+    moved: list[UUID] = []
+    for appointment in upcoming:
+        unit.appointments.update(
+            practice_id, appointment.id, clinician_id=colleague_id, updated_at=unit.now
+        )
+        unit.audit(
+            AuditKind.APPOINTMENT_UPDATED,
+            practice_id,
+            **by,
+            subject_type="appointment",
+            subject_id=appointment.id,
+            details={
+                "client": str(appointment.client_id),
+                "fields": ["clinician_id"],
+                "reason": OFFBOARDING_REASON,
+            },
+        )
+        topics = [user_topic(colleague_id), user_topic(appointment.clinician_id)]
+        thread = unit.conversations.for_client(practice_id, appointment.client_id)
+        if thread is not None:
+            topics.append(conversation_topic(thread.id))
+        unit.emit(
+            Event(
+                practice_id,
+                "appointment.updated",
+                tuple(topics),
+                {
+                    "appointment_id": str(appointment.id),
+                    "client_id": str(appointment.client_id),
+                    "clinician_id": str(colleague_id),
+                    "status": appointment.status,
+                },
+            )
+        )
+        moved.append(appointment.id)
+    return moved
 
 
 def _membership_changed(
@@ -422,15 +670,19 @@ def _membership_changed(
     by: dict[str, Any],
     *,
     added: bool,
+    client_id: UUID | None = None,
 ) -> None:
     """Audit and announce one membership change, as adding and removing members do."""
+    details: dict[str, object] = {"user": str(user_id), "reason": OFFBOARDING_REASON}
+    if client_id is not None:
+        details["client"] = str(client_id)
     unit.audit(
         AuditKind.MEMBER_ADDED if added else AuditKind.MEMBER_REMOVED,
         practice_id,
         **by,
         subject_type="conversation",
         subject_id=conversation_id,
-        details={"user": str(user_id), "reason": OFFBOARDING_REASON},
+        details=details,
     )
     unit.emit(
         Event(
@@ -504,6 +756,40 @@ def _ids(values: object) -> list[str]:
     return [f"    - {v}" for v in values] if isinstance(values, list) else []
 
 
+def _client_work_lines(s: dict[str, Any], count: Callable[[str], int]) -> list[str]:
+    """What the record says of client work: real numbers and ids from format 2 on; format 1
+    records (written before client messaging existed) keep their note."""
+    if count("format") < 2:
+        note = str(s.get("note", NOT_APPLICABLE_YET))
+        return [
+            f"Client threads handed over: {count('client_threads')} ({note})",
+            f"Assignments handed over: {count('assignments')} ({note})",
+            f"On-call duties handed over: {count('on_call_duties')} ({note})",
+        ]
+    split = count("on_call_shifts_split")
+    return [
+        f"Client threads handed over: {count('client_threads')} "
+        "(the colleague is a member of each)",
+        *_ids(s.get("client_thread_ids")),
+        f"Client assignments handed over: {count('assignments')} "
+        "(the colleague is assigned to each client instead)",
+        *_ids(s.get("client_ids")),
+        f"Upcoming appointments moved to the colleague: {count('appointments')} "
+        "(past appointments stay as they were)",
+        *_ids(s.get("appointment_ids")),
+        f"On-call shifts handed over: {count('on_call_duties')}"
+        + (
+            f" ({split} under way, split at the time of offboarding: the part already served "
+            "stays with the person leaving, the rest goes to the colleague)"
+            if split
+            else ""
+        ),
+        *_ids(s.get("on_call_shift_ids")),
+        *(["Parts already served, kept with the person leaving:"] if split else []),
+        *_ids(s.get("on_call_served_shift_ids")),
+    ]
+
+
 def render_offboarding_text(doc: OffboardingDocument) -> str:
     """A plain-text document an office can file: who, when, by whom, what was done."""
     r = doc.record
@@ -513,7 +799,6 @@ def render_offboarding_text(doc: OffboardingDocument) -> str:
         value = s.get(key, 0)
         return value if isinstance(value, int) else 0
 
-    note = str(s.get("note", NOT_APPLICABLE_YET))
     lines = [
         "Quietline offboarding record",
         "============================",
@@ -541,9 +826,7 @@ def render_offboarding_text(doc: OffboardingDocument) -> str:
         "Direct conversations: left with the other person, not handed over",
         f"'In session' status cleared: {'yes' if s.get('status_cleared') else 'none was set'}",
         f"Held notifications cleared: {count('held_notifications_cleared')}",
-        f"Client threads handed over: {count('client_threads')} ({note})",
-        f"Assignments handed over: {count('assignments')} ({note})",
-        f"On-call duties handed over: {count('on_call_duties')} ({note})",
+        *_client_work_lines(s, count),
         "",
         "Every step is also in the practice's audit trail, at the same time as this record",
         f"(the entry 'user.offboarded' names it: GET /api/v1/audit?subject_id={r.user_id}).",

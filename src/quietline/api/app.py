@@ -24,6 +24,7 @@ from quietline.api.routes import (
     audit,
     auth,
     client_deliveries,
+    client_export,
     client_page,
     client_settings,
     clients,
@@ -36,6 +37,7 @@ from quietline.api.routes import (
     retention,
     staff,
     staff_lifecycle,
+    supervision,
     web,
 )
 from quietline.api.websocket import DeliveryCache, SessionWatch, SocketActivity
@@ -129,8 +131,10 @@ def build_api(services: Services) -> FastAPI:
         appointments.router,
         client_settings.router,
         clients.router,
+        client_export.router,
         client_deliveries.router,
         provider_hooks.router,
+        supervision.router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=problems.RESPONSES)
     app.include_router(websocket_router)

@@ -78,6 +78,9 @@ class ClientSummaryOut(BaseModel):
     has_phone: bool
     has_email: bool
     sms_opted_out: bool
+    consent: ConsentStateOut = Field(
+        description="Consent to plain messages in force, per channel (the list shows Text OK)"
+    )
 
 
 class ClientSearchIn(Strict):

@@ -413,7 +413,9 @@ class InviteAcceptIn(Strict):
 class OffboardIn(Strict):
     hand_to: UUID = Field(
         description="An active colleague who becomes a member of every group conversation "
-        "the person leaving was in"
+        "the person leaving was in, and takes over their clients, client threads, upcoming "
+        "appointments and on-call shifts (a clinician, supervisor, owner or admin when there "
+        "are any)"
     )
 
 
@@ -437,10 +439,46 @@ class OffboardingSummaryOut(BaseModel):
     )
     status_cleared: bool
     held_notifications_cleared: int
-    client_threads: int
-    assignments: int
-    on_call_duties: int
-    note: str
+    client_threads: int = Field(
+        description="Threads of the clients handed over: the colleague is a member of each"
+    )
+    client_thread_ids: list[UUID] = Field(default_factory=list)
+    assignments: int = Field(description="Clients the colleague is now assigned to instead")
+    client_ids: list[UUID] = Field(default_factory=list)
+    appointments: int = Field(
+        default=0, description="Upcoming appointments (not cancelled) moved to the colleague"
+    )
+    appointment_ids: list[UUID] = Field(default_factory=list)
+    on_call_duties: int = Field(
+        description="On-call shifts the colleague now holds (current and future ones)"
+    )
+    on_call_shift_ids: list[UUID] = Field(default_factory=list)
+    on_call_shifts_split: int = Field(
+        default=0,
+        description="Shifts under way, split at the time of offboarding: the shift goes on "
+        "under the colleague, and the part already served stays with the person leaving",
+    )
+    on_call_served_shift_ids: list[UUID] = Field(
+        default_factory=list,
+        description="The parts already served of the shifts under way: new shifts, of the "
+        "person leaving, ending at the time of offboarding",
+    )
+    note: str | None = Field(
+        default=None, description="Format 1 records only (before client messaging existed)"
+    )
+
+
+class OffboardingPreviewOut(BaseModel):
+    """What offboarding the person would hand over if it ran now (counts only)."""
+
+    user_id: UUID
+    conversations: int = Field(description="Every conversation they would leave")
+    group_conversations: int = Field(description="Handed to the colleague")
+    client_threads: int = Field(description="Their clients' threads, which the colleague joins")
+    clients: int = Field(description="Client assignments that pass to the colleague")
+    appointments: int = Field(description="Upcoming appointments, not cancelled")
+    on_call_shifts: int = Field(description="Current and future on-call shifts")
+    already_offboarded: bool
 
 
 class OffboardingRecordOut(BaseModel):
@@ -499,6 +537,8 @@ class AccessReportRowOut(BaseModel):
     up_to_seq: int | None = Field(description="For 'seen': messages up to this seq were seen")
     emergency_access: bool = Field(description="Read under emergency access, not membership")
     grant_id: UUID | None
+    client_id: UUID | None = Field(description="The client whose thread this is, if any")
+    supervision: bool = Field(description="Read as a supervisor, not as a member")
 
 
 class AccessReportSummaryOut(BaseModel):
@@ -512,10 +552,30 @@ class AccessReportOut(BaseModel):
     since: datetime
     until: datetime
     conversation_id: UUID | None
+    client_id: UUID | None
     user_id: UUID | None
     rows: list[AccessReportRowOut]
     summary: AccessReportSummaryOut
     next_after_seq: int | None = Field(description="Pass as 'after_seq' for the next page")
+
+
+class AccessExportRowOut(BaseModel):
+    """One view in the access report's file (JSON; the CSV has the same columns)."""
+
+    seq: int
+    at: datetime
+    user_id: UUID | None
+    user_name: str | None
+    device_session_id: UUID | None
+    device_name: str | None
+    conversation_id: UUID | None
+    client_id: UUID | None
+    via: str | None
+    message_ids: list[UUID]
+    up_to_seq: int | None
+    emergency_access: bool
+    grant_id: UUID | None
+    supervision: bool
 
 
 class AuditExportRowOut(BaseModel):
@@ -539,9 +599,17 @@ class LegalHoldIn(Strict):
     )
 
 
+class LegalHoldNewIn(LegalHoldIn):
+    conversation_id: UUID | None = Field(default=None, description="Hold this conversation")
+    client_id: UUID | None = Field(
+        default=None, description="Or hold this client: every thread of theirs, now and later"
+    )
+
+
 class LegalHoldOut(BaseModel):
     id: UUID
-    conversation_id: UUID | None
+    conversation_id: UUID | None = Field(description="Set for a hold on a conversation")
+    client_id: UUID | None = Field(description="Set for a hold on a client")
     reason: str | None = Field(description="Null only if the stored reason cannot be decrypted")
     placed_by: UUID
     placed_at: datetime
@@ -552,6 +620,11 @@ class LegalHoldOut(BaseModel):
 
 class RetentionCountOut(BaseModel):
     conversation_id: UUID
+    messages: int
+
+
+class RetentionClientCountOut(BaseModel):
+    client_id: UUID
     messages: int
 
 
@@ -566,12 +639,17 @@ class RetentionRunOut(BaseModel):
         description="Conversations skipped for a legal hold, with the messages past "
         "retention the hold keeps"
     )
+    held_clients: list[RetentionClientCountOut] = Field(
+        description="Clients under legal hold, with the messages past retention kept in "
+        "their threads (those threads are in 'held' too)"
+    )
     tombstones_deleted: int = Field(description="Emptied rows deleted a day after erasure")
 
 
 class RetentionReportOut(BaseModel):
     retention_days: int | None
-    held_conversations: list[UUID]
+    held_conversations: list[UUID] = Field(description="Conversations held on their own")
+    held_clients: list[UUID] = Field(description="Clients held: every thread of theirs")
     runs: list[RetentionRunOut] = Field(
         description="The last purge runs that found something, newest first"
     )

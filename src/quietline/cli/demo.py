@@ -1,20 +1,24 @@
-"""Seeds the demo practice: staff of every role, a few conversations, and Maya's clients
-(scenario 1). Idempotent."""
+"""Seeds the demo practice: staff of every role, a few conversations, Maya's clients
+(scenario 1), and Dr. Lee supervising Priya, who has a client of her own (scenario 2).
+Idempotent."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
+from uuid import UUID
 
 from quietline.actions.appointments import do_create_appointment, local_day_bounds
 from quietline.actions.auth import SignedIn, SignInRequest, do_sign_in, do_sign_out
+from quietline.actions.client_messages import do_send_client_message
 from quietline.actions.client_settings import do_update_client_messaging, zone
 from quietline.actions.clients import ClientInput, do_create_client
 from quietline.actions.consent import do_record_consent
 from quietline.actions.context import Actor
 from quietline.actions.conversations import do_create_direct, do_create_group
 from quietline.actions.messages import do_send_message
-from quietline.actions.practices import do_create_practice
+from quietline.actions.practices import do_create_practice, do_update_policy
+from quietline.actions.supervision import do_assign_supervisee
 from quietline.actions.users import do_create_user
 from quietline.app import Services
 from quietline.domain.roles import Role
@@ -99,9 +103,45 @@ def seed_demo(services: Services, password: str) -> list[tuple[str, str]]:
             )
         )
     _seed_client_messaging(services, owner)
-    for actor in (owner, dana):
+    priya = sign_in("priya@demo.quietline.test")
+    _seed_supervision(services, owner, priya, ids["lee@demo.quietline.test"])
+    for actor in (owner, dana, priya):
         db.write_sync(partial(do_sign_out, actor=actor))
     return accounts
+
+
+# Scenario 2: Dr. Lee supervises Priya. Supervisor visibility is on, so Dr. Lee may read the
+# thread of Priya's client Riley (no phone or e-mail: nothing leaves); each read is recorded
+# and Priya sees it in the thread.
+SUPERVISED_CLIENT = "Riley Morgan"
+
+
+def _seed_supervision(services: Services, owner: Actor, priya: Actor, lee_id: UUID) -> None:
+    db = services.db
+    db.write_sync(partial(do_update_policy, actor=owner, changes={"supervisor_visibility": True}))
+    db.write_sync(
+        partial(
+            do_assign_supervisee, actor=owner, supervisor_id=lee_id, supervisee_id=priya.user_id
+        )
+    )
+    entered = ClientInput(name=SUPERVISED_CLIENT, clinician_ids=[priya.user_id])
+    client = db.write_sync(
+        partial(do_create_client, actor=owner, lookup_key=services.lookup_key, data=entered)
+    )
+    if client.conversation_id is None:
+        return
+    thread = client.conversation_id
+    db.write_sync(
+        partial(
+            do_send_client_message,
+            actor=priya,
+            conversation_id=thread,
+            public_origin="http://localhost:8000",
+            idempotency_key="demo-seed-supervision-0001",
+            text="Riley asked to move to Thursdays. To talk over in supervision on Friday.",
+            internal=True,
+        )
+    )
 
 
 # Scenario 1 (../shared/SCENARIOS.md): Maya's clients. Jordan agreed to plain texts for

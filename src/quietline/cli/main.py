@@ -333,6 +333,10 @@ def purge(
         out.print(f"  skipped for a legal hold: {len(last.held)} conversations")
         for conversation_id, n in sorted(last.held.items(), key=str):
             out.print(f"    conversation {conversation_id}: {n} messages past retention kept")
+        if last.held_clients:
+            out.print(f"  of those, held with their client: {len(last.held_clients)} clients")
+            for client_id, n in sorted(last.held_clients.items(), key=str):
+                out.print(f"    client {client_id}: {n} messages past retention kept")
         deleted = sum(r.tombstones_deleted for r in runs)
         out.print(f"  emptied rows deleted: {deleted}")
 
@@ -777,6 +781,138 @@ def keys_status(config: ConfigOption = None, data_dir: DataDirOption = None) -> 
             "[yellow]A key rotation is unfinished. Everything is readable; run "
             "'quietline keys rotate' to finish it.[/yellow]"
         )
+
+
+# -- right of access ---------------------------------------------------------------------------
+# quietline clients export CLIENT_ID --practice CODE --format html|json --out FILE
+# quietline documents verify FILE --practice CODE
+
+clients_app = typer.Typer(help="Look after client records.", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+documents_app = typer.Typer(help="Check documents the server signed.", no_args_is_help=True)
+app.add_typer(documents_app, name="documents")
+PracticeCodeOption = Annotated[str, typer.Option("--practice", help="The practice's code")]
+
+
+@clients_app.command("export")
+def clients_export(
+    client_id: Annotated[str, typer.Argument(help="The client's id")],
+    practice: PracticeCodeOption,
+    out_file: Annotated[Path, typer.Option("--out", help="The new file to write")],
+    export_format: Annotated[
+        str, typer.Option("--format", help="html (a signed, printable document) or json")
+    ] = "html",
+    include_staff_notes: Annotated[
+        bool,
+        typer.Option(
+            "--include-staff-notes",
+            help="Also export the notes for staff and the thread's staff-only notes",
+        ),
+    ] = False,
+    max_messages: Annotated[
+        int, typer.Option(min=1, help="Refuse clients with more messages than this")
+    ] = 50_000,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Export everything about one client (record, consent history, messages, appointments)
+    for a right-of-access request. The file is written with permissions 0600; the export is
+    recorded in the practice's audit trail (client.exported)."""
+    from uuid import UUID
+
+    from quietline.actions.client_export import do_export_client_as_operator, render_export
+    from quietline.app import build_services
+    from quietline.domain.errors import QuietlineError
+
+    try:
+        client = UUID(client_id)
+    except ValueError:
+        raise _fail("The client id must look like 3f2b8c1e-... (GET /api/v1/clients).", 2) from None
+    if export_format not in ("html", "json"):
+        raise _fail("--format must be html or json.", 2)
+    if out_file.exists():
+        raise _fail(f"{out_file} exists already. Name a new file.", 2)
+    if not out_file.parent.is_dir():
+        raise _fail(f"The folder {out_file.parent} does not exist.", 2)
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        services = build_services(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    try:
+        with console.status("Exporting the client's records…"):
+            export = services.db.write_sync(
+                lambda unit: do_export_client_as_operator(
+                    unit,
+                    practice,
+                    client,
+                    export_format,
+                    include_staff_notes=include_staff_notes,
+                    max_messages=max_messages,
+                )
+            )
+            content = render_export(export, services.record_key)
+    except QuietlineError as exc:
+        raise _fail(exc.detail) from None
+    finally:
+        services.close()
+    try:
+        fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise _fail(f"Could not write {out_file}: {exc.strerror}.") from None
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    n = export.counts
+    out.print(
+        f"[green]Wrote {out_file}[/green] (permissions 0600): {_counted(n.messages, 'message')} "
+        f"({n.messages_with_text} with their text), {_counted(n.consents, 'consent answer')}, "
+        f"{_counted(n.appointments, 'appointment')}."
+    )
+    if n.staff_notes_withheld or export.record_notes_withheld:
+        out.print(
+            f"Staff notes were left out ({_counted(n.staff_notes_withheld, 'note')} in the "
+            "thread, and the record's notes for staff if any); --include-staff-notes adds them."
+        )
+    out.print(
+        "[yellow]The file holds the client's health information: hand it over securely and "
+        "delete your copy when done.[/yellow]"
+    )
+
+
+@documents_app.command("verify")
+def documents_verify(
+    file: Annotated[Path, typer.Argument(help="The downloaded document (HTML or text)")],
+    practice: PracticeCodeOption,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Check that a document the server signed (a client export in HTML, an offboarding
+    record) is exactly as it was signed. Any size (the API checks up to 60,000 characters)."""
+    from quietline.app import build_services
+    from quietline.crypto.documents import document_signature_valid
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise _fail(f"Could not read {file} as UTF-8 text.", 2) from None
+    settings = _settings(config, data_dir=data_dir)
+    try:
+        services = build_services(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+    try:
+        found = services.db.read_sync(lambda unit: unit.practices.get_by_slug(practice))
+        if found is None:
+            raise _fail(f"No practice has the code {practice!r}.", 2)
+        valid = document_signature_valid(services.record_key, found.id, text)
+    finally:
+        services.close()
+    if not valid:
+        raise _fail(
+            "The document does not match its signature: it was changed, cut short, or not "
+            "signed by this server for this practice."
+        )
+    out.print("[green]The document is exactly as Quietline signed it.[/green]")
 
 
 def run() -> None:

@@ -109,28 +109,46 @@ def open_emergency_reason(
     return open_envelope(practice_key, sealed, aad).decode()
 
 
+def legal_hold_aad(
+    practice_id: UUID, conversation_id: UUID | None, client_id: UUID | None, hold_id: UUID
+) -> bytes:
+    """The associated data of a hold's reason: bound to its hold and to what it holds, a
+    conversation or (``conversation_id`` None) a client. Key rotation rebuilds it with this."""
+    if conversation_id is None:
+        return associated_data(
+            "legal-hold-reason", practice=practice_id, client=client_id, hold=hold_id
+        )
+    return associated_data(
+        "legal-hold-reason", practice=practice_id, conversation=conversation_id, hold=hold_id
+    )
+
+
 def seal_legal_hold_reason(
     practice_key: bytes,
     practice_key_id: str,
     practice_id: UUID,
-    conversation_id: UUID,
+    conversation_id: UUID | None,
     hold_id: UUID,
     reason: str,
+    *,
+    client_id: UUID | None = None,
 ) -> bytes:
-    """Why a conversation is under legal hold (it may name a client or a case), sealed by the
-    practice key and bound to its hold and conversation."""
-    aad = associated_data(
-        "legal-hold-reason", practice=practice_id, conversation=conversation_id, hold=hold_id
-    )
+    """Why a conversation or a client is under legal hold (it may name a client or a case),
+    sealed by the practice key and bound to its hold and to what it holds."""
+    aad = legal_hold_aad(practice_id, conversation_id, client_id, hold_id)
     return seal(practice_key, practice_key_id, reason.encode(), aad)
 
 
 def open_legal_hold_reason(
-    practice_key: bytes, practice_id: UUID, conversation_id: UUID, hold_id: UUID, sealed: bytes
+    practice_key: bytes,
+    practice_id: UUID,
+    conversation_id: UUID | None,
+    hold_id: UUID,
+    sealed: bytes,
+    *,
+    client_id: UUID | None = None,
 ) -> str:
-    aad = associated_data(
-        "legal-hold-reason", practice=practice_id, conversation=conversation_id, hold=hold_id
-    )
+    aad = legal_hold_aad(practice_id, conversation_id, client_id, hold_id)
     return open_envelope(practice_key, sealed, aad).decode()
 
 

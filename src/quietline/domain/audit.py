@@ -95,3 +95,9 @@ class AuditKind(StrEnum):
     ON_CALL_CHANGED = "practice.on_call_changed"
     CLIENT_MESSAGING_SETTINGS_CHANGED = "practice.client_messaging_changed"
     TEMPLATES_CHANGED = "practice.templates_changed"
+    # Right of access (issue 5): one client's records exported; ids and counts only.
+    CLIENT_EXPORTED = "client.exported"
+    # Clinical supervision (decision 0021): who supervises whom; reads under it are
+    # message.viewed entries naming the supervision.
+    SUPERVISION_ASSIGNED = "supervision.assigned"
+    SUPERVISION_REMOVED = "supervision.removed"

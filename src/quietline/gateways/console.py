@@ -5,12 +5,18 @@ What would have been sent is kept in memory (:class:`ConsoleRecord`, the newest
 gets one content-free line per message: ``console SMS #7 queued (42 characters) — see
 /demo/phone``. No number, no address, no text: the console gateways may also run outside the
 demo, where that terminal is a server log like any other.
+
+A console SMS is reported delivered as soon as it is "sent": the outbox worker records the
+report through the same action as a provider's status callback
+(:class:`quietline.gateways.sms.ReportsOnSend`). E-mail has no delivery reports, console or
+SMTP.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -51,6 +57,9 @@ class ConsoleRecord:
         self._items: deque[ConsoleItem] = deque(maxlen=limit)
         self._lock = threading.Lock()
         self._seq = itertools.count(1)
+        # Refs stay unique across restarts of a demo that keeps its database: delivery
+        # reports find their row by the ref.
+        self._run = secrets.token_hex(4)
 
     def add(
         self,
@@ -72,7 +81,7 @@ class ConsoleRecord:
                 sender=sender,
                 body=body,
                 at=self._clock.now(),
-                ref=f"{ref_prefix}{seq:08d}",
+                ref=f"{ref_prefix}{self._run}-{seq:08d}",
             )
             self._items.append(item)
         return item
@@ -108,6 +117,12 @@ class ConsoleSmsGateway:
         )
         log.info("console SMS #%d queued (%d characters) — see /demo/phone", item.seq, len(body))
         return item.ref
+
+    def report_on_send(self, provider_ref: str) -> str:
+        """Delivered: the pretend phone has it. The worker records this like a provider's
+        status callback, so the staff app shows "Delivered to phone" (see
+        :class:`quietline.gateways.sms.ReportsOnSend`)."""
+        return "delivered"
 
 
 class ConsoleEmailGateway:

@@ -30,13 +30,14 @@ from quietline.actions.outbox import (
     Settled,
     claim_next,
     next_due_at,
+    record_delivery_report,
     record_sent,
     record_unsent,
 )
 from quietline.app import Services
 from quietline.gateways.email import EmailGateway, message_id_for
 from quietline.gateways.errors import GatewayError, GatewayRejected, GatewayUnavailable
-from quietline.gateways.sms import SmsGateway
+from quietline.gateways.sms import ReportsOnSend, SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,13 @@ class OutboxWorker:
         # The window of decision 0017 is from here to the commit below: nothing in between.
         if db.write_sync(partial(record_sent, send=send, provider_ref=provider_ref)):
             report.sent += 1
+            if send.channel == "sms" and isinstance(self._sms, ReportsOnSend):
+                # A gateway that knows its delivery report at once (the console): recorded
+                # as the provider's status callback would be, now that the row is 'sent'.
+                status = self._sms.report_on_send(provider_ref)
+                db.write_sync(
+                    partial(record_delivery_report, provider_ref=provider_ref, status=status)
+                )
         else:
             report.lost += 1
 

@@ -8,11 +8,17 @@ and either returns the provider's id for the message or raises one of the two er
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from quietline.gateways.errors import GatewayError, GatewayRejected, GatewayUnavailable
 
-__all__ = ["GatewayError", "GatewayRejected", "GatewayUnavailable", "SmsGateway"]
+__all__ = [
+    "GatewayError",
+    "GatewayRejected",
+    "GatewayUnavailable",
+    "ReportsOnSend",
+    "SmsGateway",
+]
 
 
 class SmsGateway(Protocol):
@@ -31,4 +37,17 @@ class SmsGateway(Protocol):
         ``GatewayRejected("no_sender")`` when there is none. ``status_callback`` is the URL the
         provider reports delivery to (None: no reports).
         """
+        ...
+
+
+@runtime_checkable
+class ReportsOnSend(Protocol):
+    """A gateway that knows its delivery report the moment it sends (the console: the
+    pretend phone has the text at once). The outbox worker records that report right after
+    the send itself, through the action a provider's status callback goes through
+    (:func:`quietline.actions.outbox.record_delivery_report`)."""
+
+    def report_on_send(self, provider_ref: str) -> str:
+        """The status a provider's callback would report for ``provider_ref`` (a Twilio
+        ``MessageStatus``: ``delivered``, ``undelivered`` or ``failed``)."""
         ...

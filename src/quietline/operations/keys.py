@@ -45,7 +45,7 @@ from quietline.crypto.envelope import (
     read_header,
     reseal,
 )
-from quietline.crypto.fields import record_field_aad
+from quietline.crypto.fields import legal_hold_aad, record_field_aad
 from quietline.crypto.keys import (
     KeyFileError,
     MasterKey,
@@ -166,13 +166,10 @@ SEALED_BY_PRACTICE_KEY: tuple[SealedColumn, ...] = (
     SealedColumn(
         legal_holds.c.reason_sealed,
         legal_holds.c.practice_id,
-        lambda practice_id, row: associated_data(
-            "legal-hold-reason",
-            practice=practice_id,
-            conversation=row.conversation_id,
-            hold=row.id,
+        lambda practice_id, row: legal_hold_aad(
+            practice_id, row.conversation_id, row.client_id, row.id
         ),
-        (legal_holds.c.conversation_id,),
+        (legal_holds.c.conversation_id, legal_holds.c.client_id),
     ),
 )
 # Every other binary column, by what seals it. tests/test_key_rotation.py checks that each

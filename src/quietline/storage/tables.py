@@ -557,6 +557,44 @@ emergency_access = Table(
     Index("ix_emergency_access_lookup", "conversation_id", "user_id", "expires_at"),
 )
 
+# Clinical supervision (decision 0021): a supervisor and one supervisee. With the practice's
+# supervisor_visibility policy on, the supervisor may read the client threads of the
+# supervisee's clients. Ids and times only; taking a supervisee off deletes the row (the
+# audit trail keeps the history).
+supervisions = Table(
+    "supervisions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column("supervisor_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("supervisee_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_by", Uuid, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("supervisor_id <> supervisee_id", name="not_self"),
+    UniqueConstraint("supervisor_id", "supervisee_id", name="uq_supervisions_pair"),
+    Index("ix_supervisions_practice", "practice_id", "created_at"),
+    Index("ix_supervisions_supervisee", "supervisee_id"),
+)
+
+# Each time a supervisor read a client thread they are not a member of: one row per view
+# (reads less than half an hour apart are one view). Its members list these; each read is
+# also a message.viewed audit entry naming the supervision.
+supervision_views = Table(
+    "supervision_views",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    _practice_fk(),
+    Column(
+        "conversation_id", Uuid, ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("viewer_id", Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("supervision_id", Uuid, nullable=False),  # kept after the supervision ends
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("last_read_at", UTCDateTime, nullable=False),
+    Column("reads", Integer, nullable=False),
+    Index("ix_supervision_views_lookup", "conversation_id", "viewer_id", "last_read_at"),
+)
+
 # What one-step offboarding did (counts and ids only), downloadable and audited.
 offboarding_records = Table(
     "offboarding_records",

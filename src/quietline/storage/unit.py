@@ -30,6 +30,7 @@ from quietline.storage.stores.retention import RetentionStore
 from quietline.storage.stores.sessions import SessionStore, ThrottleStore
 from quietline.storage.stores.staff_lifecycle import StaffLifecycleStore
 from quietline.storage.stores.status import StatusStore
+from quietline.storage.stores.supervision import SupervisionStore
 from quietline.storage.stores.users import UserStore
 
 
@@ -69,6 +70,7 @@ class Unit:
         self.outbox = OutboxStore(conn)
         self.appointments = AppointmentStore(conn)
         self.practice_messaging = PracticeMessagingStore(conn)
+        self.supervision = SupervisionStore(conn)  # decision 0021
         self.audit_log = AuditStore(conn, audit_key)
         self.events: list[Event] = []
         # The newest audit chain head per practice this unit wrote (for the outside anchor).

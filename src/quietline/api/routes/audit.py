@@ -30,6 +30,13 @@ async def audit_filters(
     conversation_id: Annotated[
         UUID | None, Query(description="Entries about this conversation (subject or details)")
     ] = None,
+    client_id: Annotated[
+        UUID | None,
+        Query(
+            description="Entries about this client: the client is their subject, their "
+            "details name the client, or they are about one of the client's threads"
+        ),
+    ] = None,
     subject_id: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
     since: Annotated[AwareDatetime | None, Query(description="From this time on")] = None,
     until: Annotated[AwareDatetime | None, Query(description="Before this time")] = None,
@@ -37,12 +44,13 @@ async def audit_filters(
         int | None, Query(ge=1, le=2**62, description="The cursor: entries older than this seq")
     ] = None,
 ) -> AuditFilter:
-    """The audit viewer's filters (the export takes the same). Client filtering comes with
-    clients: there are no client records yet to filter by."""
+    """The audit viewer's filters (the export takes the same). Another practice's client is
+    the same 404 as a missing one."""
     return AuditFilter(
         kinds=kind,
         actor_user_id=actor_user_id,
         conversation_id=conversation_id,
+        client_id=client_id,
         subject_id=subject_id,
         since=since,
         until=until,
@@ -72,7 +80,8 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[s.AuditEntryOut]:
     """Owners and admins: the practice's audit log, newest first, filtered by person,
-    conversation, kinds and time; page with before_seq (see the X-Next-Before-Seq header)."""
+    conversation, client, kinds and time; page with before_seq (see the X-Next-Before-Seq
+    header)."""
     query = replace(filters, limit=limit)
     entries = await svc.db.write(lambda unit: query_audit(unit, actor, query))
     next_cursor(response, [e.seq for e in entries], limit)

@@ -84,6 +84,9 @@ def _summary_out(view: ClientSummary) -> cs.ClientSummaryOut:
         has_phone=view.has_phone,
         has_email=view.has_email,
         sms_opted_out=view.sms_opted_out,
+        consent=cs.ConsentStateOut(
+            sms=view.consent.get("sms", False), email=view.consent.get("email", False)
+        ),
     )
 
 

@@ -10,9 +10,11 @@ cookie and act for nobody's session.
 
 Incoming texts go to ``actions.client_messages.receive_sms``, which finds the practice by the
 number texted and the client by the sender's number, stores the message, and deduplicates on
-the provider's ``MessageSid`` (Twilio repeats a webhook that timed out). Replies are never
-given in the webhook's answer (an empty TwiML ``<Response/>``): they go through the outbox,
-so they are durable, retried and audited like every other message to a client.
+the provider's ``MessageSid`` (Twilio repeats a webhook that timed out). A signed text whose
+sender (``From``) is not a phone number is refused with a 422 problem: nothing is stored and
+the number is neither echoed nor logged. Replies are never given in the webhook's answer
+(an empty TwiML ``<Response/>``): they go through the outbox, so they are durable, retried
+and audited like every other message to a client.
 """
 
 from __future__ import annotations

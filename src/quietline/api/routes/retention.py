@@ -26,6 +26,7 @@ def _hold_out(view: LegalHoldView) -> s.LegalHoldOut:
     return s.LegalHoldOut(
         id=view.id,
         conversation_id=view.conversation_id,
+        client_id=view.client_id,
         reason=view.reason,
         placed_by=view.placed_by,
         placed_at=view.placed_at,
@@ -41,6 +42,12 @@ def _counts(counts: dict[UUID, int]) -> list[s.RetentionCountOut]:
     ]
 
 
+def _client_counts(counts: dict[UUID, int]) -> list[s.RetentionClientCountOut]:
+    return [
+        s.RetentionClientCountOut(client_id=cid, messages=n) for cid, n in sorted(counts.items())
+    ]
+
+
 def _run_out(run: RecordedRun) -> s.RetentionRunOut:
     return s.RetentionRunOut(
         seq=run.seq,
@@ -50,6 +57,7 @@ def _run_out(run: RecordedRun) -> s.RetentionRunOut:
         erased=run.erased,
         conversations=_counts(run.conversations),
         held=_counts(run.held),
+        held_clients=_client_counts(run.held_clients),
         tombstones_deleted=run.tombstones_deleted,
     )
 
@@ -65,6 +73,21 @@ async def place_legal_hold(
     """Keep every message of this conversation from deletion (retention and expiry purges)
     until the hold is released. Nothing becomes readable that was not."""
     view = await svc.db.write(lambda unit: do_place_hold(unit, actor, conversation_id, body.reason))
+    return _hold_out(view)
+
+
+@router.post("/legal-holds", response_model=s.LegalHoldOut, status_code=201)
+async def place_legal_hold_on(
+    body: s.LegalHoldNewIn, actor: SignedIn, svc: ServicesDep
+) -> s.LegalHoldOut:
+    """Hold a client (client_id): every thread of theirs, including one created later, is
+    kept from deletion until the hold is released; or a conversation (conversation_id), like
+    the route above. Exactly one of the two."""
+    view = await svc.db.write(
+        lambda unit: do_place_hold(
+            unit, actor, body.conversation_id, body.reason, client_id=body.client_id
+        )
+    )
     return _hold_out(view)
 
 
@@ -88,10 +111,12 @@ async def read_retention_report(
     svc: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=MAX_REPORT_RUNS, description="Runs to show")] = 20,
 ) -> s.RetentionReportOut:
-    """The retention setting, the conversations under hold, and the last purge runs."""
+    """The retention setting, the conversations and clients under hold, and the last purge
+    runs."""
     report = await svc.db.read(lambda unit: retention_report(unit, actor, limit))
     return s.RetentionReportOut(
         retention_days=report.retention_days,
         held_conversations=report.held_conversations,
+        held_clients=report.held_clients,
         runs=[_run_out(r) for r in report.runs],
     )

@@ -22,6 +22,7 @@ from quietline.actions.staff_lifecycle import (
     list_offboarding_records,
     list_practice_devices,
     offboarding_document,
+    offboarding_preview,
     render_offboarding_text,
 )
 from quietline.api import schemas as s
@@ -155,9 +156,32 @@ async def offboard(
 ) -> s.OffboardingRecordOut:
     """Someone leaves, in one step: the account is deactivated, every device signed out and
     wiped, the person taken out of every conversation, group conversations handed to
-    ``hand_to``, and a record written. Their tokens stop working when this answers."""
+    ``hand_to``, and so is their client work (their clients' assignments and threads, their
+    upcoming appointments, their on-call shifts that have not ended), and a record written.
+    Their tokens stop working when this answers. A front-desk colleague is refused (409)
+    when there is client work to hand over."""
     record = await svc.db.write(lambda unit: do_offboard(unit, actor, user_id, body.hand_to))
     return _record_out(record)
+
+
+@router.get("/users/{user_id}/offboarding-preview", response_model=s.OffboardingPreviewOut)
+async def offboard_preview(
+    user_id: UUID, actor: SignedIn, svc: ServicesDep
+) -> s.OffboardingPreviewOut:
+    """Owners and admins: what offboarding the person would hand over if done now (counts
+    of conversations, client threads, clients, upcoming appointments and on-call shifts).
+    Changes nothing."""
+    preview = await svc.db.read(lambda unit: offboarding_preview(unit, actor, user_id))
+    return s.OffboardingPreviewOut(
+        user_id=preview.user_id,
+        conversations=preview.conversations,
+        group_conversations=preview.group_conversations,
+        client_threads=preview.client_threads,
+        clients=preview.clients,
+        appointments=preview.appointments,
+        on_call_shifts=preview.on_call_shifts,
+        already_offboarded=preview.already_offboarded,
+    )
 
 
 @router.get("/offboarding-records", response_model=list[s.OffboardingRecordOut])

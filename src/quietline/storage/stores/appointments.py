@@ -128,6 +128,35 @@ _ON_CALL_AT = (
     )
     .order_by(shifts.c.starts_at, shifts.c.user_id)
 )
+_SHIFTS_NOT_ENDED_FOR = (
+    select(*_SHIFT_COLUMNS)
+    .where(
+        shifts.c.practice_id == bindparam("practice_id"),
+        shifts.c.user_id == bindparam("user_id"),
+        shifts.c.ends_at > bindparam("now"),
+    )
+    .order_by(shifts.c.starts_at, shifts.c.id)
+)
+_IS_ON_CALL = (
+    select(shifts.c.id)
+    .where(
+        shifts.c.practice_id == bindparam("practice_id"),
+        shifts.c.user_id == bindparam("user_id"),
+        shifts.c.starts_at <= bindparam("at"),
+        shifts.c.ends_at > bindparam("at"),
+    )
+    .limit(1)
+)
+_UPCOMING_FOR_CLINICIAN = (
+    select(*_COLUMNS)
+    .where(
+        appointments.c.practice_id == bindparam("practice_id"),
+        appointments.c.clinician_id == bindparam("clinician_id"),
+        appointments.c.status.in_(ACTIVE_STATUSES),
+        appointments.c.starts_at >= bindparam("now"),
+    )
+    .order_by(appointments.c.starts_at, appointments.c.id)
+)
 _SHIFT_UPDATE = (
     update(shifts)
     .where(
@@ -264,6 +293,17 @@ class AppointmentStore:
         rows = self._conn.execute(_PRACTICES_WITH_DUE_REMINDERS, {"now": now, "horizon": horizon})
         return [row[0] for row in rows]
 
+    def upcoming_for_clinician(
+        self, practice_id: UUID, clinician_id: UUID, now: datetime
+    ) -> list[Appointment]:
+        """Every live (not cancelled) appointment of the clinician starting at ``now`` or
+        later, soonest first (offboarding hands them all over: no limit)."""
+        rows = self._conn.execute(
+            _UPCOMING_FOR_CLINICIAN,
+            {"practice_id": practice_id, "clinician_id": clinician_id, "now": now},
+        ).mappings()
+        return [_appointment(m) for m in rows]
+
     def due_reminders(
         self, practice_id: UUID, now: datetime, until: datetime, limit: int
     ) -> list[Appointment]:
@@ -322,6 +362,23 @@ class AppointmentStore:
             _SHIFTS_BETWEEN, {"practice_id": practice_id, "start": start, "end": end}
         ).mappings()
         return [_shift(m) for m in rows]
+
+    def shifts_not_ended_for(
+        self, practice_id: UUID, user_id: UUID, now: datetime
+    ) -> list[OnCallShift]:
+        """The person's shifts that end after ``now`` (the current one and those to come),
+        earliest first."""
+        rows = self._conn.execute(
+            _SHIFTS_NOT_ENDED_FOR, {"practice_id": practice_id, "user_id": user_id, "now": now}
+        ).mappings()
+        return [_shift(m) for m in rows]
+
+    def is_on_call(self, practice_id: UUID, user_id: UUID, at: datetime) -> bool:
+        """Whether a shift of this person covers ``at`` (one query, at most one row)."""
+        row = self._conn.execute(
+            _IS_ON_CALL, {"practice_id": practice_id, "user_id": user_id, "at": at}
+        ).first()
+        return row is not None
 
     def on_call_at(self, practice_id: UUID, at: datetime) -> list[UUID]:
         """Who is on call at ``at`` (active accounts only; each person once)."""

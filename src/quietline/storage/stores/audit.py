@@ -43,6 +43,19 @@ def _about_conversation(conversation_id: UUID) -> ColumnElement[bool]:
     )
 
 
+def _about_client(client_id: UUID, threads: list[UUID]) -> ColumnElement[bool]:
+    """Entries about one client: the client is their subject (record, consent, secure page,
+    texts, a hold on the client), their details name the client's id (an appointment, a text
+    the client sent, a list or search that showed the client), or they are about one of the
+    client's threads as :func:`_about_conversation` says."""
+    cid = str(client_id)
+    return or_(
+        and_(audit_events.c.subject_type == "client", audit_events.c.subject_id == cid),
+        cast(audit_events.c.details, Text).contains(cid, autoescape=True),
+        *(_about_conversation(t) for t in threads),
+    )
+
+
 class AuditStore:
     def __init__(self, conn: Connection, key: bytes) -> None:
         self._conn = conn
@@ -144,7 +157,11 @@ class AuditStore:
         until: datetime | None = None,
         before_seq: int | None = None,
         limit: int = 100,
+        client_id: UUID | None = None,
+        client_threads: list[UUID] | None = None,
     ) -> list[AuditEntry]:
+        """Newest first. ``client_id`` selects the entries about that client, given the
+        client's threads (``client_threads``), which the caller looked up."""
         query = select(audit_events).where(audit_events.c.practice_id == practice_id)
         if kinds:
             query = query.where(audit_events.c.kind.in_(kinds))
@@ -154,6 +171,8 @@ class AuditStore:
             query = query.where(audit_events.c.subject_id == subject_id)
         if conversation_id:
             query = query.where(_about_conversation(conversation_id))
+        if client_id:
+            query = query.where(_about_client(client_id, client_threads or []))
         if since:
             query = query.where(audit_events.c.at >= since)
         if until:

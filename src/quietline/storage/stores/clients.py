@@ -335,6 +335,44 @@ class ClientStore:
         found = row.first()
         return _consent(found) if found else None
 
+    def consent_in_force_of(
+        self, practice_id: UUID, client_ids: list[UUID]
+    ) -> dict[UUID, dict[str, bool]]:
+        """Per client, per channel (``sms``, ``email``): whether its newest consent row is a
+        grant, for several clients (one query; the client list)."""
+        found = {c: {"sms": False, "email": False} for c in client_ids}
+        if not client_ids:
+            return found
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=(client_consents.c.client_id, client_consents.c.channel),
+                order_by=(client_consents.c.recorded_at.desc(), client_consents.c.id.desc()),
+            )
+            .label("place")
+        )
+        ranked = (
+            select(
+                client_consents.c.client_id,
+                client_consents.c.channel,
+                client_consents.c.granted,
+                rank,
+            )
+            .where(
+                client_consents.c.practice_id == practice_id,
+                client_consents.c.client_id.in_(client_ids),
+            )
+            .subquery()
+        )
+        rows = self._conn.execute(
+            select(ranked.c.client_id, ranked.c.channel, ranked.c.granted).where(
+                ranked.c.place == 1
+            )
+        )
+        for r in rows:
+            found[r.client_id][r.channel] = bool(r.granted)
+        return found
+
     def consent_history(self, practice_id: UUID, client_id: UUID) -> list[ConsentRecord]:
         """Every consent row of the client, newest first (at most ``MAX_CONSENT_HISTORY``)."""
         rows = self._conn.execute(

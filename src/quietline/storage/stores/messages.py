@@ -214,6 +214,22 @@ class MessageStore:
         result = self._conn.execute(delete(messages).where(messages.c.id.in_(doomed)))
         return int(result.rowcount)
 
+    def all_rows(self, practice_id: UUID, conversation_id: UUID, limit: int) -> list[StoredMessage]:
+        """Every stored row of a conversation, oldest first (at most ``limit``), tombstones
+        included: recalled, expired and past-retention rows too. Not a reading path: the
+        caller (the right-of-access export) shows content only where
+        :meth:`StoredMessage.readable_at` and the retention cutoff allow."""
+        rows = self._conn.execute(
+            select(messages)
+            .where(
+                messages.c.practice_id == practice_id,
+                messages.c.conversation_id == conversation_id,
+            )
+            .order_by(messages.c.seq)
+            .limit(limit)
+        ).mappings()
+        return [_message(r) for r in rows]
+
     def senders_between(
         self, practice_id: UUID, conversation_id: UUID, after: int, up_to: int
     ) -> set[UUID | None]:

@@ -3,6 +3,11 @@ audit trail's ``message.viewed`` entries.
 
 No content here: a grant's reason is stored sealed (``reason_sealed``, opened only by
 :mod:`quietline.crypto.fields`), and the report reads ids, times and device names.
+
+A client's scope in the report is the set of their threads (``conversations.client_id``),
+looked up first (:meth:`OversightStore.client_threads`) and then matched against the entries'
+``subject_id`` as text: the two columns have different types, and a cast in SQL would not
+give the same text on both databases.
 """
 
 from __future__ import annotations
@@ -17,7 +22,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from quietline.domain.audit import AuditKind
-from quietline.storage.tables import audit_events, device_sessions, emergency_access, users
+from quietline.storage.tables import (
+    audit_events,
+    conversations,
+    device_sessions,
+    emergency_access,
+    users,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +129,10 @@ def _views_where(
     user_id: UUID | None,
     since: datetime,
     until: datetime | None,
+    conversation_ids: list[UUID] | None = None,
 ) -> list[ColumnElement[bool]]:
+    """``conversation_ids`` (a client's threads) narrows to views of those conversations; an
+    empty list matches nothing."""
     where = [
         audit_events.c.practice_id == practice_id,
         audit_events.c.at >= since,
@@ -130,6 +144,11 @@ def _views_where(
         where += [
             audit_events.c.subject_type == "conversation",
             audit_events.c.subject_id == str(conversation_id),
+        ]
+    if conversation_ids is not None:
+        where += [
+            audit_events.c.subject_type == "conversation",
+            audit_events.c.subject_id.in_([str(c) for c in conversation_ids]),
         ]
     if user_id is not None:
         where.append(audit_events.c.actor_user_id == user_id)
@@ -208,6 +227,7 @@ class OversightStore:
         until: datetime | None,
         after_seq: int,
         limit: int,
+        conversation_ids: list[UUID] | None = None,
     ) -> list[ViewEntry]:
         """``message.viewed`` entries in ``[since, until)`` (no end: up to now), oldest
         first, from ``after_seq``.
@@ -216,7 +236,12 @@ class OversightStore:
         joined in (within the same practice only).
         """
         where = _views_where(
-            practice_id, conversation_id=conversation_id, user_id=user_id, since=since, until=until
+            practice_id,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            since=since,
+            until=until,
+            conversation_ids=conversation_ids,
         )
         query = (
             select(
@@ -270,10 +295,16 @@ class OversightStore:
         user_id: UUID | None,
         since: datetime,
         until: datetime | None,
+        conversation_ids: list[UUID] | None = None,
     ) -> ViewSummary:
         """Counts over every matching entry (not only one page of the report)."""
         where = _views_where(
-            practice_id, conversation_id=conversation_id, user_id=user_id, since=since, until=until
+            practice_id,
+            conversation_id=conversation_id,
+            user_id=user_id,
+            since=since,
+            until=until,
+            conversation_ids=conversation_ids,
         )
         row = self._conn.execute(
             select(
@@ -284,3 +315,28 @@ class OversightStore:
             ).where(*where)
         ).one()
         return ViewSummary(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    def client_threads(self, practice_id: UUID, client_id: UUID) -> list[UUID]:
+        """Every conversation that is a thread of the client (today at most one)."""
+        rows = self._conn.execute(
+            select(conversations.c.id)
+            .where(
+                conversations.c.practice_id == practice_id,
+                conversations.c.client_id == client_id,
+            )
+            .order_by(conversations.c.created_at, conversations.c.id)
+        )
+        return [r.id for r in rows]
+
+    def thread_clients(self, practice_id: UUID, conversation_ids: list[UUID]) -> dict[UUID, UUID]:
+        """The client of each of these conversations that is a client's thread (one query)."""
+        if not conversation_ids:
+            return {}
+        rows = self._conn.execute(
+            select(conversations.c.id, conversations.c.client_id).where(
+                conversations.c.practice_id == practice_id,
+                conversations.c.id.in_(conversation_ids),
+                conversations.c.client_id.is_not(None),
+            )
+        )
+        return {r.id: r.client_id for r in rows}

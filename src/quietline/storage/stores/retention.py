@@ -1,5 +1,5 @@
 """Retention and legal holds: which messages are past a practice's retention, and the holds
-that keep a conversation's messages from being deleted.
+that keep a conversation's messages, or every thread of a client, from being deleted.
 
 No content here: a hold's reason is stored sealed (``reason_sealed``, opened only by
 :mod:`quietline.crypto.fields`), and the purge queries return ids and counts.
@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from quietline.storage.tables import legal_holds, messages
+from quietline.storage.tables import conversations, legal_holds, messages
 
 MAX_HOLDS_LISTED = 1000
 
@@ -29,7 +29,8 @@ MAX_HOLDS_LISTED = 1000
 class LegalHold:
     id: UUID
     practice_id: UUID
-    conversation_id: UUID | None  # None is kept for client holds (not yet)
+    conversation_id: UUID | None  # exactly one of these two is set (the action sees to it)
+    client_id: UUID | None
     reason_sealed: bytes
     placed_by: UUID
     placed_at: datetime
@@ -41,12 +42,18 @@ class LegalHold:
         return self.released_at is None
 
 
+# The threads of held clients, as a name of its own inside the correlated EXISTS below.
+_held_thread = conversations.alias("held_thread")
+
+
 def under_legal_hold(
     practice_id: ColumnElement[Any], conversation_id: ColumnElement[Any]
 ) -> ColumnElement[bool]:
-    """SQL: the conversation in this row is under an active legal hold (a correlated EXISTS
-    that the ``ix_legal_holds_conversation`` index answers)."""
-    return (
+    """SQL: the conversation in this row is under an active legal hold: one on the
+    conversation itself (the ``ix_legal_holds_conversation`` index answers it), or one on the
+    client whose thread it is (``conversations.client_id`` at the time of the query, so a
+    thread created after the hold is held too). Two correlated EXISTS."""
+    on_conversation = (
         select(legal_holds.c.id)
         .where(
             legal_holds.c.practice_id == practice_id,
@@ -55,6 +62,26 @@ def under_legal_hold(
         )
         .exists()
     )
+    on_client = (
+        select(legal_holds.c.id)
+        .select_from(
+            legal_holds.join(
+                _held_thread,
+                and_(
+                    _held_thread.c.client_id == legal_holds.c.client_id,
+                    _held_thread.c.practice_id == legal_holds.c.practice_id,
+                ),
+            )
+        )
+        .where(
+            legal_holds.c.practice_id == practice_id,
+            legal_holds.c.client_id.is_not(None),
+            legal_holds.c.released_at.is_(None),
+            _held_thread.c.id == conversation_id,
+        )
+        .exists()
+    )
+    return or_(on_conversation, on_client)
 
 
 _HELD = under_legal_hold(messages.c.practice_id, messages.c.conversation_id)
@@ -66,6 +93,7 @@ def _hold(row: Any) -> LegalHold:
         id=m["id"],
         practice_id=m["practice_id"],
         conversation_id=m["conversation_id"],
+        client_id=m["client_id"],
         reason_sealed=bytes(m["reason_sealed"]),
         placed_by=m["placed_by"],
         placed_at=m["placed_at"],
@@ -110,6 +138,39 @@ class RetentionStore:
         )
         return {r.conversation_id: int(r.n) for r in rows}
 
+    def held_due_by_client(self, practice_id: UUID, cutoff: datetime) -> dict[UUID, int]:
+        """Per client under an active hold, how many messages of their threads past
+        ``cutoff`` the hold keeps (a thread held on its own as well is counted here too)."""
+        held_clients = (
+            select(legal_holds.c.client_id)
+            .where(
+                legal_holds.c.practice_id == practice_id,
+                legal_holds.c.client_id.is_not(None),
+                legal_holds.c.released_at.is_(None),
+            )
+            .distinct()
+        )
+        rows = self._conn.execute(
+            select(conversations.c.client_id, func.count().label("n"))
+            .select_from(
+                messages.join(
+                    conversations,
+                    and_(
+                        conversations.c.id == messages.c.conversation_id,
+                        conversations.c.practice_id == messages.c.practice_id,
+                    ),
+                )
+            )
+            .where(
+                messages.c.practice_id == practice_id,
+                messages.c.created_at < cutoff,
+                messages.c.dek_wrapped.is_not(None),
+                conversations.c.client_id.in_(held_clients),
+            )
+            .group_by(conversations.c.client_id)
+        )
+        return {r.client_id: int(r.n) for r in rows}
+
     def delete_tombstones(self, practice_id: UUID, before: datetime, limit: int) -> int:
         """Delete the emptied rows (no content, no key: erased by a purge or recalled) of
         messages created before ``before``, except in conversations under legal hold."""
@@ -135,16 +196,20 @@ class RetentionStore:
         *,
         hold_id: UUID,
         practice_id: UUID,
-        conversation_id: UUID,
+        conversation_id: UUID | None,
+        client_id: UUID | None,
         reason_sealed: bytes,
         placed_by: UUID,
         now: datetime,
     ) -> None:
+        """One hold on a conversation or on a client (the caller checks that exactly one is
+        given: the table has no constraint for it)."""
         self._conn.execute(
             legal_holds.insert().values(
                 id=hold_id,
                 practice_id=practice_id,
                 conversation_id=conversation_id,
+                client_id=client_id,
                 reason_sealed=reason_sealed,
                 placed_by=placed_by,
                 placed_at=now,
@@ -195,3 +260,16 @@ class RetentionStore:
             .distinct()
         )
         return {r.conversation_id for r in rows}
+
+    def held_clients(self, practice_id: UUID) -> set[UUID]:
+        """The clients under an active hold (every thread of theirs is held)."""
+        rows = self._conn.execute(
+            select(legal_holds.c.client_id)
+            .where(
+                legal_holds.c.practice_id == practice_id,
+                legal_holds.c.released_at.is_(None),
+                legal_holds.c.client_id.is_not(None),
+            )
+            .distinct()
+        )
+        return {r.client_id for r in rows}

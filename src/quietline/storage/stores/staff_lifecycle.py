@@ -90,6 +90,7 @@ class HeldConversation:
     kind: str
     created_by: UUID | None
     last_seq: int
+    client_id: UUID | None = None  # a client's thread (kind 'client'): whose
 
 
 _INVITE_COLUMNS = (
@@ -212,6 +213,7 @@ _HELD_CONVERSATIONS = (
         conversations.c.kind,
         conversations.c.created_by,
         conversations.c.last_seq,
+        conversations.c.client_id,
     )
     .join(
         conversation_members,
@@ -356,7 +358,9 @@ class StaffLifecycleStore:
         rows = self._conn.execute(
             _HELD_CONVERSATIONS, {"practice_id": practice_id, "user_id": user_id}
         )
-        return [HeldConversation(r.id, r.kind, r.created_by, int(r.last_seq)) for r in rows]
+        return [
+            HeldConversation(r.id, r.kind, r.created_by, int(r.last_seq), r.client_id) for r in rows
+        ]
 
     def delete_push_subscriptions_of(self, practice_id: UUID, user_id: UUID) -> int:
         """Every push subscription of the person, whatever device it belongs to."""

@@ -41,6 +41,8 @@ const SHELL = [
   '/app/js/views/appointments.js',
   '/app/js/views/client-thread.js',
   '/app/js/views/admin-client.js',
+  '/app/js/views/supervision-notice.js',
+  '/app/js/views/supervision.js',
 ];
 const SHELL_PATHS = new Set(SHELL);
 

@@ -2,7 +2,8 @@
 //
 // Routes: #/ (list), #/c/<conversation-id> (thread), #/clients, #/clients/<client-id>,
 // #/appointments, #/devices, #/settings, #/sign-in, #/locked, #/admin/<section> (owners and
-// admins), #/join/<token> (an invitation link, signed out).
+// admins), #/join/<token> (an invitation link, signed out), #/supervision and
+// #/supervision/<conversation-id> (a supervisor's supervisees' client threads, read-only).
 
 import * as api from './api.js';
 import { announce, fill, h, icon, logo, notify, report } from './dom.js';
@@ -21,7 +22,7 @@ import { mountThread, mountThreadPlaceholder } from './views/thread.js';
 import { mountStatus } from './views/status.js';
 import { mountDevices } from './views/devices.js';
 import { mountSettings } from './views/settings.js';
-import { ADMIN_SECTIONS, mountAdmin } from './views/admin.js';
+import { ADMIN_SECTIONS, mountAdmin, suggestEmergencyAccess } from './views/admin.js';
 import { renderJoin } from './views/join.js';
 import { applyClientDelivery, applyClientSeen } from './views/client-thread.js';
 
@@ -91,7 +92,7 @@ function boot() {
       if (err.status === 401) {
         restorePractice(); // the 401 came with Clear-Site-Data
         const r = parseRoute();
-        if (['thread', 'devices', 'settings', 'admin', 'clients', 'client', 'appointments'].includes(r.name)) resumeHash = location.hash;
+        if (['thread', 'devices', 'settings', 'admin', 'clients', 'client', 'appointments', 'supervision', 'supervised'].includes(r.name)) resumeHash = location.hash;
         const notice = takeNotice();
         showSignIn();
         if (notice) notify(notice[1], { kind: notice[0], timeout: 0 });
@@ -180,6 +181,7 @@ async function enterApp() {
   }
   route(); // the views show "Loading…" until the data arrives
   const results = await Promise.allSettled([loadDirectory(), loadConversations(), loadQuickReplies()]);
+  refreshOnCall();
   for (const r of results) if (r.status === 'rejected') report(r.reason);
   if (!state.me) return; // wiped or locked meanwhile
   socket.start({
@@ -224,6 +226,10 @@ function mountShell() {
   });
   const menuToggle = h('button', { type: 'button', class: 'nav-link nav-button nav-menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'nav-more' },
     icon('menu'), h('span', null, 'Menu'));
+  // Whoever is on call now may open emergency access to a client's thread (decision 0014):
+  // the link shows while their shift lasts (showOnCall).
+  const emergencyLink = mayBeOnCall() ? navLink('#/admin/emergency', 'Emergency access', 'alert', { title: true }) : null;
+  if (emergencyLink) emergencyLink.hidden = !onCallNow();
   const nav = h('nav', { class: 'nav', 'aria-label': 'Main' },
     navLink('#/', 'Conversations', 'chat'),
     navLink('#/clients', 'Clients', 'users'),
@@ -232,7 +238,10 @@ function mountShell() {
     h('div', { id: 'nav-more', class: 'nav-more' },
       navLink('#/devices', 'My devices', 'devices', { title: true }),
       navLink('#/settings', 'Settings', 'settings', { title: true }),
+      // Supervisors (and owners, who may supervise): their supervisees' client threads.
+      state.me && ['supervisor', 'owner'].includes(state.me.role) ? navLink('#/supervision', 'Supervision', 'users', { title: true }) : null,
       isAdmin() ? navLink('#/admin', 'Admin', 'shield', { title: true }) : null,
+      emergencyLink,
       signOutButton));
   menuToggle.addEventListener('click', () => {
     const open = !nav.classList.contains('is-open');
@@ -264,8 +273,9 @@ function mountShell() {
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   fill(screenEl(), header, banner, main);
   const status = state.session.restricted ? null : mountStatus(statusSlot);
-  shell = { header, nav, menuToggle, main, banner, status, list: null, thread: null, threadId: null, page: null, pageName: null, offs: [] };
+  shell = { header, nav, menuToggle, main, banner, status, emergencyLink, list: null, thread: null, threadId: null, page: null, pageName: null, offs: [] };
   shell.offs.push(on('conversations', updateTitle));
+  shell.offs.push(on('tick', showOnCall));
 }
 
 function destroyShell() {
@@ -325,6 +335,12 @@ function parseRoute() {
     return { name: 'clients' };
   }
   if (path === '/appointments') return { name: 'appointments' };
+  if (path === '/supervision' || path === '/supervision/') return { name: 'supervision' };
+  if (path.startsWith('/supervision/')) {
+    const id = path.slice(13);
+    if (UUID_RE.test(id)) return { name: 'supervised', id: id.toLowerCase() };
+    return { name: 'supervision' };
+  }
   if (path === '/devices') return { name: 'devices' };
   if (path === '/settings') return { name: 'settings' };
   if (path === '/sign-in') return { name: 'sign-in' };
@@ -380,10 +396,11 @@ function route() {
     const current = (target === '#/' && (r.name === 'list' || r.name === 'thread'))
       || (target === '#/clients' && (r.name === 'clients' || r.name === 'client'))
       || (target === '#/appointments' && r.name === 'appointments')
+      || (target === '#/supervision' && (r.name === 'supervision' || r.name === 'supervised'))
       || (target === '#/devices' && r.name === 'devices')
       || (target === '#/settings' && r.name === 'settings')
       || (target === '#/admin' && r.name === 'admin');
-    if (current) a.setAttribute('aria-current', r.name === 'thread' || r.name === 'client' ? 'true' : 'page');
+    if (current) a.setAttribute('aria-current', r.name === 'thread' || r.name === 'client' || r.name === 'supervised' ? 'true' : 'page');
     else a.removeAttribute('aria-current');
     if (current && a.closest('.nav-more')) folded = true;
   }
@@ -421,7 +438,7 @@ function showConversations(threadId) {
 
 function showPage(kind, r = {}) {
   state.openConversation = null;
-  const name = kind === 'admin' ? `admin:${r.section}` : kind === 'client' ? `client:${r.id}` : kind;
+  const name = kind === 'admin' ? `admin:${r.section}` : kind === 'client' || kind === 'supervised' ? `${kind}:${r.id}` : kind;
   if (shell.pageName === name && shell.page) return;
   shell.list?.destroy();
   shell.thread?.destroy();
@@ -437,6 +454,8 @@ function showPage(kind, r = {}) {
   else if (kind === 'clients') shell.page = lazyPage(() => import('./views/clients.js'), (m) => m.mountClients(shell.main));
   else if (kind === 'client') shell.page = lazyPage(() => import('./views/clients.js'), (m) => m.mountClient(shell.main, r.id));
   else if (kind === 'appointments') shell.page = lazyPage(() => import('./views/appointments.js'), (m) => m.mountAppointments(shell.main));
+  else if (kind === 'supervision') shell.page = lazyPage(() => import('./views/supervision.js'), (m) => m.mountSupervisedThreads(shell.main));
+  else if (kind === 'supervised') shell.page = lazyPage(() => import('./views/supervision.js'), (m) => m.mountSupervisedThread(shell.main, r.id));
   else shell.page = name === 'devices' ? mountDevices(shell.main) : mountSettings(shell.main, ctx);
   shell.page.focus?.();
 }
@@ -494,6 +513,7 @@ let connectedOnce = false;
 function onReady(frame) {
   const reconnect = connectedOnce;
   connectedOnce = true;
+  refreshOnCall(); // a shift may have changed while the socket was away
   const latest = frame.conversations || {};
   let listChanged = false;
   for (const [id, last] of Object.entries(latest)) {
@@ -600,6 +620,23 @@ function onEvent(f) {
     case 'emergency_access.closed':
       emit(`emergency:${f.conversation_id}`, f);
       break;
+    case 'supervision.viewed': // a supervisor read this client thread (decision 0021)
+      emit(`supervision:${f.conversation_id}`, f);
+      break;
+    case 'supervision.changed':
+      emit('supervision', f);
+      break;
+    case 'on_call.changed':
+      refreshOnCall();
+      break;
+    case 'urgent.alert':
+      // A client's message reads as a crisis. In the thread, members see it; whoever is on
+      // call (or an admin) and not in it is offered emergency access to it.
+      if (!state.conversations.has(f.conversation_id) && (isAdmin() || onCallNow())) {
+        suggestEmergencyAccess(f.conversation_id);
+        notify('A client’s message reads as a crisis, in a thread you are not in. To read it, open Emergency access in the menu: the thread is filled in.', { timeout: 0 });
+      }
+      break;
     case 'client.delivery':
       applyClientDelivery(f);
       break;
@@ -620,6 +657,42 @@ function onEvent(f) {
     default:
       break; // pong, error frames and anything newer than this app
   }
+}
+
+// -- on call ----------------------------------------------------------------------------------
+// The signed-in person's on-call shifts (GET /on-call: from now, four weeks), to know whether
+// they are on call now without asking the server at every tick. Fetched at start, when a
+// shift changes (on_call.changed), and hourly; owners and admins need none of it.
+let myShifts = [];
+let shiftsFetched = 0;
+const mayBeOnCall = () => !!state.me && !isAdmin() && state.me.role !== 'front_desk';
+
+function onCallNow() {
+  const now = Date.now();
+  return !!state.me && myShifts.some((x) => x.user_id === state.me.id
+    && Date.parse(x.starts_at) <= now && now < Date.parse(x.ends_at));
+}
+
+function showOnCall() {
+  if (mayBeOnCall() && Date.now() - shiftsFetched > 3_600_000) {
+    refreshOnCall();
+    return;
+  }
+  if (shell && shell.emergencyLink) shell.emergencyLink.hidden = !onCallNow();
+}
+
+async function refreshOnCall() {
+  if (!mayBeOnCall()) return;
+  shiftsFetched = Date.now();
+  const epoch = state.epoch;
+  try {
+    const shifts = await api.get('/on-call');
+    if (epoch !== state.epoch || !state.me) return;
+    myShifts = shifts.filter((x) => x.user_id === state.me.id);
+  } catch {
+    myShifts = [];
+  }
+  showOnCall();
 }
 
 // -- app lock ------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 // Practice administration (#/admin/<section>), for owners and admins: staff (directory, roles,
-// invitations, offboarding), every device in the practice, policies, the audit log (filters,
-// export, chain check, access report), emergency access, legal holds and compliance; client
-// messaging and on-call shifts are in admin-client.js.
+// invitations, offboarding), every device in the practice, policies, the audit log (filters by
+// person, conversation, client, kind and dates; export, chain check, the access report by
+// conversation, client or person with its CSV/JSON files), emergency access, legal holds (on a
+// conversation or a client) and compliance; client messaging and on-call shifts are in
+// admin-client.js.
 //
 // The server decides who may do what: anyone else who opens these pages by hand sees the
 // server's 403 problem as a sentence. Invitation links are shown once and kept nowhere but in
@@ -24,6 +26,7 @@ export const ADMIN_SECTIONS = [
   { key: 'compliance', label: 'Compliance', title: 'Compliance' },
   { key: 'client-messaging', label: 'Client messaging', title: 'Client messaging' },
   { key: 'on-call', label: 'On call', title: 'On call' },
+  { key: 'supervision', label: 'Supervision', title: 'Supervision' },
 ];
 
 const ROLES = ['owner', 'admin', 'supervisor', 'clinician', 'front_desk'];
@@ -34,8 +37,12 @@ export function mountAdmin(main, section) {
   const def = ADMIN_SECTIONS.find((x) => x.key === section) || ADMIN_SECTIONS[0];
   const titleId = uid('admin');
   const title = h('h1', { id: titleId, class: 'page-title', tabindex: '-1' }, def.title);
+  // Owners and admins see every section; anyone else only emergency access (for whoever is
+  // on call), the one section they may use.
+  const admin = !!state.me && ['owner', 'admin'].includes(state.me.role);
+  const sections = admin ? ADMIN_SECTIONS : ADMIN_SECTIONS.filter((x) => x.key === 'emergency');
   const tabs = h('nav', { class: 'admin-nav', 'aria-label': 'Administration' },
-    h('ul', { class: 'admin-tabs' }, ADMIN_SECTIONS.map((x) => h('li', null,
+    h('ul', { class: 'admin-tabs' }, sections.map((x) => h('li', null,
       h('a', { href: `#/admin/${x.key}`, class: 'admin-tab', 'aria-current': x.key === def.key ? 'page' : null }, x.label)))));
   const body = h('div', { class: 'admin-body' });
   fill(main,
@@ -50,6 +57,7 @@ export function mountAdmin(main, section) {
     // Loaded when first opened (start-up loads no more than it needs).
     'client-messaging': (b, c) => import('./admin-client.js').then((m) => m.clientMessagingPage(b, c)),
     'on-call': (b, c) => import('./admin-client.js').then((m) => m.onCallPage(b, c)),
+    supervision: (b, c) => import('./supervision.js').then((m) => m.supervisionAdminPage(b, c)),
   }[def.key];
   Promise.resolve(build(body, ctx)).catch((err) => {
     if (!ctx.destroyed) showFailure(body, err, def.title);
@@ -157,6 +165,89 @@ function dayStart(value, plusDays = 0) {
   if (!value) return null;
   const [y, m, d] = value.split('-').map(Number);
   return new Date(y, m - 1, d + plusDays).toISOString();
+}
+
+/**
+ * A client picker for the audit, access-report and legal-hold forms: type part of a name,
+ * then choose among the matches (POST /client-search, so a name never goes in a URL; archived
+ * clients included). Returns {wrap, input, chosen() -> {id, name} | null, typed(), reset()}.
+ * The name is for this page only: forms send the client's id.
+ */
+function clientPicker(label, hint) {
+  let chosen = null;
+  let timer = 0;
+  let request = 0;
+  const input = h('input', { type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: '100' });
+  const f = field(label, input, { hint });
+  const status = h('p', { class: 'field-hint', role: 'status' });
+  const results = h('ul', { class: 'plain-list client-pick-list', 'aria-label': `Matches for ${label.toLowerCase()}`, hidden: true });
+  f.wrap.append(status, results);
+
+  function choose(c) {
+    chosen = { id: c.id, name: c.display_name };
+    input.value = c.display_name;
+    results.hidden = true;
+    results.replaceChildren();
+    status.textContent = `Chosen: ${c.display_name}.`;
+    input.focus();
+  }
+  async function search(query) {
+    const n = ++request;
+    try {
+      const found = await api.post('/client-search', { query, include_archived: true, limit: 10 });
+      if (n !== request) return;
+      results.replaceChildren(...found.map((c) => {
+        const extra = [c.preferred_name && c.preferred_name !== c.name ? c.name : null, c.archived_at ? 'archived' : null]
+          .filter(Boolean).join(', ');
+        const pick = h('button', { type: 'button', class: 'button subtle small', 'aria-label': `Choose ${c.display_name}` },
+          extra ? `${c.display_name} (${extra})` : c.display_name);
+        pick.addEventListener('click', () => choose(c));
+        return h('li', null, pick);
+      }));
+      results.hidden = !found.length;
+      status.textContent = found.length
+        ? `${found.length} ${found.length === 1 ? 'client matches' : 'clients match'}: choose one.`
+        : 'No client has that name.';
+    } catch (err) {
+      if (n === request && !err.handled) status.textContent = err.detail || 'The search failed.';
+    }
+  }
+  input.addEventListener('input', () => {
+    chosen = null;
+    clearTimeout(timer);
+    const query = input.value.trim();
+    if (!query) {
+      request += 1;
+      results.hidden = true;
+      results.replaceChildren();
+      status.textContent = '';
+      return;
+    }
+    timer = setTimeout(() => search(query), 250);
+  });
+  return {
+    wrap: f.wrap,
+    input,
+    chosen: () => chosen,
+    typed: () => !!input.value.trim(),
+    reset() {
+      chosen = null;
+      request += 1;
+      clearTimeout(timer);
+      input.value = '';
+      results.hidden = true;
+      results.replaceChildren();
+      status.textContent = '';
+    },
+  };
+}
+
+/** A picker that has text but no chosen client: say so and keep the form from going. */
+function pickerUnchosen(picker, box) {
+  if (!picker.typed() || picker.chosen()) return false;
+  showProblem(box, 'Choose the client from the matches under the box, or empty it.');
+  picker.input.focus();
+  return true;
 }
 
 // -- staff -------------------------------------------------------------------------------------
@@ -353,7 +444,7 @@ function staffPage(body, ctx) {
         h('span', { class: 'row-icon', 'aria-hidden': 'true' }, icon('download')),
         h('div', { class: 'row-main' },
           h('p', { class: 'row-title' }, who),
-          h('p', { class: 'row-meta' }, `Offboarded ${formatFull(r.performed_at)} by ${nameIn(people, r.performed_by)}${r.handed_to ? `, conversations handed to ${nameIn(people, r.handed_to)}` : ''}`)),
+          h('p', { class: 'row-meta' }, `Offboarded ${formatFull(r.performed_at)} by ${nameIn(people, r.performed_by)}${r.handed_to ? `, conversations and client work handed to ${nameIn(people, r.handed_to)}` : ''}`)),
         h('a', { class: 'button subtle small', href: recordUrl(r.id), download: '', 'aria-label': `Download the offboarding record of ${who}` }, 'Download'));
     }));
   }
@@ -367,20 +458,46 @@ function staffPage(body, ctx) {
       }
       const select = h('select', null, colleagues.map((c) => h('option', { value: c.id, selected: c.id === me.id }, c.display_name)));
       const steps = h('ul', { class: 'what-happens' });
+      // What there is to hand over (GET …/offboarding-preview: counts only); null until known.
+      let preview = null;
+      const caution = h('p', { class: 'callout-title', role: 'alert', hidden: true });
+      const cautionBox = h('div', { class: 'callout callout-problem', hidden: true }, icon('alert'), h('div', null, caution));
+      const go = h('button', { type: 'button', class: 'button danger' }, h('span', { class: 'btn-label' }, `Offboard ${u.display_name}`));
       const renderSteps = () => {
         const to = nameIn(people, select.value);
+        const p = preview;
+        let clientWork = `Their clients, client threads, upcoming appointments and on-call shifts pass to ${to}.`;
+        if (p && !(p.clients || p.appointments || p.on_call_shifts)) {
+          clientWork = 'They have no clients, upcoming appointments or on-call shifts to hand over.';
+        } else if (p) {
+          clientWork = `Their client work passes to ${to}: ${counted(p.clients, 'client')} (${to} is assigned instead and joins ${counted(p.client_threads, 'client thread')}), ${counted(p.appointments, 'upcoming appointment')} and ${counted(p.on_call_shifts, 'on-call shift')} still to serve (a shift under way is split now: the part already served stays theirs).`;
+        }
         steps.replaceChildren(...[
           `${u.display_name}’s account is deactivated: they can no longer sign in.`,
           'Every device of theirs is signed out at once, and the app there erases what it shows.',
-          'They are taken out of every conversation they are in.',
-          `Their group conversations are handed to ${to}, who becomes a member of each; channels they created pass to ${to}.`,
+          p ? `They are taken out of every conversation they are in (${p.conversations}).` : 'They are taken out of every conversation they are in.',
+          `Their group conversations${p ? ` (${p.group_conversations})` : ''} are handed to ${to}, who becomes a member of each; channels they created pass to ${to}.`,
+          clientWork,
           'Their status and any notifications held for them are cleared.',
           'A record of what was done is written, for you to download and file.',
         ].map((t) => h('li', null, t)));
+        // The front desk cannot be a client's clinician or be on call: the server would refuse.
+        const colleague = colleagues.find((c) => c.id === select.value);
+        const blocked = !!(p && colleague && colleague.role === 'front_desk'
+          && (p.clients || p.appointments || p.on_call_shifts));
+        caution.textContent = blocked
+          ? `${to} works at the front desk and cannot take clients, appointments or on-call shifts. Choose a clinician, supervisor, owner or admin.`
+          : '';
+        caution.hidden = !blocked;
+        cautionBox.hidden = !blocked;
+        go.disabled = blocked;
       };
       select.addEventListener('change', renderSteps);
       renderSteps();
-      const go = h('button', { type: 'button', class: 'button danger' }, h('span', { class: 'btn-label' }, `Offboard ${u.display_name}`));
+      api.get(`/users/${api.seg(u.id)}/offboarding-preview`).then((p) => {
+        preview = p;
+        renderSteps();
+      }).catch(() => {}); // the steps stay general; offboarding itself still says what it did
       const cancel = h('button', { type: 'button', class: 'button subtle' }, 'Cancel');
       cancel.addEventListener('click', close);
       const problem = problemBox();
@@ -395,9 +512,10 @@ function staffPage(body, ctx) {
         }
       }, 'Offboarding…'));
       fill(dlg,
-        field('Hand conversations to', select, { hint: 'An active colleague who takes over their group conversations.' }).wrap,
+        field('Hand conversations to', select, { hint: 'An active colleague who takes over their group conversations and their client work.' }).wrap,
         h('p', { class: 'dialog-lead' }, 'This is what will happen, at once:'),
         steps,
+        cautionBox,
         problem,
         h('div', { class: 'form-actions' }, go, cancel));
       setTimeout(() => select.focus(), 0);
@@ -406,13 +524,18 @@ function staffPage(body, ctx) {
 
   function showRecord(dlg, u, record, people, close) {
     const s = record.summary || {};
+    const to = record.handed_to ? ` to ${nameIn(people, record.handed_to)}` : '';
     const rows = [
       ['Performed', formatFull(record.performed_at)],
       ['Account deactivated', s.account_deactivated ? 'Yes' : 'No'],
       ['Devices signed out', String(s.devices_revoked ?? 0)],
       ['Conversations left', String(s.conversations_left ?? 0)],
-      ['Group conversations handed over', `${s.conversations_handed_over ?? 0}${record.handed_to ? ` to ${nameIn(people, record.handed_to)}` : ''}`],
+      ['Group conversations handed over', `${s.conversations_handed_over ?? 0}${to}`],
       ['Channels passed on', String(s.ownership_transferred ?? 0)],
+      ['Client threads handed over', `${s.client_threads ?? 0}${to}`],
+      ['Clients handed over', `${s.assignments ?? 0}${to}`],
+      ['Upcoming appointments moved', `${s.appointments ?? 0}${to}`],
+      ['On-call shifts handed over', `${s.on_call_duties ?? 0}${to}${s.on_call_shifts_split ? ` (${s.on_call_shifts_split} under way, split now)` : ''}`],
       ['Held notifications cleared', String(s.held_notifications_cleared ?? 0)],
     ];
     const headId = uid('rec');
@@ -447,6 +570,11 @@ function staffPage(body, ctx) {
     }
   }
   load();
+}
+
+/** "1 client", "3 clients". */
+function counted(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
 function recordUrl(id) {
@@ -539,7 +667,7 @@ const POLICY_FIELDS = [
   { key: 'recall_window_minutes', label: 'Recall window (minutes)', type: 'int', min: 1, max: 43200, hint: 'How long a sender can recall a message. 1 to 43200.' },
   { key: 'retention_days', label: 'Keep messages for (days)', type: 'int', nullable: true, min: 1, max: 36500, hint: 'Older messages are erased, except in conversations under a legal hold. Empty: no limit.' },
   { key: 'notification_text', label: 'Notification text', type: 'text', nullable: true, max: 60, hint: 'The only words a notification shows (empty: “New secure message”). Message content, senders and conversation names are never included in a notification, whatever you write here.' },
-  { key: 'supervisor_visibility', label: 'Supervisor visibility', type: 'bool', hint: 'Recorded for now: what supervisors may read comes with client threads.' },
+  { key: 'supervisor_visibility', label: 'Supervisor visibility', type: 'bool', hint: 'Supervisors may read the client threads of the clinicians they supervise (Admin → Supervision). Every read is recorded and shown to the thread’s members.' },
 ];
 
 function policiesPage(body, ctx) {
@@ -708,7 +836,7 @@ const AUDIT_KINDS = [
   'client.crisis_detected', 'client.auto_reply', 'message.clinical_guard_overridden',
   'message.clinical_guard_blocked', 'appointment.created', 'appointment.confirmation_requested',
   'appointment.client_responded', 'appointment.running_late_sent', 'practice.on_call_changed',
-  'practice.client_messaging_changed', 'practice.templates_changed',
+  'practice.client_messaging_changed', 'practice.templates_changed', 'client.exported',
 ];
 
 const kindLabel = (kind) => String(kind).replace(/[._]/g, ' ');
@@ -721,6 +849,7 @@ function auditPage(body, ctx) {
   // Filters.
   const person = h('select', null, h('option', { value: '' }, 'Anyone'));
   const conversation = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: '36', class: 'mono' });
+  const clientFilter = clientPicker('Client', 'Entries about the client: their record, their threads, their texts. Type part of a name, then choose.');
   const kind = h('select', null, h('option', { value: '' }, 'Any kind'), AUDIT_KINDS.map((k) => h('option', { value: k }, kindLabel(k))));
   const from = h('input', { type: 'date' });
   const to = h('input', { type: 'date' });
@@ -730,6 +859,7 @@ function auditPage(body, ctx) {
   const filterForm = h('form', { class: 'form form-filters', novalidate: true },
     field('Person', person).wrap,
     field('Conversation', conversation, { hint: 'A conversation id.' }).wrap,
+    clientFilter.wrap,
     field('Kind', kind).wrap,
     field('From date', from).wrap,
     field('To date', to).wrap,
@@ -748,21 +878,27 @@ function auditPage(body, ctx) {
   // Access report.
   const viewer = h('select', null, h('option', { value: '' }, 'Anyone'));
   const viewed = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: '36', class: 'mono' });
+  const viewedClient = clientPicker('Client viewed', 'Every thread of the client. Type part of a name, then choose.');
   const reportFrom = h('input', { type: 'date' });
   const reportTo = h('input', { type: 'date' });
   const show = h('button', { type: 'submit', class: 'button primary' }, h('span', { class: 'btn-label' }, 'Show access report'));
   const reportProblem = problemBox();
   const reportForm = h('form', { class: 'form form-filters', novalidate: true },
     field('Conversation viewed', viewed, { hint: 'A conversation id; empty for every conversation.' }).wrap,
+    viewedClient.wrap,
     field('Person viewing', viewer).wrap,
     field('Report from', reportFrom).wrap,
     field('Report to', reportTo).wrap,
     reportProblem,
     h('div', { class: 'form-actions' }, show));
   const reportSummary = h('p', { class: 'card-note', role: 'status' });
+  const reportCsv = h('a', { class: 'button subtle small', download: '' }, icon('download'), h('span', null, 'Export report CSV'));
+  const reportJson = h('a', { class: 'button subtle small', download: '' }, icon('download'), h('span', null, 'Export report JSON'));
+  const reportExports = h('div', { class: 'form-actions export-actions', hidden: true }, reportCsv, reportJson);
   const reportRows = h('ol', { class: 'audit-list', 'aria-label': 'Views' });
   const reportMore = h('button', { type: 'button', class: 'button subtle', hidden: true }, h('span', { class: 'btn-label' }, 'Load more views'));
   let reportQuery = null;
+  let reportClient = null; // {id, name} of the client the report is for: the name is shown here only
   let reportNext = null;
 
   fill(body,
@@ -775,8 +911,8 @@ function auditPage(body, ctx) {
       h('p', { class: 'card-lead' }, 'Each entry is sealed to the one before it. Checking the chain shows whether any entry was changed or removed.'),
       h('div', { class: 'form-actions' }, verify), verifyResult),
     card('Access report',
-      h('p', { class: 'card-lead' }, 'Who viewed which messages, when and on which device. Views under emergency access are marked.'),
-      reportForm, reportSummary, reportRows, reportMore));
+      h('p', { class: 'card-lead' }, 'Who viewed which messages, when and on which device. Views under emergency access or by a supervisor are marked. The exported files name a client by id only.'),
+      reportForm, reportSummary, reportExports, reportRows, reportMore));
 
   const people = () => peopleMap(users);
 
@@ -784,6 +920,7 @@ function auditPage(body, ctx) {
     const q = new URLSearchParams();
     if (filters.actor_user_id) q.set('actor_user_id', filters.actor_user_id);
     if (filters.conversation_id) q.set('conversation_id', filters.conversation_id);
+    if (filters.client_id) q.set('client_id', filters.client_id);
     if (filters.kind) q.set('kind', filters.kind);
     if (filters.since) q.set('since', filters.since);
     if (filters.until) q.set('until', filters.until);
@@ -838,9 +975,12 @@ function auditPage(body, ctx) {
       conversation.focus();
       return;
     }
+    if (pickerUnchosen(clientFilter, filterProblem)) return;
+    const pickedClient = clientFilter.chosen();
     filters = {
       actor_user_id: person.value || null,
       conversation_id: cid || null,
+      client_id: pickedClient ? pickedClient.id : null,
       kind: kind.value || null,
       since: dayStart(from.value),
       until: dayStart(to.value, 1),
@@ -857,6 +997,7 @@ function auditPage(body, ctx) {
   clear.addEventListener('click', () => {
     person.value = '';
     conversation.value = '';
+    clientFilter.reset();
     kind.value = '';
     from.value = '';
     to.value = '';
@@ -881,13 +1022,20 @@ function auditPage(body, ctx) {
     const what = r.via === 'seen' && r.up_to_seq
       ? `saw messages up to #${r.up_to_seq}`
       : `viewed ${r.message_ids.length} ${r.message_ids.length === 1 ? 'message' : 'messages'}${r.via ? ` (${r.via})` : ''}`;
+    let where = r.conversation_id ? conversationLabel(r.conversation_id) : 'no conversation';
+    if (r.client_id) {
+      where = reportClient && reportClient.id === r.client_id
+        ? `${reportClient.name}’s thread`
+        : `A client’s thread (client ${String(r.client_id).slice(0, 8)})`;
+    }
     return h('li', { class: ['audit-entry', 'access-row', r.emergency_access && 'is-emergency'] },
       r.emergency_access ? h('p', { class: 'emergency-tag' }, icon('alert'), h('span', null, 'Emergency access')) : null,
+      r.supervision ? h('p', { class: 'emergency-tag' }, icon('shield'), h('span', null, 'Read as a supervisor')) : null,
       h('p', { class: 'audit-top' },
         h('span', { class: 'audit-kind' }, `${r.user_name || 'Someone'} ${what}`),
         h('time', { datetime: new Date(r.at).toISOString(), class: 'audit-time' }, formatFull(r.at))),
       h('p', { class: 'row-meta break' },
-        `${r.device_name ? `On ${r.device_name}` : 'Device unknown'} · ${r.conversation_id ? conversationLabel(r.conversation_id) : 'no conversation'} · id ${r.conversation_id || '—'}`));
+        `${r.device_name ? `On ${r.device_name}` : 'Device unknown'} · ${where} · id ${r.conversation_id || '—'}`));
   }
 
   async function loadReport(append) {
@@ -900,9 +1048,16 @@ function auditPage(body, ctx) {
     reportNext = r.next_after_seq;
     reportMore.hidden = !reportNext;
     const s = r.summary;
+    const whose = reportClient ? ` of ${reportClient.name}’s messages` : '';
     reportSummary.textContent = s.entries
-      ? `${s.entries} ${s.entries === 1 ? 'view' : 'views'} by ${s.people} ${s.people === 1 ? 'person' : 'people'} on ${s.devices} ${s.devices === 1 ? 'device' : 'devices'} between ${formatFull(r.since)} and ${formatFull(r.until)}; ${s.emergency_entries ? `${s.emergency_entries} under emergency access` : 'none under emergency access'}.`
-      : `Nobody viewed messages between ${formatFull(r.since)} and ${formatFull(r.until)}.`;
+      ? `${s.entries} ${s.entries === 1 ? 'view' : 'views'}${whose} by ${s.people} ${s.people === 1 ? 'person' : 'people'} on ${s.devices} ${s.devices === 1 ? 'device' : 'devices'} between ${formatFull(r.since)} and ${formatFull(r.until)}; ${s.emergency_entries ? `${s.emergency_entries} under emergency access` : 'none under emergency access'}.`
+      : `Nobody viewed ${reportClient ? `${reportClient.name}’s messages` : 'messages'} between ${formatFull(r.since)} and ${formatFull(r.until)}.`;
+    if (!append) {
+      const file = (format) => `/api/v1/audit/access-report/export?${new URLSearchParams({ ...Object.fromEntries(new URLSearchParams(reportQuery)), format })}`;
+      reportCsv.setAttribute('href', file('csv'));
+      reportJson.setAttribute('href', file('json'));
+      reportExports.hidden = false;
+    }
   }
 
   reportForm.addEventListener('submit', (e) => {
@@ -914,8 +1069,12 @@ function auditPage(body, ctx) {
       viewed.focus();
       return;
     }
+    if (pickerUnchosen(viewedClient, reportProblem)) return;
     const q = new URLSearchParams();
     if (cid) q.set('conversation_id', cid);
+    reportClient = viewedClient.chosen();
+    if (reportClient) q.set('client_id', reportClient.id);
+    reportExports.hidden = true;
     if (viewer.value) q.set('user_id', viewer.value);
     if (reportFrom.value) q.set('from', dayStart(reportFrom.value));
     if (reportTo.value) q.set('to', dayStart(reportTo.value, 1));
@@ -947,23 +1106,47 @@ function auditPage(body, ctx) {
 }
 
 // -- emergency access --------------------------------------------------------------------------
+// A crisis alert about a thread the person is not in (main.js): the emergency page offers it.
+let suggestedConversation = null;
+
+/** Fill in the emergency page's conversation with this thread (now, or when it next opens). */
+export function suggestEmergencyAccess(conversationId) {
+  suggestedConversation = conversationId;
+  emit('emergency-suggested');
+}
+
 function emergencyPage(body, ctx) {
+  // Owners and admins: any conversation. Anyone else: only while on call, a client's thread
+  // (decision 0014); the server decides, this page only words it for them.
+  const admin = !!state.me && ['owner', 'admin'].includes(state.me.role);
   const conversation = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: '36', class: 'mono' });
+  const takeSuggestion = () => {
+    if (suggestedConversation && !conversation.value.trim()) conversation.value = suggestedConversation;
+    suggestedConversation = null;
+  };
+  takeSuggestion();
+  ctx.offs.push(on('emergency-suggested', takeSuggestion));
   const reason = h('textarea', { rows: '3', maxlength: '500' });
   const minutes = h('input', { type: 'number', inputmode: 'numeric', min: '1', max: '240', step: '1', value: '60' });
   const openButton = h('button', { type: 'submit', class: 'button danger' }, h('span', { class: 'btn-label' }, 'Open emergency access'));
   const check = h('button', { type: 'button', class: 'button subtle' }, h('span', { class: 'btn-label' }, 'Show grants'));
   const problem = problemBox();
   const form = h('form', { class: 'form', novalidate: true },
-    field('Conversation id', conversation, { hint: 'Find it in the audit log or the access report.' }).wrap,
+    field('Conversation id', conversation, {
+      hint: admin
+        ? 'Find it in the audit log or the access report.'
+        : 'A crisis alert about a client’s thread you are not in fills it in.',
+    }).wrap,
     field('Reason', reason, { hint: '10 to 500 characters. The conversation’s members see it.' }).wrap,
-    field('Minutes', minutes, { hint: 'How long the access lasts: 1 to 240.' }).wrap,
+    field('Minutes', minutes, { hint: admin ? 'How long the access lasts: 1 to 240.' : 'How long the access lasts: 1 to 240, and no longer than your shift.' }).wrap,
     problem,
     h('div', { class: 'form-actions' }, openButton, check));
   const grants = h('ul', { class: 'plain-list' });
   const grantsNote = h('p', { class: 'card-note', role: 'status' });
   fill(body,
-    h('p', { class: 'page-lead' }, 'Read a conversation you are not in, when there is no other way: for a stated reason and a limited time. Its members see a banner at once, every message you read is recorded and marked in the access report, and you cannot send in it.'),
+    h('p', { class: 'page-lead' }, admin
+      ? 'Read a conversation you are not in, when there is no other way: for a stated reason and a limited time. Its members see a banner at once, every message you read is recorded and marked in the access report, and you cannot send in it.'
+      : 'You are on call: when a client may be at risk, you can read their thread even if you are not in it, for a stated reason, until your shift ends at the latest. Its members see a banner at once, every message you read is recorded and marked in the access report, and you cannot send in it.'),
     card('Open emergency access', form),
     card('Grants for this conversation', grantsNote, grants));
 
@@ -985,12 +1168,13 @@ function emergencyPage(body, ctx) {
     const map = peopleMap([]);
     grantsNote.textContent = list.length ? '' : 'Nobody has opened emergency access to this conversation.';
     grants.replaceChildren(...list.map((g) => {
+      const main = h('div', { class: 'row-main' },
+        h('p', { class: 'row-title' }, g.live ? `Open until ${formatTime(g.expires_at)}` : `Ended ${formatFull(g.closed_at || g.expires_at)}`),
+        h('p', { class: 'row-meta' }, `Opened ${formatFull(g.opened_at)} by ${nameIn(map, g.user_id)}`),
+        h('p', { class: 'row-meta break' }, `Reason: ${g.reason || 'cannot be shown'}`));
       const row = h('li', { class: ['list-row', g.live && 'is-live'] },
         h('span', { class: 'row-icon', 'aria-hidden': 'true' }, icon(g.live ? 'alert' : 'clock')),
-        h('div', { class: 'row-main' },
-          h('p', { class: 'row-title' }, g.live ? `Open until ${formatTime(g.expires_at)}` : `Ended ${formatFull(g.closed_at || g.expires_at)}`),
-          h('p', { class: 'row-meta' }, `Opened ${formatFull(g.opened_at)} by ${nameIn(map, g.user_id)}`),
-          h('p', { class: 'row-meta break' }, `Reason: ${g.reason || 'cannot be shown'}`)));
+        main);
       if (g.live) {
         const actions = h('div', { class: 'form-actions' },
           h('a', { class: 'button secondary small', href: `#/c/${g.conversation_id}` }, 'Read the conversation'));
@@ -1007,7 +1191,7 @@ function emergencyPage(body, ctx) {
           }));
           actions.appendChild(end);
         }
-        row.appendChild(actions);
+        main.appendChild(actions); // under the text: beside it, a phone leaves the text no room
       }
       return row;
     }));
@@ -1050,8 +1234,22 @@ function emergencyPage(body, ctx) {
     });
   });
 
-  // The server's answer for who may open this page (403 for anyone but owners and admins).
-  api.get('/legal-holds').catch((err) => {
+  if (admin) {
+    // The server's answer for who may open this page (403 for anyone but owners and admins).
+    api.get('/legal-holds').catch((err) => {
+      if (!ctx.destroyed) showFailure(body, err, 'Emergency access');
+    });
+    return;
+  }
+  // Anyone else: only while on call (the server refuses a grant otherwise, with the same words).
+  api.get('/on-call/now').then((people) => {
+    if (ctx.destroyed || people.some((p) => state.me && p.user_id === state.me.id)) return;
+    fill(body, h('div', { class: 'callout callout-problem', role: 'alert' },
+      icon('shield'),
+      h('div', null,
+        h('p', { class: 'callout-title' }, 'You are not on call now.'),
+        h('p', null, 'Emergency access is for the practice’s owners and admins, and for whoever is on call while their shift lasts. Ask an owner or admin, or the person on call.'))));
+  }).catch((err) => {
     if (!ctx.destroyed) showFailure(body, err, 'Emergency access');
   });
 }
@@ -1060,35 +1258,48 @@ function emergencyPage(body, ctx) {
 function holdsPage(body, ctx) {
   let holds = null;
   let users = [];
+  let clientNames = new Map(); // client id -> display name, for this page only
   const conversation = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', maxlength: '36', class: 'mono' });
+  const clientHold = clientPicker('Client', 'Or hold a client: every thread of theirs, now and later. Type part of a name, then choose.');
   const reason = h('textarea', { rows: '2', maxlength: '500' });
   const place = h('button', { type: 'submit', class: 'button primary' }, h('span', { class: 'btn-label' }, 'Place legal hold'));
   const problem = problemBox();
   const form = h('form', { class: 'form', novalidate: true },
-    field('Conversation id', conversation).wrap,
+    field('Conversation id', conversation, { hint: 'Hold one conversation; or leave this empty and choose a client below.' }).wrap,
+    clientHold.wrap,
     field('Reason', reason, { hint: 'The case or request the hold is for: 10 to 500 characters.' }).wrap,
     problem,
     h('div', { class: 'form-actions' }, place));
   const note = h('p', { class: 'card-note' }, 'Loading the legal holds…');
   const list = h('ul', { class: 'plain-list hold-list' });
   fill(body,
-    h('p', { class: 'page-lead' }, 'A legal hold keeps every message of a conversation from deletion (expiry and retention) until it is released. It makes nothing readable that was not.'),
+    h('p', { class: 'page-lead' }, 'A legal hold keeps every message of a conversation, or of every thread of a client, from deletion (expiry and retention) until it is released. It makes nothing readable that was not.'),
     card('Place a legal hold', form),
     card('Holds', note, list));
+
+  function holdLabel(x) {
+    if (x.client_id) {
+      const name = clientNames.get(x.client_id);
+      return name ? `Client ${name}` : `A client (${String(x.client_id).slice(0, 8)})`;
+    }
+    return x.conversation_id ? conversationLabel(x.conversation_id) : 'The whole practice';
+  }
 
   function render() {
     if (!holds) return;
     const map = peopleMap(users);
-    note.textContent = holds.length ? '' : 'No conversation is under a legal hold.';
+    note.textContent = holds.length ? '' : 'Nothing is under a legal hold.';
     note.hidden = holds.length > 0;
     list.replaceChildren(...holds.map((x) => {
-      const label = x.conversation_id ? conversationLabel(x.conversation_id) : 'The whole practice';
+      const label = holdLabel(x);
       const row = h('li', { class: 'list-row' },
         h('span', { class: 'row-icon', 'aria-hidden': 'true' }, icon(x.active ? 'lock' : 'check')),
         h('div', { class: 'row-main' },
           h('p', { class: 'row-title' }, label,
             x.active ? h('span', { class: 'tag tag-warn' }, 'Active') : h('span', { class: 'tag' }, 'Released')),
-          h('p', { class: 'row-meta break' }, `Conversation id ${x.conversation_id || '—'}`),
+          h('p', { class: 'row-meta break' }, x.client_id
+            ? `Client id ${x.client_id}: every thread of the client`
+            : `Conversation id ${x.conversation_id || '—'}`),
           h('p', { class: 'row-meta break' }, `Reason: ${x.reason || 'cannot be shown'}`),
           h('p', { class: 'row-meta' }, `Placed ${formatFull(x.placed_at)} by ${nameIn(map, x.placed_by)}${x.released_at ? `; released ${formatFull(x.released_at)} by ${nameIn(map, x.released_by)}` : ''}`)));
       if (x.active) {
@@ -1118,17 +1329,31 @@ function holdsPage(body, ctx) {
     e.preventDefault();
     showProblem(problem, '');
     const cid = conversation.value.trim().toLowerCase();
-    if (!UUID_RE.test(cid)) {
-      showProblem(problem, 'Enter the conversation id: 36 letters, digits and dashes.');
+    if (pickerUnchosen(clientHold, problem)) return;
+    const picked = clientHold.chosen();
+    if (cid && picked) {
+      showProblem(problem, 'Hold either a conversation or a client: empty one of the two.');
+      conversation.focus();
+      return;
+    }
+    if (!picked && !UUID_RE.test(cid)) {
+      showProblem(problem, 'Enter the conversation id (36 letters, digits and dashes), or choose a client.');
       conversation.focus();
       return;
     }
     busy(place, async () => {
       try {
-        await api.post(`/conversations/${api.seg(cid)}/legal-hold`, { reason: reason.value.trim() });
+        const text = reason.value.trim();
+        if (picked) {
+          await api.post('/legal-holds', { client_id: picked.id, reason: text });
+          clientNames.set(picked.id, picked.name);
+        } else {
+          await api.post(`/conversations/${api.seg(cid)}/legal-hold`, { reason: text });
+        }
         conversation.value = '';
+        clientHold.reset();
         reason.value = '';
-        notify('The conversation is under a legal hold.', { kind: 'success' });
+        notify(picked ? `${picked.name} is under a legal hold: every thread of theirs.` : 'The conversation is under a legal hold.', { kind: 'success' });
         await load();
       } catch (err) {
         if (!err.handled) showProblem(problem, err.detail);
@@ -1140,6 +1365,12 @@ function holdsPage(body, ctx) {
     try {
       const [result, people] = await Promise.all([api.get('/legal-holds'), api.get('/users')]);
       if (ctx.destroyed) return;
+      if (result.some((x) => x.client_id && !clientNames.has(x.client_id))) {
+        // Names for display only (the list is recorded as viewed, like any client list).
+        const clients = await api.get('/clients?include_archived=true&limit=500');
+        if (ctx.destroyed) return;
+        clientNames = new Map(clients.map((c) => [c.id, c.display_name]));
+      }
       holds = result;
       users = people;
       render();

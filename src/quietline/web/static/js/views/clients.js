@@ -1,15 +1,17 @@
-// Clients (#/clients): search by name, the list (assigned clinicians, "Text OK" when consent
-// to plain SMS is in force, "STOP" when the client opted out), "New client"; and a client's
+// Clients (#/clients): search by name, the list (assigned clinicians, "Text OK" / "E-mail OK"
+// when consent to plain SMS / e-mail is in force, "STOP" when the client opted out; the list
+// items carry `consent` like the client's record), "New client"; and a client's
 // page (#/clients/<id>): details and their editing, consent per channel (the practice's exact
 // warning, how it was given, withdrawal, the history), clinicians, upcoming appointments,
-// archiving, and "Open thread".
+// archiving, "Open thread", and for owners and admins "Export records (right of access)"
+// (a signed HTML document or JSON of everything about the client: GET /clients/<id>/export).
 //
 // Names never go in a URL: the search is POST /client-search. Everything shown stays in the
 // page and in memory; nothing goes to storage.
 
 import * as api from '../api.js';
 import { busy, fill, formatFull, h, hueClass, icon, initials, notify, openDialog, report, uid } from '../dom.js';
-import { on, seesAllClients, state, userName } from '../state.js';
+import { isAdmin, on, seesAllClients, state, userName } from '../state.js';
 import { whenIn } from '../zone.js';
 import { openNewAppointment } from './appointments.js';
 import {
@@ -33,7 +35,7 @@ function badges(client) {
   if (optedOut) out.push(h('span', { class: 'tag tag-urgent', title: 'The client replied STOP: no text messages go to them.' }, 'STOP'));
   else if (smsConsent) out.push(h('span', { class: 'tag tag-on', title: 'Consent to plain text messages for scheduling is in force.' }, 'Text OK'));
   const emailConsent = client.consent ? client.consent.email : client.email_consent;
-  if (emailConsent) out.push(h('span', { class: 'tag tag-on' }, 'E-mail OK'));
+  if (emailConsent) out.push(h('span', { class: 'tag tag-on', title: 'Consent to plain e-mail for scheduling is in force.' }, 'E-mail OK'));
   if (client.archived_at) out.push(h('span', { class: 'tag tag-off' }, 'Archived'));
   return out;
 }
@@ -262,7 +264,43 @@ export function mountClient(main, clientId) {
       : null;
     const book = h('button', { type: 'button', class: 'button subtle small' }, icon('clock'), h('span', null, 'New appointment'));
     book.addEventListener('click', () => openNewAppointment({ clientId: client.id, onBooked: loadAppointments }));
-    fill(actions, open, client.archived_at ? null : book);
+    let exportButton = null;
+    if (isAdmin()) {
+      exportButton = h('button', { type: 'button', class: 'button subtle small' }, icon('download'), h('span', null, 'Export records (right of access)'));
+      exportButton.addEventListener('click', () => openExport());
+    }
+    fill(actions, open, client.archived_at ? null : book, exportButton);
+  }
+
+  // Right of access: a download link per format. The links are plain GETs with the session
+  // cookie (like the audit export); the server records each export in the audit log.
+  function openExport() {
+    openDialog('Export records (right of access)', (dlg, close) => {
+      const notes = h('input', { type: 'checkbox', id: uid('notes'), class: 'check-input' });
+      const notesHint = uid('notes-hint');
+      notes.setAttribute('aria-describedby', notesHint);
+      const htmlLink = h('a', { class: 'button primary', download: '' }, icon('download'), h('span', null, 'Document (HTML)'));
+      const jsonLink = h('a', { class: 'button secondary', download: '' }, icon('download'), h('span', null, 'Data (JSON)'));
+      const setLinks = () => {
+        const url = (format) => `/api/v1/clients/${api.seg(clientId)}/export?format=${format}&include_staff_notes=${notes.checked ? 'true' : 'false'}`;
+        htmlLink.setAttribute('href', url('html'));
+        jsonLink.setAttribute('href', url('json'));
+      };
+      notes.addEventListener('change', setLinks);
+      setLinks();
+      for (const link of [htmlLink, jsonLink]) {
+        link.addEventListener('click', () => notify('The export is downloading. It is recorded in the audit log.', { kind: 'success' }));
+      }
+      const done = h('button', { type: 'button', class: 'button subtle' }, 'Close');
+      done.addEventListener('click', close);
+      dlg.append(
+        h('p', { class: 'dialog-lead' }, `Everything Quietline holds about ${client.display_name}, for a request to see their own records: details, consent history, every message of their thread, and appointments. Expired and recalled messages are listed without their content.`),
+        h('div', { class: 'check-line' }, notes, h('label', { for: notes.id }, 'Include staff notes')),
+        h('p', { id: notesHint, class: 'field-hint' }, 'The notes for staff and the staff-only notes in the thread. They are left out unless you decide, for this request, to provide them; the document then says how many were left out.'),
+        h('p', { class: 'card-note' }, 'The document is signed: the practice can later check that a copy is unchanged. The file holds the client’s health information, so hand it over securely.'),
+        h('div', { class: 'form-actions' }, htmlLink, jsonLink, done));
+      setTimeout(() => notes.focus(), 0);
+    }, { className: 'dialog-form' });
   }
 
   function renderDetails() {

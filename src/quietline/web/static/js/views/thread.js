@@ -19,6 +19,7 @@ import {
   clientDeliveriesSoon, deliveryNodes, describeMessage, isClientThread, loadClientDeliveries, refusalSentence,
 } from './client-thread.js';
 import { receiptKey, receiptNode } from './receipts.js';
+import { supervisionNotice } from './supervision-notice.js';
 import { avatarFor, roleLabel } from './list.js';
 import { statusText } from './status.js';
 
@@ -71,8 +72,10 @@ export function mountThread(container, id) {
   const composeSlot = h('div', { class: 'compose-slot' });
   // Emergency access: members (and the admin reading) see who can read, until when and why.
   const emergencyBanner = h('div', { class: 'emergency-banner', role: 'status', hidden: true });
+  // Supervision (client threads): members see who read the thread as supervisor, and when.
+  const supervision = supervisionNotice(id);
   const section = h('section', { class: 'thread', 'aria-labelledby': titleId },
-    head, emergencyBanner, h('div', { class: 'log-wrap' }, log, jump), composeSlot);
+    head, emergencyBanner, supervision.el, h('div', { class: 'log-wrap' }, log, jump), composeSlot);
   fill(container, section);
 
   const nearBottom = () => log.scrollHeight - log.scrollTop - log.clientHeight < 96;
@@ -463,6 +466,7 @@ export function mountThread(container, id) {
     built = true;
     renderHeader();
     const member = !state.me || c.member_ids.includes(state.me.id);
+    if (member && isClientThread(c)) supervision.start();
     if (member) {
       compose = mountCompose(composeSlot, id, { onSend: () => scrollToBottom(), client: isClientThread(c) });
       if (pendingFocus) compose.focus();
@@ -577,6 +581,7 @@ export function mountThread(container, id) {
       topObserver.disconnect();
       document.removeEventListener('visibilitychange', onVisibility);
       compose?.destroy();
+      supervision.destroy();
       offs.forEach((off) => off());
       nodes.clear();
       dayNodes.clear();
