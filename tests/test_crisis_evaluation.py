@@ -19,6 +19,11 @@ net, not a clinical assessment.
 The sensitive tier (decision 0015), which flags risk vocabulary unless an everyday reading
 is recognised in its clause, left both sets at recall 1.000 and precision 1.000, so the
 ratchets below are unchanged.
+
+The learned tier (decision 0015, ``safety/crisis_model.py``) is a linear model trained on all
+three sets (``tools/train_crisis_model.py``), so from then on every number here, the third
+set's included, is a number on training data. What it does on unseen wording is measured by
+leave-one-set-out evaluation (``tests/test_crisis_model.py``) and by the fourth blind set.
 """
 
 from __future__ import annotations
@@ -128,9 +133,12 @@ def test_second_set_recall_and_precision_meet_the_floor() -> None:
 # The issue's floor is NOT met here: this is a ratchet at the measurement, so a change that
 # makes the detector miss more on unseen wording fails. Issue 4 stays open until a blind
 # measurement meets 0.95/0.8.
+# The set is now TRAINING data of the learned tier, so it is no longer blind: with the tier
+# it measures 0.855/0.894 (the model, having seen the set, adds one crisis message; held out,
+# it adds none: decision 0015's fold table). The ratchet follows the measurement upward.
 BLIND3_SET = Path(__file__).parent / "data" / "crisis_eval_blind3.jsonl"
-BLIND3_MIN_RECALL = 0.847
-BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.893)
+BLIND3_MIN_RECALL = 0.855
+BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.894)
 
 
 def test_third_set_does_not_get_worse() -> None:

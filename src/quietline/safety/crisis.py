@@ -31,8 +31,15 @@ How it works, in order:
    A cue stays a crisis unless a dampener clearly applies: recall matters more than
    precision for a safety net.
 
-Everything here is pure and uses only :mod:`re`; no text leaves the function, and the
-``reasons`` of an assessment name rules and dampeners, never words of the message.
+6. **The learned tier** (:mod:`quietline.safety.crisis_model`): when the rules (and the
+   sensitive tier) flag nothing, a small logistic regression over the normalised text may still
+   flag the message, if its probability reaches the shipped threshold and the rules did not
+   recognise an everyday reading the model may not override. Its reason is a probability
+   bucket (``model.p95``), never a feature.
+
+Everything here is pure (the model's weights are read once from a file in the package) and
+uses only the standard library; no text leaves the function, and the ``reasons`` of an
+assessment name rules, dampeners and probability buckets, never words of the message.
 """
 
 from __future__ import annotations
@@ -40,10 +47,20 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-__all__ = ["CATEGORIES", "CrisisAssessment", "assess", "normalise"]
+from quietline.safety import crisis_model
+
+__all__ = [
+    "CATEGORIES",
+    "CrisisAssessment",
+    "RulesOutcome",
+    "assess",
+    "assess_rules",
+    "learned_tier_blocked",
+    "normalise",
+]
 
 SUICIDE = "suicide"
 SELF_HARM = "self_harm"
@@ -3350,11 +3367,31 @@ def _candidates(
 # --------------------------------------------------------------------------------------
 
 
-def assess(text: str) -> CrisisAssessment:
-    """Assess one message. Pure and fast: no I/O, no state, regular expressions only."""
+@dataclass(frozen=True, slots=True)
+class RulesOutcome:
+    """What the rules (with the sensitive tier) decided, before the learned tier.
+
+    ``dampeners`` are the names of the dampeners that set a cue aside (``"negated"``,
+    ``"past"`` ...). Exposed for the learned tier and for evaluation tools
+    (``tools/train_crisis_model.py``). ``normalised`` and ``clauses`` are the message's text:
+    never log them; only ``assessment`` is metadata.
+    """
+
+    assessment: CrisisAssessment
+    normalised: str
+    dampeners: frozenset[str]
+    clauses: tuple[_Clause, ...]
+
+    def has_idiom(self) -> bool:
+        """Whether an everyday idiom ("this traffic is killing me") was blanked out."""
+        return any(_IDIOMS.search(c.text) for c in self.clauses)
+
+
+def assess_rules(text: str) -> RulesOutcome:
+    """The rules alone (including the sensitive tier), without the learned tier."""
     norm = normalise(text)
     if not norm.strip():
-        return CrisisAssessment(False, (), ())
+        return RulesOutcome(CrisisAssessment(False, (), ()), norm, frozenset(), ())
     clauses = _split(norm)
     cues = list(_candidates(norm, clauses))
     msg = _message_cues(norm)
@@ -3397,4 +3434,69 @@ def assess(text: str) -> CrisisAssessment:
         label = f"{name}~{why}"
         if label not in reasons:
             reasons.append(label)
-    return CrisisAssessment(bool(categories), categories, tuple(reasons))
+    assessment = CrisisAssessment(bool(categories), categories, tuple(reasons))
+    return RulesOutcome(
+        assessment, norm, frozenset(why for _, _, why, _ in set_aside), tuple(clauses)
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The learned tier (decision 0015, crisis_model.py): a linear model over the normalised text
+# that may flag a message the rules let through. Which everyday readings of the rules it may
+# not override is chosen with the threshold, by leave-one-set-out evaluation, and shipped in
+# the weights file ("block").
+# --------------------------------------------------------------------------------------
+
+# Dampeners that mean "a second sign is missing", not "an everyday reading was recognised".
+_MISSING_SIGN = frozenset({"no_context", "no_finality"})
+
+
+def learned_tier_blocked(block: str, outcome: RulesOutcome) -> bool:
+    """Whether the rules' reading of the message keeps the learned tier from flagging it.
+
+    ``block`` is one of :data:`quietline.safety.crisis_model.BLOCK_MODES`: ``"nothing"`` (the
+    model may flag whatever the rules let through), ``"negation_idiom"`` (not over a negated
+    cue or an idiom), ``"everyday_reading"`` (not over an idiom or any dampener that
+    recognised an everyday reading; a missing second sign does not count) or
+    ``"any_set_aside"`` (not over an idiom or any set-aside cue).
+    """
+    if block == "nothing":
+        return False
+    if block == "negation_idiom":
+        return "negated" in outcome.dampeners or outcome.has_idiom()
+    if block == "everyday_reading":
+        return bool(outcome.dampeners - _MISSING_SIGN) or outcome.has_idiom()
+    if block == "any_set_aside":
+        return bool(outcome.dampeners) or outcome.has_idiom()
+    raise ValueError(f"unknown learned-tier block mode: {block!r}")
+
+
+def _bucket(probability: float) -> int:
+    """The probability bucket named in a reason: the largest of 50, 60 ... 95, 99 below it."""
+    for edge in (99, 95, 90, 80, 70, 60):
+        if probability * 100 >= edge:
+            return edge
+    return 50
+
+
+def assess(text: str) -> CrisisAssessment:
+    """Assess one message. Pure and fast: no I/O (the model is read once), no state.
+
+    The rules decide first (:func:`assess_rules`); if they flag nothing, the learned tier may.
+    A flag from the learned tier alone has the category ``suicide`` (the model does not tell
+    the kinds apart; the crisis reply and alerts are the same for every category) and the
+    reason ``model.p<bucket>``; when the rules' everyday reading keeps it from flagging, the
+    reason ``model.p<bucket>~set_aside`` is added and the message is not flagged.
+    """
+    outcome = assess_rules(text)
+    result = outcome.assessment
+    if result.crisis or not outcome.normalised.strip():
+        return result
+    model = crisis_model.load_model()
+    probability = model.score(outcome.normalised)
+    if probability < model.threshold:
+        return result
+    reason = f"model.p{_bucket(probability)}"
+    if learned_tier_blocked(model.block, outcome):
+        return replace(result, reasons=(*result.reasons, reason + "~set_aside"))
+    return CrisisAssessment(True, (SUICIDE,), (reason, *result.reasons))
