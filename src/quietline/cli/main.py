@@ -52,6 +52,16 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _services(settings: Settings) -> Services:
+    """The composition root for one command; a setting it cannot use stops with its message."""
+    from quietline.app import build_services
+
+    try:
+        return build_services(settings)
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from None
+
+
 def _report_new_keys(created: list[Path]) -> None:
     for path in created:
         why = (
@@ -254,14 +264,9 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
 
     from quietline.actions.audit import verify_all
     from quietline.actions.oversight import record_verification
-    from quietline.app import build_services
     from quietline.storage.audit_anchor import ANCHOR_DAMAGED, AuditAnchorError
 
-    settings = _settings(config, data_dir=data_dir)
-    try:
-        services = build_services(settings)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+    services = _services(_settings(config, data_dir=data_dir))
     try:
         with Progress(console=console, transient=True) as progress:
             progress.add_task("Verifying the audit chain", total=None)
@@ -311,7 +316,6 @@ def purge(
 
     from quietline.actions.messages import do_purge_expired
     from quietline.actions.retention import RetentionRun, do_purge_retention
-    from quietline.app import build_services
 
     def show_retention(slug: str, practice_id: UUID, runs: list[RetentionRun]) -> None:
         """One practice's part of ``quietline purge --report``: ids and counts, never content."""
@@ -340,11 +344,7 @@ def purge(
         deleted = sum(r.tombstones_deleted for r in runs)
         out.print(f"  emptied rows deleted: {deleted}")
 
-    settings = _settings(config, data_dir=data_dir)
-    try:
-        services = build_services(settings)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+    services = _services(_settings(config, data_dir=data_dir))
     try:
         total = 0
         while True:
@@ -748,15 +748,11 @@ def keys_rotate(
 @keys_app.command("status")
 def keys_status(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Show the key ids in use, and whether a rotation is unfinished."""
-    from quietline.app import build_services
     from quietline.crypto.keys import KeyFileError
     from quietline.operations.keys import key_status
 
     settings = _settings(config, data_dir=data_dir)
-    try:
-        services = build_services(settings)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+    services = _services(settings)
     try:
         status = key_status(services)
     except KeyFileError as exc:
@@ -821,7 +817,6 @@ def clients_export(
     from uuid import UUID
 
     from quietline.actions.client_export import do_export_client_as_operator, render_export
-    from quietline.app import build_services
     from quietline.domain.errors import QuietlineError
 
     try:
@@ -834,11 +829,7 @@ def clients_export(
         raise _fail(f"{out_file} exists already. Name a new file.", 2)
     if not out_file.parent.is_dir():
         raise _fail(f"The folder {out_file.parent} does not exist.", 2)
-    settings = _settings(config, data_dir=data_dir)
-    try:
-        services = build_services(settings)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+    services = _services(_settings(config, data_dir=data_dir))
     try:
         with console.status("Exporting the client's records…"):
             export = services.db.write_sync(
@@ -888,18 +879,13 @@ def documents_verify(
 ) -> None:
     """Check that a document the server signed (a client export in HTML, an offboarding
     record) is exactly as it was signed. Any size (the API checks up to 60,000 characters)."""
-    from quietline.app import build_services
     from quietline.crypto.documents import document_signature_valid
 
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         raise _fail(f"Could not read {file} as UTF-8 text.", 2) from None
-    settings = _settings(config, data_dir=data_dir)
-    try:
-        services = build_services(settings)
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from None
+    services = _services(_settings(config, data_dir=data_dir))
     try:
         found = services.db.read_sync(lambda unit: unit.practices.get_by_slug(practice))
         if found is None:
