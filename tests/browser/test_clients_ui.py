@@ -370,6 +370,66 @@ def test_the_crisis_reply_keeps_its_resources(devices: Devices, team: Team) -> N
     assert now["clinical_guard"] == "block"
 
 
+# -- who may message clients -----------------------------------------------------------------------
+def test_who_may_message_clients(devices: Devices, team: Team) -> None:
+    """The owner lets only owners message clients (the owners' box cannot be cleared); it is
+    saved and shown again. A clinician's composer in their client's thread then writes staff
+    notes only, saying why, and follows the setting live when it changes back."""
+    avery = team.api(team.avery)
+    made = avery.post("/clients", {"name": "Jordan Reyes", "phone": JORDAN_PHONE})
+    assert made.status_code == 201, made.text
+    thread_id = made.json()["conversation_id"]
+
+    desk = devices.open("desktop", "owner")
+    page = desk.page
+    ui.sign_in(desk, team.practice.slug, team.practice.owner_email)
+    page.goto(f"{desk.app_url}#/admin/client-messaging")
+    group = page.get_by_role("group", name="Who may message clients")
+    owners = group.get_by_role("checkbox", name="Owners (always)")
+    expect(owners).to_be_checked(timeout=ui.SHOW)
+    expect(owners).to_be_disabled()
+    group.scroll_into_view_if_needed()
+    screenshot(page, "clients-who-may-message", desk.size)
+    for role in ("Admins", "Supervisors", "Clinicians", "Front desk"):
+        box = group.get_by_role("checkbox", name=role, exact=True)
+        expect(box).to_be_checked()
+        box.uncheck()
+    with page.expect_response(ui.answer_to("PUT", "/api/v1/practice/client-messaging")) as saved:
+        page.get_by_role("button", name="Save client messaging settings", exact=True).click()
+    assert saved.value.status == 200, saved.value.text()
+    assert team.owner.get("/practice/client-messaging").json()["client_senders"] == ["owner"]
+    page.reload()
+    expect(group.get_by_role("checkbox", name="Clinicians", exact=True)).not_to_be_checked(
+        timeout=ui.SHOW
+    )
+    expect(owners).to_be_checked()
+
+    phone = devices.open("phone", "avery")
+    ui.sign_in(phone, team.practice.slug, team.avery.email)
+    phone.page.goto(f"{phone.app_url}#/c/{thread_id}")
+    note = phone.page.get_by_role("checkbox", name="Staff note", exact=True)
+    explanation = phone.page.get_by_text("Your practice does not let your role message clients")
+    expect(note).to_be_checked(timeout=ui.SHOW)
+    expect(note).to_be_disabled()
+    expect(explanation).to_be_visible()
+    expect(phone.page.get_by_role("button", name="Templates", exact=True)).to_be_hidden()
+    screenshot(phone.page, "clients-note-only", phone.size)
+    found = blocking(run_axe(phone.page))
+    assert not found, describe_violations(f"note-only composer @ {phone.size}", found)
+    write(phone.page, "Client called about parking.")
+    with phone.page.expect_response(ui.answer_to("POST", "/client-messages")) as sent:
+        press_send(phone.page)
+    assert sent.value.status == 201, sent.value.text()
+    assert sent.value.json()["message"]["internal"] is True
+
+    # Clinicians may again: the open composer follows at once.
+    set_practice(team.owner, client_senders=["owner", "clinician"])
+    expect(note).to_be_enabled(timeout=ui.SHOW)
+    expect(note).not_to_be_checked()
+    expect(explanation).to_be_hidden()
+    expect(phone.page.get_by_role("button", name="Templates", exact=True)).to_be_visible()
+
+
 # -- every new screen, at both sizes ------------------------------------------------------------
 def seed_clients(team: Team, live_server: LiveServer) -> dict[str, str]:
     """Two clients of the owner (one consented), a template and a note in the first one's

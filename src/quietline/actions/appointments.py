@@ -24,6 +24,7 @@ from typing import Literal
 from uuid import UUID, uuid4
 
 from quietline.actions.client_messages import Delivery, deliver_and_record
+from quietline.actions.client_senders import check_client_sender
 from quietline.actions.client_settings import zone
 from quietline.actions.clients import check_client
 from quietline.actions.context import Actor
@@ -400,7 +401,8 @@ def _send_one_tap(
 ) -> SentToClient:
     """A one-tap message about ``appointment`` (asking for confirmation, running late):
     deliver it, record it in the thread under the staff member's name with the channel it
-    took, store ``changes`` on the appointment, audit and tell devices."""
+    took, store ``changes`` on the appointment, audit and tell devices. The caller checked
+    that the actor may message clients (:func:`check_client_sender`)."""
     message_id, delivery = deliver_and_record(
         unit,
         lookup_key=lookup_key,
@@ -435,6 +437,7 @@ def do_request_confirmation(
 ) -> SentToClient:
     """Ask the client to reply C (confirm) or R (reschedule). Asking again resends."""
     appointment = check_appointment(unit, actor, appointment_id, lock=True)
+    check_client_sender(unit, actor, one_tap=True)
     if appointment.status != "scheduled":
         raise Conflict(
             {
@@ -539,6 +542,7 @@ def do_running_late(
     clinician_id = clinician_id or actor.user_id
     if clinician_id != actor.user_id and not manages_all(actor):
         raise Forbidden("Clinicians send running-late messages for their own appointments.")
+    check_client_sender(unit, actor, one_tap=True)
     policy = unit.practice_messaging.policy(actor.practice_id)
     appointment = unit.appointments.next_for_clinician(
         actor.practice_id, clinician_id, unit.now - LATE_GRACE, _end_of_local_day(policy, unit.now)

@@ -32,6 +32,7 @@ from typing import Literal
 from uuid import UUID, uuid4
 
 from quietline.actions.client_access import client_page_url, issue_link
+from quietline.actions.client_senders import check_client_sender
 from quietline.actions.clients import (
     client_address,
     create_client_record,
@@ -341,6 +342,10 @@ def do_send_client_message(
     :mod:`quietline.actions.clinical_guard`); anything else by notice and link.
     ``delivery="secure_page"`` always sends the notice and link. A retry with the same
     ``idempotency_key`` returns the first message and sends nothing again.
+
+    Only staff whose role the practice lets message clients may send to the client
+    (:func:`~quietline.actions.client_senders.check_client_sender`, 403 otherwise); every
+    member may write a staff-only note.
     """
     conversation = _client_thread(unit, actor, conversation_id)
     client_id = present(conversation.client_id, "client id")
@@ -367,6 +372,7 @@ def do_send_client_message(
             channel=None if internal else "page",  # unused for a retry: nothing is stored
         )
         return ClientSendResult(sent.message, sent.created, None)
+    check_client_sender(unit, actor)
     client = present(unit.clients.get(actor.practice_id, client_id), "client")
     if client.archived_at is not None:
         raise Conflict(

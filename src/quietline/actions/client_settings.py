@@ -1,13 +1,14 @@
 """The practice's client-messaging settings: office hours and holidays, the words of its
-automatic replies, its consent warning, guard policy and limits (a
-:class:`~quietline.domain.client_policy.ClientMessagingPolicy`), and the practice's own SMS
-number and e-mail sender.
+automatic replies, its consent warning, guard policy, limits and which roles may send to
+clients (a :class:`~quietline.domain.client_policy.ClientMessagingPolicy`), and the
+practice's own SMS number and e-mail sender.
 
 Every member of staff may read them (they are the practice's own words, and staff should know
 what clients are sent automatically); only owners and admins change them. A change is checked
 as a whole before anything is stored, and the audit entry names the fields that changed, never
-their text. Two rules keep a practice from configuring itself into danger: the crisis reply
-must keep 988 and 911, and the after-hours reply must keep 911.
+their text. Three rules keep a practice from configuring itself into danger: the crisis reply
+must keep 988 and 911, the after-hours reply must keep 911, and owners always may message
+clients (so no practice locks itself out).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from quietline.domain.client_policy import (
     PlainMessages,
 )
 from quietline.domain.errors import Conflict, InvalidInput
+from quietline.domain.events import Event
+from quietline.domain.roles import Role
 from quietline.storage.unit import Unit
 
 SMS_TEXT_MAX = 480  # three concatenated SMS of plain characters: a hard limit
@@ -276,6 +279,35 @@ def _choice(value: object, label: str, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
+_ROLE_NAMES = ", ".join(r.value for r in Role)
+
+
+def _senders(value: object) -> tuple[Role, ...]:
+    """Who may message clients: a list of role names that keeps ``owner``."""
+    if not isinstance(value, list | tuple) or any(not isinstance(v, str) for v in value):
+        raise InvalidInput(
+            f"Who may message clients is a list of roles, from: {_ROLE_NAMES} (for example "
+            '["owner", "clinician"]).'
+        )
+    if not value:
+        raise InvalidInput(
+            "Who may message clients cannot be empty: owners always may, so the practice can "
+            'never lock itself out. Send at least ["owner"].'
+        )
+    known = {r.value for r in Role}
+    if any(v not in known for v in value):
+        raise InvalidInput(
+            "Who may message clients names a role that does not exist. The roles are: "
+            f"{_ROLE_NAMES}."
+        )
+    if Role.OWNER.value not in value:
+        raise InvalidInput(
+            "Owners always may message clients, so the practice can never lock itself out: "
+            "keep owner in who may message clients."
+        )
+    return tuple(r for r in Role if r.value in value)
+
+
 def check_policy_change(
     policy: ClientMessagingPolicy, changes: Mapping[str, object]
 ) -> ClientMessagingPolicy:
@@ -318,6 +350,8 @@ def check_policy_change(
             values[name] = _int(value, "The client page's idle limit", 1, 60, "minutes")
         elif name == "client_session_absolute_minutes":
             values[name] = _int(value, "The client page's session limit", 5, 240, "minutes")
+        elif name == "client_senders":
+            values[name] = _senders(value)
     updated = replace(policy, **values)
     if updated.client_session_absolute_minutes < updated.client_session_idle_minutes:
         raise InvalidInput(
@@ -383,7 +417,7 @@ def do_update_client_messaging(
 ) -> ClientMessagingSettings:
     """Owners and admins change some settings (the names in ``changes``; the others stay).
     Everything is checked before anything is stored; the audit entry lists the names of the
-    fields that changed."""
+    fields that changed (and, for who may message clients, the roles before and after)."""
     check_admin(actor)
     practice_id = actor.practice_id
     row = unit.practice_messaging.get(practice_id)
@@ -410,7 +444,24 @@ def do_update_client_messaging(
         unit.practice_messaging.save_policy(practice_id, policy, now=unit.now)
         if policy.front_desk_in_client_threads != row.policy.front_desk_in_client_threads:
             do_sync_client_threads(unit, practice_id, actor)
+        if policy.client_senders != row.policy.client_senders:
+            # Open apps learn who may message clients now (role names only).
+            unit.emit(
+                Event(
+                    practice_id,
+                    "client_senders.changed",
+                    (f"practice:{practice_id}",),
+                    {"client_senders": [r.value for r in policy.client_senders]},
+                )
+            )
     if changed:
+        details: dict[str, object] = {"fields": sorted(changed)}
+        if "client_senders" in changed:
+            # Role names, not text: who may message clients, before and after.
+            details["client_senders"] = {
+                "from": [r.value for r in row.policy.client_senders],
+                "to": [r.value for r in policy.client_senders],
+            }
         unit.audit(
             AuditKind.CLIENT_MESSAGING_SETTINGS_CHANGED,
             practice_id,
@@ -418,7 +469,7 @@ def do_update_client_messaging(
             actor_session_id=actor.session_id,
             subject_type="practice",
             subject_id=practice_id,
-            details={"fields": sorted(changed)},
+            details=details,
         )
     return _settings(unit, practice_id)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from quietline.actions.client_senders import may_message_clients
 from quietline.actions.context import Actor
 from quietline.actions.on_call import may_break_glass
 from quietline.actions.supervision import supervision_read
@@ -39,6 +40,9 @@ class ConversationView:
     urgent_unread: bool = False
     logistics_only: bool = False
     client_id: UUID | None = None  # a client's thread (kind 'client')
+    # A client's thread: whether the reader may send to the client now (a member whose role
+    # the practice lets message clients); None for other conversations.
+    may_message_client: bool | None = None
 
 
 def check_member(
@@ -112,6 +116,7 @@ def _view(
     unread: int = 0,
     member_ids: list[UUID] | None = None,
     urgent_unread: bool = False,
+    may_message_client: bool | None = None,
 ) -> ConversationView:
     title = None
     if conversation.title_sealed is not None:
@@ -140,22 +145,32 @@ def _view(
         created_at=conversation.created_at,
         logistics_only=conversation.logistics_only,
         client_id=conversation.client_id,
+        may_message_client=may_message_client if conversation.is_client_thread else None,
     )
 
 
 def list_conversations(unit: Unit, actor: Actor) -> list[ConversationView]:
     summaries = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)
-    return [_view(unit, s.conversation, s.unread, s.member_ids, s.urgent_unread) for s in summaries]
+    # Read once, and only when a client's thread is listed (the practice's setting, now).
+    senders = any(s.conversation.is_client_thread for s in summaries) and may_message_clients(
+        unit, actor
+    )
+    return [
+        _view(unit, s.conversation, s.unread, s.member_ids, s.urgent_unread, senders)
+        for s in summaries
+    ]
 
 
 def get_conversation(unit: Unit, actor: Actor, conversation_id: UUID) -> ConversationView:
     access = check_reader(unit, actor, conversation_id)
     if not access.is_member:
-        return _view(unit, access.conversation)  # no unread count: not a member
+        # No unread count, and no sending: not a member.
+        return _view(unit, access.conversation, may_message_client=False)
     conversation = access.conversation
     summary = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)
     unread = next((s.unread for s in summary if s.conversation.id == conversation_id), 0)
-    return _view(unit, conversation, unread)
+    senders = conversation.is_client_thread and may_message_clients(unit, actor)
+    return _view(unit, conversation, unread, may_message_client=senders)
 
 
 def _active_colleagues(unit: Unit, actor: Actor, user_ids: set[UUID]) -> set[UUID]:

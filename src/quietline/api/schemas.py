@@ -196,6 +196,11 @@ class ConversationOut(BaseModel):
     client_id: UUID | None = Field(
         default=None, description="Set on a client's thread (kind 'client')"
     )
+    may_message_client: bool | None = Field(
+        default=None,
+        description="A client's thread: whether you may send to the client now (your practice "
+        "lets your role message clients); false: staff-only notes only. Null elsewhere",
+    )
 
 
 class SendIn(Strict):

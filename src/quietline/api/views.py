@@ -63,6 +63,7 @@ def _conversation_fields(view: ConversationView) -> dict[str, Any]:
         "created_at": view.created_at,
         "logistics_only": view.logistics_only,
         "client_id": view.client_id,
+        "may_message_client": view.may_message_client,
     }
 
 

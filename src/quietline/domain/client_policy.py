@@ -1,6 +1,7 @@
 """How a practice talks to its clients: office hours, the words of its automatic replies,
-its consent warning and its guard policy. Stored as JSON in ``practice_messaging.settings``;
-nothing here is client data (a practice's own words and times only).
+its consent warning, its guard policy and which roles on staff may send to clients. Stored as
+JSON in ``practice_messaging.settings``; nothing here is client data (a practice's own words,
+times and choices only).
 
 The defaults are what a solo therapist gets with no setup at all.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, time
 from typing import Any, Literal
+
+from quietline.domain.roles import Role
 
 PlainMessages = Literal["templates_only", "logistics"]
 GuardMode = Literal["warn", "block"]
@@ -39,6 +42,8 @@ DEFAULT_HELP_REPLY = (
     "start again. In an emergency call 911; in a crisis call or text 988."
 )
 DEFAULT_NOTICE = "You have a new message from your care team: {link}"
+# Who may send to clients by default: every role that can be in a client's thread.
+ALL_ROLES: tuple[Role, ...] = tuple(Role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +80,14 @@ class ClientMessagingPolicy:
     link_ttl_hours: int = 72
     client_session_idle_minutes: int = 10
     client_session_absolute_minutes: int = 30
+    # The roles whose members may send to clients (thread messages, one-tap appointment
+    # texts). Owners always may, so a practice cannot lock itself out; staff-only notes and
+    # the practice's automatic replies are not sending as anyone.
+    client_senders: tuple[Role, ...] = ALL_ROLES
+
+    def may_message_clients(self, role: Role) -> bool:
+        """Whether a member of staff with ``role`` may send to clients."""
+        return role == Role.OWNER or role in self.client_senders
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -87,6 +100,7 @@ class ClientMessagingPolicy:
             for h in self.hours
         ]
         data["holidays"] = [d.isoformat() for d in self.holidays]
+        data["client_senders"] = [r.value for r in self.client_senders]
         return data
 
     @classmethod
@@ -106,4 +120,8 @@ class ClientMessagingPolicy:
             )
         if "holidays" in values:
             values["holidays"] = tuple(date.fromisoformat(d) for d in values["holidays"])
+        if "client_senders" in values:
+            # Roles this version does not know are left out; owners always may anyway.
+            stored = {str(r) for r in values["client_senders"]}
+            values["client_senders"] = tuple(r for r in Role if r.value in stored)
         return replace(cls(), **values)

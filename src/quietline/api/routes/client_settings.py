@@ -1,6 +1,6 @@
 """The practice's client-messaging settings: hours, holidays, the words of its automatic
-replies, its SMS number and e-mail sender. Everyone on staff reads them; owners and admins
-change them (the action checks)."""
+replies, who may message clients, its SMS number and e-mail sender. Everyone on staff reads
+them; owners and admins change them (the action checks)."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ class ClientMessagingIn(Strict):
     link_ttl_hours: int | None = None
     client_session_idle_minutes: int | None = None
     client_session_absolute_minutes: int | None = None
+    client_senders: list[str] | None = Field(
+        default=None,
+        max_length=10,
+        description="Who may message clients: role names (owner, admin, supervisor, clinician, "
+        "front_desk); owner must stay in the list. Staff-only notes stay open to every member",
+    )
     sms_number: str | None = Field(
         default=None, max_length=40, description="E.164, e.g. +15551234567; null removes it"
     )
@@ -83,6 +89,9 @@ class ClientMessagingOut(BaseModel):
     link_ttl_hours: int
     client_session_idle_minutes: int
     client_session_absolute_minutes: int
+    client_senders: list[str] = Field(
+        description="The roles whose members may send to clients (owners always may)"
+    )
     sms_number: str | None
     email_from: str | None
     updated_at: datetime | None

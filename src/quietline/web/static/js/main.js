@@ -648,6 +648,10 @@ function onEvent(f) {
     case 'appointment.cancelled':
       emit('appointments', f);
       break;
+    case 'client_senders.changed':
+      // Who may message clients changed: the list's may_message_client flags follow.
+      refreshConversationsSoon(50);
+      break;
     case 'policy.changed':
       if (state.session && f.policy) {
         state.session.policy = { ...state.session.policy, ...f.policy };

@@ -3,8 +3,9 @@
 // * #/admin/client-messaging: the practice's SMS number and e-mail sender, time zone, office
 //   hours and holidays, the words of its automatic replies (the crisis reply must keep 988 and
 //   911: the server says so, and its sentence is shown next to the field), the secure-link
-//   notice, the consent warning, whether the front desk is in client threads, what may go in
-//   plain text, the clinical-content guard, reminders and the secure page's limits
+//   notice, the consent warning, whether the front desk is in client threads, who may message
+//   clients (roles; owners always may), what may go in plain text, the clinical-content guard,
+//   reminders and the secure page's limits
 //   (GET/PUT /practice/client-messaging); and the approved scheduling templates
 //   (/message-templates).
 // * #/admin/on-call: who is on call, and when (/on-call): crisis alerts go to them.
@@ -27,6 +28,11 @@ const TEXTS = [
   { key: 'notice_text', label: 'Secure link notice', rows: 2, hint: 'What a client gets instead of a message they did not agree to receive in plain text. It must hold {link} exactly once.' },
   { key: 'consent_warning', label: 'Consent warning', rows: 5, hint: 'Shown to the client (read out or shown) before staff record their consent to plain messages, and stored word for word with each answer.' },
 ];
+// "Who may message clients": the roles, in the server's order; owners always may.
+const SENDER_ROLES = [
+  ['owner', 'Owners (always)'], ['admin', 'Admins'], ['supervisor', 'Supervisors'],
+  ['clinician', 'Clinicians'], ['front_desk', 'Front desk'],
+];
 const NUMBERS = [
   { key: 'reminder_hours_before', label: 'Reminder (hours before; 0 for none)', min: 0, max: 168 },
   { key: 'link_ttl_hours', label: 'Secure links last (hours)', min: 1, max: 336 },
@@ -40,6 +46,7 @@ const DETAIL_FIELDS = [
   ['sms number', 'sms_number'], ['sender address', 'email_from'], ['time zone', 'timezone'],
   ['office hours', 'hours'], ['holiday', 'holidays'], ['reminders', 'reminder_hours_before'],
   ['secure link', 'link_ttl_hours'], ['idle limit', 'client_session_idle_minutes'], ['session limit', 'client_session_absolute_minutes'],
+  ['who may message clients', 'client_senders'],
 ];
 
 export function clientMessagingPage(body, ctx) {
@@ -165,10 +172,25 @@ export function clientMessagingPage(body, ctx) {
     h('option', { value: 'warn' }, 'Warn, and let staff send anyway'),
     h('option', { value: 'block' }, 'Block: only through the secure page'));
   const numbers = new Map();
+  const senders = new Map(); // role -> checkbox
+  const sendersHint = h('p', { id: uid('hint'), class: 'field-hint' }, 'Staff in these roles may send to clients: messages in a client’s thread and appointment texts (confirmation requests, running late). Everyone else in a thread writes staff notes only. Owners always may.');
+  const sendersGroup = h('fieldset', { class: 'radio-group sender-roles', 'aria-describedby': sendersHint.id },
+    h('legend', { class: 'field-label' }, 'Who may message clients'),
+    sendersHint,
+    SENDER_ROLES.map(([role, label]) => {
+      const box = h('input', { type: 'checkbox', id: uid('send'), class: 'check-input', value: role });
+      if (role === 'owner') {
+        box.checked = true;
+        box.disabled = true; // the server refuses a list without owners: no practice locks itself out
+      }
+      senders.set(role, box);
+      return h('div', { class: 'check-line' }, box, h('label', { for: box.id }, label));
+    }));
   const policyCard = card('Client threads and safety',
     h('div', { class: 'field field-check' },
       h('div', { class: 'check-line' }, frontDesk, h('label', { for: frontDesk.id, class: 'field-label' }, 'Front desk in client threads')),
       h('p', { class: 'field-hint' }, 'The front desk reads and answers every client’s thread. Off: only the assigned clinicians do.')),
+    withError('client_senders', sendersGroup, h('div', { class: 'field' }, sendersGroup)),
     labelled('Plain messages', plain, { hint: 'What may go to a client who agreed to plain texts or e-mail. Anything else goes as a secure link.' }).wrap,
     labelled('Clinical-content guard', guard, { hint: 'When staff are about to send something that reads as clinical in plain text.' }).wrap,
     h('div', { class: 'field field-check' },
@@ -202,6 +224,8 @@ export function clientMessagingPage(body, ctx) {
     renderHolidays();
     for (const [key, input] of texts) input.value = s[key] || '';
     frontDesk.checked = !!s.front_desk_in_client_threads;
+    const allowed = new Set(s.client_senders || SENDER_ROLES.map(([role]) => role));
+    for (const [role, box] of senders) box.checked = role === 'owner' || allowed.has(role);
     dob.checked = !!s.require_date_of_birth;
     plain.value = s.plain_messages;
     guard.value = s.clinical_guard;
@@ -242,6 +266,8 @@ export function clientMessagingPage(body, ctx) {
     if (!same(holidays, current.holidays)) out.holidays = holidays;
     for (const [key, input] of texts) if (input.value.trim() !== current[key]) out[key] = input.value.trim();
     if (frontDesk.checked !== current.front_desk_in_client_threads) out.front_desk_in_client_threads = frontDesk.checked;
+    const chosen = [...senders].filter(([, box]) => box.checked).map(([role]) => role);
+    if (current.client_senders && !same(chosen, current.client_senders)) out.client_senders = chosen;
     if (dob.checked !== current.require_date_of_birth) out.require_date_of_birth = dob.checked;
     if (plain.value !== current.plain_messages) out.plain_messages = plain.value;
     if (guard.value !== current.clinical_guard) out.clinical_guard = guard.value;
@@ -283,7 +309,7 @@ export function clientMessagingPage(body, ctx) {
         showProblem(summary, err.detail);
         if (first) {
           const target = errors.get(first).input;
-          (target.matches('input, select, textarea') ? target : target.querySelector('input'))?.focus();
+          (target.matches('input, select, textarea') ? target : target.querySelector('input:not(:disabled)'))?.focus();
         }
       }
     }, 'Saving…');

@@ -7,7 +7,9 @@
 //   reply; staff-only notes ("Staff note — not sent to the client"); urgent client messages
 //   ("Urgent: crisis language detected — resources were sent automatically");
 // * the composer's template picker ("Send a template") and the live clinical-content warning
-//   (POST /guard/check while typing, debounced).
+//   (POST /guard/check while typing, debounced);
+// * who may write to the client: a person whose role the practice does not let message
+//   clients (`may_message_client: false` on the conversation) writes staff notes only.
 //
 // Content stays in memory (state.js) like every message; nothing here is stored.
 
@@ -26,6 +28,16 @@ export const isAuto = (m) => m.channel === 'auto';
 export function clientName(c) {
   return (c && c.title) || 'Client';
 }
+
+/**
+ * Whether the signed-in person may send to this client thread's client: the server says so in
+ * `may_message_client` (the practice's "Who may message clients"; a missing value counts as
+ * yes). When not, the composer writes staff notes only.
+ */
+export const mayMessageClient = (c) => !isClientThread(c) || c.may_message_client !== false;
+
+/** The composer's one line when it writes staff notes only. */
+export const NOTE_ONLY_TEXT = 'Your practice does not let your role message clients, so what you write here is a staff note, seen only by staff. An owner or admin can change who may.';
 
 const PROBLEM_CLINICAL = 'urn:quietline:problem:clinical-content';
 export const isClinicalRefusal = (err) => !!err && err.status === 409 && err.type === PROBLEM_CLINICAL;

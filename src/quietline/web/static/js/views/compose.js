@@ -5,11 +5,15 @@
 // In a client's thread (`client: true`) the message goes to POST .../client-messages instead:
 // "Staff note" (never sent to the client), "Templates" (an approved template with its values)
 // and the live clinical-content warning take the place of quick replies, Urgent and Expires.
+// Someone whose role may not message clients (`may_message_client: false`) writes staff notes
+// only: the box stays on "Staff note", with one line saying why.
 
 import * as api from '../api.js';
 import { h, icon, isDesktop, uid } from '../dom.js';
 import { addMessage, dropPending, emit, on, putPending, state } from '../state.js';
-import { guardPanel, isClinicalRefusal, openTemplatePicker } from './client-thread.js';
+import {
+  NOTE_ONLY_TEXT, guardPanel, isClinicalRefusal, mayMessageClient, openTemplatePicker,
+} from './client-thread.js';
 
 const EXPIRY_CHOICES = [
   ['', 'Practice default'],
@@ -96,9 +100,12 @@ export function mountCompose(container, conversationId, { onSend, client = false
   const templatesButton = h('button', { type: 'button', class: 'button small subtle', 'aria-haspopup': 'dialog' },
     h('span', null, 'Templates'));
   const guard = client ? guardPanel(conversationId, { onSecurePage: () => submitText({ delivery: 'secure_page' }) }) : null;
+  const noteOnly = h('p', { class: ['note-flag', 'compose-note-only'], role: 'note', hidden: true }, icon('lock'), h('span', null, NOTE_ONLY_TEXT));
+  let notesOnly = false;
 
   const form = h('form', { class: ['compose', client && 'compose-client'], novalidate: true },
     client ? guard.panel : replies,
+    client ? noteOnly : null,
     client
       ? h('div', { class: 'compose-options' },
         h('label', { class: 'check', for: note.id }, note, h('span', null, 'Staff note')),
@@ -243,6 +250,21 @@ export function mountCompose(container, conversationId, { onSend, client = false
   });
   templatesButton.addEventListener('click', () => openTemplatePicker(submitTemplate));
 
+  /** Client threads: staff notes only while the practice does not let this role message clients. */
+  function applySenderRule() {
+    if (!client) return;
+    const only = !mayMessageClient(state.conversations.get(conversationId));
+    if (only === notesOnly) return;
+    notesOnly = only;
+    note.checked = only;
+    note.disabled = only;
+    templatesButton.hidden = only;
+    noteOnly.hidden = !only;
+    form.classList.toggle('is-note', note.checked);
+    updateHint();
+    guardSoon();
+  }
+
   function renderReplies() {
     if (client) return; // templates instead: free text to a client goes through the guard
     const list = state.quickReplies || [];
@@ -257,7 +279,8 @@ export function mountCompose(container, conversationId, { onSend, client = false
 
   const media = window.matchMedia('(hover: hover) and (pointer: fine)');
   media.addEventListener('change', updateHint);
-  const offs = [on('quick-replies', renderReplies), on('policy', updateHint)];
+  const offs = [on('quick-replies', renderReplies), on('policy', updateHint), on('conversations', applySenderRule)];
+  applySenderRule();
   renderReplies();
   updateHint();
   autoSize();
