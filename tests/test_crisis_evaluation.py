@@ -21,9 +21,16 @@ is recognised in its clause, left both sets at recall 1.000 and precision 1.000,
 ratchets below are unchanged.
 
 The learned tier (decision 0015, ``safety/crisis_model.py``) is a linear model trained on all
-three sets (``tools/train_crisis_model.py``), so from then on every number here, the third
-set's included, is a number on training data. What it does on unseen wording is measured by
-leave-one-set-out evaluation (``tests/test_crisis_model.py``) and by the fourth blind set.
+of these sets (``tools/train_crisis_model.py``), so every number here, the third and fourth
+sets' included, is a number on training data. What it does on unseen wording is measured by
+leave-one-set-out evaluation (``tests/test_crisis_model.py``) and by the fifth blind set, which
+no test or tool here reads.
+
+The fourth set (docs/crisis-blind4-set.md) was measured blind once, with the first learned tier:
+recall 0.706, precision 0.923 (0.686 / 0.921 with the rules alone). It then became training data
+of the learned tier, with four training sets written blind to the detector; with the retrained
+tier it measures 0.732 / 0.926 (held out in the leave-one-set-out evaluation, 0.725 / 0.925).
+Its ratchet below is at that measurement.
 """
 
 from __future__ import annotations
@@ -147,3 +154,26 @@ def test_third_set_does_not_get_worse() -> None:
     recall, precision, missed_text, false_text = measure(rows)
     assert recall >= BLIND3_MIN_RECALL, missed_text
     assert precision >= BLIND3_MIN_PRECISION, false_text
+
+
+# The fourth set (docs/crisis-blind4-set.md), written blind to the detector. Measured blind once
+# with the first learned tier: recall 0.706, precision 0.923. Then it became TRAINING data of the
+# learned tier, so it is no longer blind: with the retrained tier it measures 0.732/0.926 (held
+# out of training, 0.725/0.925: decision 0015's fold table). The issue's floor is NOT met here
+# either; this is a ratchet at the measurement, like the third set's.
+BLIND4_SET = Path(__file__).parent / "data" / "crisis_eval_blind4.jsonl"
+BLIND4_MIN_RECALL = 0.732
+BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.926)
+
+
+def test_the_fourth_set_is_the_one_documented() -> None:
+    rows = load(BLIND4_SET)
+    assert len(rows) == 383
+    assert sum(r.crisis for r in rows) == 153
+    assert len({r.text.lower() for r in rows}) == len(rows), "duplicate messages"
+
+
+def test_fourth_set_does_not_get_worse() -> None:
+    recall, precision, missed_text, false_text = measure(load(BLIND4_SET))
+    assert recall >= BLIND4_MIN_RECALL, missed_text
+    assert precision >= BLIND4_MIN_PRECISION, false_text

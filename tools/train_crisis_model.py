@@ -3,16 +3,21 @@
     python -m tools.train_crisis_model           # write src/quietline/safety/crisis_model.json
     python -m tools.train_crisis_model --check   # exit 1 if the shipped file is not what it makes
     python -m tools.train_crisis_model --folds   # the leave-one-set-out table for CHOSEN
-    python -m tools.train_crisis_model --select  # the whole model-selection grid (a minute or so)
+    python -m tools.train_crisis_model --select  # the whole model-selection grid (ten minutes)
 
 Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON file
 (:mod:`quietline.safety.crisis_model`).
 
-**Data.** The three crisis sets (``tests/data/crisis_eval.jsonl``, ``crisis_eval_holdout.jsonl``,
-``crisis_eval_blind3.jsonl``), listed by name, never globbed: the fourth blind set must never
-be read here. Messages of ``tests/data/clinical_eval.jsonl`` are added as negatives only from
-the categories in :data:`CLINICAL_NEGATIVE_CATEGORIES`; the categories that talk about risk,
-self-harm, relapse or other people's crises are left out (:data:`CLINICAL_EXCLUDED_CATEGORIES`).
+**Data.** Eight labelled sets, listed by name, never globbed (the fifth blind set,
+``crisis_eval_blind5.jsonl``, must never be read here, and :func:`_data_file` refuses it): the
+four evaluation sets (``tests/data/crisis_eval.jsonl``, ``crisis_eval_holdout.jsonl``,
+``crisis_eval_blind3.jsonl``, ``crisis_eval_blind4.jsonl``; blind4 was measured blind once and
+then became training data) and the four training sets written blind to the detector
+(``crisis_train_indirect``, ``crisis_train_harm``, ``crisis_train_hardneg``,
+``crisis_train_logistics``). Messages of ``tests/data/clinical_eval.jsonl`` are added as
+negatives only from the categories in :data:`CLINICAL_NEGATIVE_CATEGORIES`; the categories that
+talk about risk, self-harm, relapse or other people's crises are left out
+(:data:`CLINICAL_EXCLUDED_CATEGORIES`).
 
 **Model.** Binary features of the detector's own normalised text
 (:func:`quietline.safety.crisis_model.features`), scaled by one over the square root of their
@@ -20,15 +25,20 @@ number, a vocabulary of the features seen at least ``min_df`` times in the train
 and an L2-regularised logistic regression (liblinear, deterministic). Weights are rounded to
 six decimals; the evaluation below scores with the same plain-Python code as the server.
 
-**Selection** (``--select``). Leave one set out: train on two crisis sets plus the clinical
-negatives, test on the third, for every candidate in the grid. For each candidate and each
-block mode (which of the rules' readings the model may not override), the threshold is the
-one that maximises the mean held-out recall of rules-or-model subject to a mean held-out
-precision of at least 0.85 (margin above the issue's 0.8); it is then raised, if needed, until
-the model trained on all the data flags none of the unit-test hard negatives of
-``tests/test_crisis_detector.py`` that the rules let through. Candidates are ranked by the
-mean held-out recall of rules-or-model at that threshold, then by the model's own mean
-held-out recall, then by precision, then by the number of weights (fewer is better).
+**Selection** (``--select``). Leave one set out over the eight sets: train on the other seven
+plus the clinical negatives, test on the one left out, for every candidate in the grid whose
+weights file stays under :data:`MAX_FILE_BYTES`. For each candidate and each block mode (which
+of the rules' readings the model may not override), the threshold is the one that maximises
+the mean held-out recall of rules-or-model over the :data:`SELECTION_FOLDS` (the five sets the
+rules were never tuned on: on the other three the rules' numbers are development-set numbers)
+subject to a mean held-out precision there of at least 0.85 (margin above the issue's 0.8). It
+is then raised, if needed, until the model trained on all the data flags none of the unit-test
+hard negatives of ``tests/test_crisis_detector.py`` that the rules let through; and the
+candidate is dropped if, at that threshold, the detector with the all-data model would break a
+ratchet of ``tests/test_crisis_evaluation.py`` (those sets are training data: a constraint,
+not a measure). Candidates are ranked by the mean held-out recall of
+rules-or-model at that threshold, then by the model's own mean held-out recall, then by
+precision, then by the number of weights (fewer is better).
 """
 
 from __future__ import annotations
@@ -64,10 +74,28 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 MODEL_PATH = ROOT / "src" / "quietline" / "safety" / "crisis_model.json"
 UNIT_TESTS = ROOT / "tests" / "test_crisis_detector.py"
+EVALUATION_TESTS = ROOT / "tests" / "test_crisis_evaluation.py"
 
-# The crisis sets, by name (never a glob: crisis_eval_blind4.jsonl must not be read).
-CRISIS_SETS: tuple[str, ...] = ("crisis_eval", "crisis_eval_holdout", "crisis_eval_blind3")
-NEVER_READ = "crisis_eval_blind4"
+# The labelled crisis sets, by name (never a glob: crisis_eval_blind5.jsonl must not be read).
+# The evaluation sets: the detector's rules were tuned on the first three, never on the fourth.
+EVAL_SETS: tuple[str, ...] = (
+    "crisis_eval",
+    "crisis_eval_holdout",
+    "crisis_eval_blind3",
+    "crisis_eval_blind4",
+)
+# Training data written blind to the detector by four writers (each its own kinds of message).
+TRAIN_SETS: tuple[str, ...] = (
+    "crisis_train_indirect",
+    "crisis_train_harm",
+    "crisis_train_hardneg",
+    "crisis_train_logistics",
+)
+# Every set is a fold of the leave-one-set-out evaluation and training data of the shipped model.
+CRISIS_SETS: tuple[str, ...] = EVAL_SETS + TRAIN_SETS
+# The sets the rules were tuned on: their rules columns are development-set numbers.
+RULES_TUNED_ON: frozenset[str] = frozenset(EVAL_SETS[:3])
+NEVER_READ = "blind5"  # tests/data/crisis_eval_blind5.jsonl: the lead's final measurement
 CLINICAL_SET = "clinical_eval"
 # clinical_eval categories used as extra negatives: staff messages certainly not a crisis.
 CLINICAL_NEGATIVE_CATEGORIES = frozenset(
@@ -93,11 +121,50 @@ CLINICAL_NEGATIVE_CATEGORIES = frozenset(
 CLINICAL_EXCLUDED_CATEGORIES = frozenset(
     {"risk", "third_party_clinical", "mixed_logistics", "substance_use"}
 )
-LOGISTICS_CATEGORY = "logistics"  # the plain logistics messages of the crisis sets
+# The plain practice-logistics negatives of the crisis sets (scheduling, billing, forms ...),
+# by category; their false alarms are counted on their own in the fold table.
+LOGISTICS_CATEGORIES = frozenset(
+    {
+        "logistics",  # the four evaluation sets and crisis_train_harm
+        "event_logistics",
+        "logistics_benign",  # crisis_train_indirect
+        "scheduling_benign",
+        "billing_benign",
+        "forms_benign",
+        "insurance_benign",
+        "records_benign",
+        "appointment_confirm",  # crisis_train_logistics
+        "reschedule",
+        "billing_insurance",
+        "forms_paperwork",
+        "telehealth_tech",
+        "running_late",
+        "practice_questions",
+        "parking_directions",
+        "did_you_get_message",
+        "superbill",
+        "weather_closure",
+        "privacy_hipaa",
+        "refill_prescriber",
+    }
+)
 
 SEED = 0
 DECIMALS = 6
 PRECISION_TARGET = 0.85  # mean held-out precision the threshold must keep (issue floor 0.8)
+# The folds whose means choose the threshold: those whose rules column is honest (the rules were
+# never tuned on them). The three sets the rules were tuned on are still folds (reported).
+SELECTION_FOLDS: tuple[str, ...] = tuple(n for n in CRISIS_SETS if n not in RULES_TUNED_ON)
+MAX_FILE_BYTES = 1_000_000  # the weights file stays small (it is read at start-up)
+# The ratchets of tests/test_crisis_evaluation.py (names of its minimum recall and precision):
+# the detector with the all-data model must keep them. The fourth set's was set from the
+# current choice, so it binds later retrains only.
+RATCHETS: dict[str, tuple[str, str]] = {
+    "crisis_eval": ("MIN_RECALL", "MIN_PRECISION"),
+    "crisis_eval_holdout": ("HOLDOUT_MIN_RECALL", "HOLDOUT_MIN_PRECISION"),
+    "crisis_eval_blind3": ("BLIND3_MIN_RECALL", "BLIND3_MIN_PRECISION"),
+    "crisis_eval_blind4": ("BLIND4_MIN_RECALL", "BLIND4_MIN_PRECISION"),
+}
 THRESHOLDS: tuple[float, ...] = (
     *(round(0.30 + 0.05 * i, 2) for i in range(14)),
     0.96,
@@ -139,7 +206,7 @@ class Choice:
 # Chosen with --select (decision 0015 has the table); the test checks the shipped file is
 # exactly what these settings produce.
 CHOSEN = Choice(
-    Candidate(FeatureConfig(words=True, bigrams=True, char_min=2, char_max=4), 3.0, "balanced", 2),
+    Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 3.0, "balanced", 3),
     threshold=0.96,
     block="everyday_reading",
 )
@@ -158,8 +225,8 @@ class Example:
 
 
 def _data_file(stem: str) -> Path:
-    if NEVER_READ in stem:
-        raise ValueError("the fourth blind set is for the final measurement only")
+    if NEVER_READ in stem.lower():
+        raise ValueError("the fifth blind set is for the final measurement only")
     return DATA / f"{stem}.jsonl"
 
 
@@ -170,7 +237,7 @@ def _read(stem: str) -> list[dict[str, Any]]:
 
 @cache
 def crisis_sets() -> dict[str, tuple[Example, ...]]:
-    """The three crisis sets, by name."""
+    """The labelled crisis sets (evaluation and training), by name."""
     return {
         stem: tuple(Example(r["text"], bool(r["crisis"]), r["category"]) for r in _read(stem))
         for stem in CRISIS_SETS
@@ -353,6 +420,7 @@ class FoldScores:
     probabilities: dict[str, tuple[float, ...]]
     full_model: CrisisModel
     unit_probabilities: tuple[float, ...]  # the all-data model on the unit hard negatives
+    ratchet_probabilities: dict[str, tuple[float, ...]]  # and on the ratcheted sets
 
 
 def fold_scores(candidate: Candidate) -> FoldScores:
@@ -362,7 +430,11 @@ def fold_scores(candidate: Candidate) -> FoldScores:
         probabilities[name] = tuple(model.score(rules(ex.text).normalised) for ex in rows)
     full = _model(candidate, training_examples())
     unit = tuple(full.score(rules(text).normalised) for text in unit_hard_negatives())
-    return FoldScores(candidate, probabilities, full, unit)
+    ratcheted = {
+        name: tuple(full.score(rules(ex.text).normalised) for ex in crisis_sets()[name])
+        for name in RATCHETS
+    }
+    return FoldScores(candidate, probabilities, full, unit, ratcheted)
 
 
 def folds(scores: FoldScores, threshold: float, block: str) -> list[Fold]:
@@ -377,7 +449,7 @@ def folds(scores: FoldScores, threshold: float, block: str) -> list[Fold]:
             fold.rules.add(by_rules, ex.crisis)
             fold.model.add(by_model, ex.crisis)
             fold.combined.add(by_rules or added, ex.crisis)
-            if ex.category == LOGISTICS_CATEGORY and not ex.crisis:
+            if ex.category in LOGISTICS_CATEGORIES and not ex.crisis:
                 fold.logistics += 1
                 fold.logistics_model_alarms += by_model
                 fold.logistics_added_alarms += added
@@ -390,16 +462,48 @@ def mean(values: Iterable[float]) -> float:
     return sum(items) / len(items)
 
 
+def _load_test_module(path: Path, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass in the module looks itself up there
+    spec.loader.exec_module(module)
+    return module
+
+
 @cache
 def unit_hard_negatives() -> tuple[str, ...]:
     """The hard negatives of the detector's unit tests (loaded from the test module)."""
-    spec = importlib.util.spec_from_file_location("_crisis_unit_examples", UNIT_TESTS)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load {UNIT_TESTS}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _load_test_module(UNIT_TESTS, "_crisis_unit_examples")
     lists = ("NOT_CRISIS", "MORE_NOT_CRISIS", "FAMILY_NOT_CRISIS", "SENSITIVE_NOT_CRISIS")
     return tuple(text for name in lists for text in getattr(module, name))
+
+
+@cache
+def ratchet_floors() -> dict[str, tuple[float, float]]:
+    """The minimum recall and precision tests/test_crisis_evaluation.py holds each set to."""
+    module = _load_test_module(EVALUATION_TESTS, "_crisis_evaluation_ratchets")
+    return {
+        name: (float(getattr(module, low_r)), float(getattr(module, low_p)))
+        for name, (low_r, low_p) in RATCHETS.items()
+    }
+
+
+def ratchets_hold(scores: FoldScores, threshold: float, block: str) -> bool:
+    """Whether the detector with the all-data model keeps the evaluation tests' ratchets.
+
+    These sets are training data, so this is no measure of quality; it keeps a retrained model
+    from making a development-set number go down (the ratchets only go up).
+    """
+    for name, (min_recall, min_precision) in ratchet_floors().items():
+        counts = Counts()
+        for ex, p in zip(crisis_sets()[name], scores.ratchet_probabilities[name], strict=True):
+            by_rules = rules(ex.text).assessment.crisis
+            counts.add(by_rules or (p >= threshold and not blocked(ex.text, block)), ex.crisis)
+        if counts.recall < min_recall or counts.precision < min_precision:
+            return False
+    return True
 
 
 def unit_false_alarms(scores: FoldScores, threshold: float, block: str) -> int:
@@ -415,42 +519,57 @@ def unit_false_alarms(scores: FoldScores, threshold: float, block: str) -> int:
 class Selected:
     choice: Choice
     selected_threshold: float  # before the unit-test constraint
-    recall: float  # mean held-out recall of rules-or-model at the choice's threshold
+    recall: float  # mean held-out recall of rules-or-model (selection folds) at the threshold
     precision: float
     model_recall: float
     model_precision: float
+    selected_recall: float  # the same two at the selected threshold, before the constraint
+    selected_precision: float
     weights: int
     unit_alarms_at_selected: int
+
+
+def selection_means(rows: Sequence[Fold]) -> tuple[float, float]:
+    """Mean recall and precision of rules-or-model over the selection folds."""
+    chosen = [f for f in rows if f.held_out in SELECTION_FOLDS]
+    return mean(f.combined.recall for f in chosen), mean(f.combined.precision for f in chosen)
+
+
+def safe_threshold(scores: FoldScores, block: str) -> float | None:
+    """The lowest threshold at which the all-data model flags no unit-test hard negative."""
+    safe = [t for t in THRESHOLDS if unit_false_alarms(scores, t, block) == 0]
+    return safe[0] if safe else None
 
 
 def select_for(scores: FoldScores, block: str) -> Selected | None:
     """The threshold rule of the module docstring, for one candidate and block mode."""
     table = {t: folds(scores, t, block) for t in THRESHOLDS}
-
-    def combined(t: float) -> tuple[float, float]:
-        return mean(f.combined.recall for f in table[t]), mean(
-            f.combined.precision for f in table[t]
-        )
-
-    feasible = [t for t in THRESHOLDS if combined(t)[1] >= PRECISION_TARGET]
-    if not feasible:
+    feasible = [t for t in THRESHOLDS if selection_means(table[t])[1] >= PRECISION_TARGET]
+    safe = safe_threshold(scores, block)
+    if not feasible or safe is None:
         return None
-    selected = max(feasible, key=lambda t: (round(combined(t)[0], 9), t))
-    safe = [t for t in THRESHOLDS if unit_false_alarms(scores, t, block) == 0]
-    if not safe:
+    selected = max(feasible, key=lambda t: (round(selection_means(table[t])[0], 9), t))
+    threshold = max(selected, safe)
+    if not ratchets_hold(scores, threshold, block):
         return None
-    threshold = max(selected, safe[0])
-    recall, precision = combined(threshold)
+    recall, precision = selection_means(table[threshold])
+    model_rows = [f for f in table[threshold] if f.held_out in SELECTION_FOLDS]
     return Selected(
         Choice(scores.candidate, threshold, block),
         selected,
         recall,
         precision,
-        mean(f.model.recall for f in table[threshold]),
-        mean(f.model.precision for f in table[threshold]),
+        mean(f.model.recall for f in model_rows),
+        mean(f.model.precision for f in model_rows),
+        *selection_means(table[selected]),
         len(scores.full_model.weights),
         unit_false_alarms(scores, selected, block),
     )
+
+
+def weights_bytes(weights: dict[str, float]) -> int:
+    """About the size of a weights file holding *weights* (the rest of the file is small)."""
+    return len(render({"weights": dict(sorted(weights.items()))})) + 1000
 
 
 def grid() -> list[Candidate]:
@@ -463,7 +582,7 @@ def grid() -> list[Candidate]:
     return [
         Candidate(config, c, weight, min_df)
         for config, c, weight, min_df in itertools.product(
-            configs, (1.0, 3.0, 10.0, 30.0), (None, "balanced"), (1, 2)
+            configs, (1.0, 3.0, 10.0, 30.0), (None, "balanced"), (2, 3)
         )
     ]
 
@@ -472,15 +591,21 @@ def _rank(s: Selected) -> tuple[float, float, float, int]:
     return (-round(s.recall, 9), -round(s.model_recall, 9), -round(s.precision, 9), s.weights)
 
 
+def _rank_unconstrained(s: Selected) -> tuple[float, float, int]:
+    return (-round(s.selected_recall, 9), -round(s.selected_precision, 9), s.weights)
+
+
 def select() -> list[Selected]:
     results: list[Selected] = []
     for candidate in grid():
         scores = fold_scores(candidate)
-        for block in BLOCK_MODES:
-            found = select_for(scores, block)
-            if found is not None:
-                results.append(found)
-        print(f"  {candidate.label()}", file=sys.stderr, flush=True)
+        size = weights_bytes(scores.full_model.weights)
+        if size <= MAX_FILE_BYTES:
+            for block in BLOCK_MODES:
+                found = select_for(scores, block)
+                if found is not None:
+                    results.append(found)
+        print(f"  {candidate.label()} ({size:,} bytes)", file=sys.stderr, flush=True)
     return sorted(results, key=_rank)
 
 
@@ -509,15 +634,20 @@ def fold_table(choice: Choice = CHOSEN, scores: FoldScores | None = None) -> str
             f"| {f.held_out} | {_rp(f.rules)} | {_rp(f.model)} | {_rp(f.combined)} | "
             f"{f.logistics_model_alarms}/{f.logistics}, {f.logistics_added_alarms}/{f.logistics} |"
         )
-    lines.append(
-        "| mean | "
-        + " | ".join(
-            f"{mean(getattr(f, k).recall for f in rows):.3f} / "
-            f"{mean(getattr(f, k).precision for f in rows):.3f}"
-            for k in ("rules", "model", "combined")
+    for label, part in (
+        (f"mean of the {len(SELECTION_FOLDS)} selection folds", SELECTION_FOLDS),
+        (f"mean of all {len(rows)}", CRISIS_SETS),
+    ):
+        chosen = [f for f in rows if f.held_out in part]
+        lines.append(
+            f"| {label} | "
+            + " | ".join(
+                f"{mean(getattr(f, k).recall for f in chosen):.3f} / "
+                f"{mean(getattr(f, k).precision for f in chosen):.3f}"
+                for k in ("rules", "model", "combined")
+            )
+            + " | |"
         )
-        + " | |"
-    )
     alarms = unit_false_alarms(scores, choice.threshold, choice.block)
     lines.append("")
     lines.append(f"unit-test hard negatives the all-data model would flag: {alarms}")
@@ -535,13 +665,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.select:
         results = select()
-        print("rank | candidate | block | threshold (selected) | R / P (c) | R / P (b) | unit")
+        print("shipped (unit-safe) threshold, ranked by (c) recall there:")
+        print("candidate | block | threshold (selected) | (c) R / P | (b) R / P | weights | unit")
         for s in results[:25]:
             print(
                 f"{s.choice.candidate.label()} | {s.choice.block} | {s.choice.threshold:g} "
                 f"({s.selected_threshold:g}) | {s.recall:.3f} / {s.precision:.3f} | "
-                f"{s.model_recall:.3f} / {s.model_precision:.3f} | {s.weights} weights | "
+                f"{s.model_recall:.3f} / {s.model_precision:.3f} | {s.weights} | "
                 f"{s.unit_alarms_at_selected} unit alarms at {s.selected_threshold:g}"
+            )
+        print("\nwithout the unit-test constraint, ranked by (c) recall at the selected threshold:")
+        for s in sorted(results, key=_rank_unconstrained)[:15]:
+            print(
+                f"{s.choice.candidate.label()} | {s.choice.block} | {s.selected_threshold:g} | "
+                f"{s.selected_recall:.3f} / {s.selected_precision:.3f} | "
+                f"{s.unit_alarms_at_selected} unit alarms"
             )
         best = results[0]
         print("\nbest:", best.choice)

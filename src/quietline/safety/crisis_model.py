@@ -1,8 +1,9 @@
 """The learned tier of the crisis detector: a small linear text classifier (decision 0015).
 
 A logistic regression over binary text features of the detector's own normalised text
-(:func:`quietline.safety.crisis.normalise`): word unigrams and bigrams, and character 3- to
-5-grams inside word boundaries. The weights are trained by ``tools/train_crisis_model.py``
+(:func:`quietline.safety.crisis.normalise`): word unigrams and bigrams, and optionally
+character n-grams inside word boundaries (the weights file says which; the shipped model uses
+words and bigrams). The weights are trained by ``tools/train_crisis_model.py``
 (scikit-learn, at development time only) and shipped in ``crisis_model.json`` beside this
 module; a test retrains and checks that the shipped file is exactly what the script
 produces. Inference is plain Python: a sum of the weights of the features present, scaled by
