@@ -1,6 +1,12 @@
 """Unit tests for the rule-based crisis detector (issue 4).
 
 Every example here was written for these tests; none comes from the evaluation set.
+
+The crisis examples are asserted on the full detector (:func:`assess`, rules and learned
+tier). The hard negatives, and the tests of dampeners and everyday readings, document what the
+RULES do, so they assert on :func:`assess_rules`: the learned tier is tuned recall first and
+flags some of them (decision 0015; ``test_the_learned_tier_flags_few_hard_negatives`` holds
+how many).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import time
 import pytest
 
 from quietline.safety import crisis
-from quietline.safety.crisis import CATEGORIES, CrisisAssessment, assess, normalise
+from quietline.safety.crisis import CATEGORIES, CrisisAssessment, assess, assess_rules, normalise
 
 SUICIDE = "suicide"
 SELF_HARM = "self_harm"
@@ -1330,7 +1336,9 @@ def test_crisis_messages_are_flagged(text: str, category: str) -> None:
     "text", NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NOT_CRISIS
 )
 def test_non_crisis_messages_are_not_flagged(text: str) -> None:
-    result = assess(text)
+    # The rules' behaviour (assess_rules): the learned tier flags a few of these, recall first;
+    # test_the_learned_tier_flags_few_hard_negatives bounds how many.
+    result = assess_rules(text).assessment
     assert not result.crisis, result.reasons
     assert result.categories == ()
 
@@ -1372,7 +1380,7 @@ def test_the_sensitive_tier_flags_risk_words_no_rule_recognises(text: str, reaso
     ],
 )
 def test_the_sensitive_tier_sets_aside_everyday_readings(text: str, dampener: str) -> None:
-    result = assess(text)
+    result = assess_rules(text).assessment  # the rules' behaviour, without the learned tier
     assert not result.crisis, result.reasons
     assert any(r.startswith("sensitive.") and r.endswith("~" + dampener) for r in result.reasons), (
         result.reasons
@@ -1382,7 +1390,7 @@ def test_the_sensitive_tier_sets_aside_everyday_readings(text: str, dampener: st
 def test_a_risk_word_in_a_later_sentence_is_not_hidden_by_an_ordinary_first_one() -> None:
     # "reschedule" and "invoice" are everyday only in their own sentence.
     assert assess("can we reschedule? honestly i want to be gone").crisis
-    assert not assess("can we reschedule? my car is dead").crisis
+    assert not assess_rules("can we reschedule? my car is dead").assessment.crisis
 
 
 @pytest.mark.parametrize(
@@ -1411,7 +1419,7 @@ def test_a_risk_word_in_a_later_sentence_is_not_hidden_by_an_ordinary_first_one(
     ],
 )
 def test_set_aside_cues_name_their_dampener(text: str, dampener: str) -> None:
-    result = assess(text)
+    result = assess_rules(text).assessment  # the rules' behaviour, without the learned tier
     assert not result.crisis
     assert any(r.endswith("~" + dampener) for r in result.reasons), result.reasons
 
@@ -1487,13 +1495,14 @@ def test_long_input_is_handled() -> None:
 
 
 def test_single_quotes_set_a_quotation_apart() -> None:
-    assert not assess("my nephew keeps yelling 'i'm going to kill you' at his video game").crisis
+    quoted = "my nephew keeps yelling 'i'm going to kill you' at his video game"
+    assert not assess_rules(quoted).assessment.crisis
     assert assess("i told my sister 'i want to die' and i meant it").crisis
     assert normalise("my parents' house") == "my parents' house"
 
 
 def test_a_threat_taken_back_in_the_next_clause_only_counts_for_that_threat() -> None:
-    assert not assess("i want to punch my cousin, but i won't").crisis
+    assert not assess_rules("i want to punch my cousin, but i won't").assessment.crisis
     assert assess("i want to punch my cousin, but i won't. i'm going to stab him instead").crisis
 
 
@@ -1527,3 +1536,95 @@ def test_long_repetitive_input_stays_fast(text: str) -> None:
     start = time.perf_counter()
     assess(text[:4000])
     assert time.perf_counter() - start < 2.0
+
+
+HARD_NEGATIVES = NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NOT_CRISIS
+# Measured with the shipped model (threshold 0.7, short-message gate 8 words): a ratchet.
+LEARNED_TIER_HARD_NEGATIVE_ALARMS = 39
+
+
+def test_the_learned_tier_flags_few_hard_negatives() -> None:
+    """The price of recall (decision 0015, "The learned tier"). The rules flag none of these
+    hard negatives; the full detector, recall first, flags 39 of 657 (threshold 0.7, gate
+    8 words). Raising the threshold to 0.96 flagged none of them, but took the mean held-out
+    recall of the five selection folds from 0.744 to 0.547 and the fourth set's held-out
+    recall from 0.856 to 0.725: a missed crisis is far worse than a false alarm, which sends
+    the client crisis resources and the clinician an urgent alert. This ratchet keeps a
+    retrain from flagging more of them; lower it when a retrain flags fewer."""
+    flagged = [text for text in HARD_NEGATIVES if assess(text).crisis]
+    assert len(HARD_NEGATIVES) == 657
+    assert len(flagged) <= LEARNED_TIER_HARD_NEGATIVE_ALARMS, "\n".join(flagged)
+
+
+# Ordinary short texts of a practice inbox: the learned tier does not run on messages under
+# its minimum word count, and the rules must not flag these either.
+SHORT_PRACTICE_TEXTS: list[str] = [
+    "C",
+    "R",
+    "Y",
+    "N",
+    "STOP",
+    "yes",
+    "no",
+    "ok",
+    "k",
+    "idk",
+    "tonight?",
+    "tomorrow?",
+    "what time?",
+    "thanks!",
+    "thank you",
+    "ok see you then",
+    "see you thursday",
+    "confirmed",
+    "Confirm",
+    "yes confirmed for tuesday",
+    "I won't be there",
+    "i wont be there today",
+    "I can't make it",
+    "can't make it",
+    "cant make it tmrw",
+    "running late",
+    "running 5 min late",
+    "I'll be 10 min late",
+    "be there in 5",
+    "on my way",
+    "here",
+    "I'm here",
+    "im outside",
+    "in the lobby",
+    "is room 3 free",
+    "is room 3 free at 2?",
+    "can we reschedule?",
+    "need to reschedule",
+    "cancel please",
+    "please cancel tomorrow",
+    "sorry, sick today",
+    "sick kid, need to cancel",
+    "call me?",
+    "call me when you can",
+    "got it",
+    "sounds good",
+    "works for me",
+    "perfect, thanks",
+    "same time next week?",
+    "what's the zoom link",
+    "link isn't working",
+    "can't log in",
+    "paid the invoice",
+    "did you get my message?",
+    "wrong number sorry",
+    "who is this?",
+    "new phone, this is Sam",
+    "traffic is bad, 15 min",
+    "I'm done for today",
+    "never mind",
+    "all good",
+    "bye",
+]
+
+
+@pytest.mark.parametrize("text", SHORT_PRACTICE_TEXTS)
+def test_short_practice_texts_are_not_flagged(text: str) -> None:
+    result = assess(text)
+    assert not result.crisis, result.reasons

@@ -30,7 +30,12 @@ The fourth set (docs/crisis-blind4-set.md) was measured blind once, with the fir
 recall 0.706, precision 0.923 (0.686 / 0.921 with the rules alone). It then became training data
 of the learned tier, with four training sets written blind to the detector; with the retrained
 tier it measures 0.732 / 0.926 (held out in the leave-one-set-out evaluation, 0.725 / 0.925).
-Its ratchet below is at that measurement.
+
+Recall first (decision 0015, "The learned tier"): the threshold is now chosen for held-out
+recall (0.7, with a short-message gate of 8 words), no longer so that the tier flags none of
+the unit tests' hard negatives. The recall ratchets below moved up to the new measurements;
+precision may go down, but never below the issue's floor of 0.8 on any set (the threshold rule
+refuses a threshold that would).
 """
 
 from __future__ import annotations
@@ -144,7 +149,8 @@ def test_second_set_recall_and_precision_meet_the_floor() -> None:
 # it measures 0.855/0.894 (the model, having seen the set, adds one crisis message; held out,
 # it adds none: decision 0015's fold table). The ratchet follows the measurement upward.
 BLIND3_SET = Path(__file__).parent / "data" / "crisis_eval_blind3.jsonl"
-BLIND3_MIN_RECALL = 0.855
+# Recall first (threshold 0.7, gate 8): 0.920/0.894.
+BLIND3_MIN_RECALL = 0.92
 BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.894)
 
 
@@ -160,10 +166,11 @@ def test_third_set_does_not_get_worse() -> None:
 # with the first learned tier: recall 0.706, precision 0.923. Then it became TRAINING data of the
 # learned tier, so it is no longer blind: with the retrained tier it measures 0.732/0.926 (held
 # out of training, 0.725/0.925: decision 0015's fold table). The issue's floor is NOT met here
-# either; this is a ratchet at the measurement, like the third set's.
+# either; this is a ratchet at the measurement, like the third set's. Recall first (threshold
+# 0.7, gate 8): 0.908/0.939 (held out of training, 0.856/0.923).
 BLIND4_SET = Path(__file__).parent / "data" / "crisis_eval_blind4.jsonl"
-BLIND4_MIN_RECALL = 0.732
-BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.926)
+BLIND4_MIN_RECALL = 0.908
+BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.939)
 
 
 def test_the_fourth_set_is_the_one_documented() -> None:

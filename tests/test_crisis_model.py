@@ -3,8 +3,7 @@
 The shipped weights must be exactly what ``tools/train_crisis_model.py`` makes from the data,
 so nobody can edit them by hand: the test retrains (a few seconds) and compares the text of
 the file. The leave-one-set-out numbers of the chosen settings are pinned too: they are what
-decision 0015 reports, at the shipped threshold and at the one the folds chose before the
-unit-test constraint raised it.
+decision 0015 reports for the recall-first threshold and short-message gate.
 """
 
 from __future__ import annotations
@@ -17,7 +16,13 @@ from importlib import resources
 import pytest
 from tools import train_crisis_model as trainer
 
-from quietline.safety.crisis import assess, assess_rules, learned_tier_blocked, normalise
+from quietline.safety.crisis import (
+    assess,
+    assess_rules,
+    combine,
+    learned_tier_blocked,
+    normalise,
+)
 from quietline.safety.crisis_model import (
     BLOCK_MODES,
     MODEL_FILE,
@@ -49,6 +54,7 @@ def test_the_package_loads_the_file_the_script_writes(shipped_text: str) -> None
     model = load_model()
     assert model.threshold == data["threshold"] == trainer.CHOSEN.threshold
     assert model.block == data["block"] == trainer.CHOSEN.block
+    assert model.min_words == data["min_words"] == trainer.CHOSEN.min_words
     assert model.config == trainer.CHOSEN.candidate.features
     assert len(model.weights) == len(data["weights"]) > 1000
     assert len(shipped_text.encode()) < trainer.MAX_FILE_BYTES
@@ -100,43 +106,60 @@ def test_the_training_data_is_the_eight_sets_and_certain_clinical_negatives() ->
 
 def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     """Decision 0015's fold table for the chosen settings: the model's own held-out counts
-    (exact: they depend only on the data and the script), rules-or-model keeping the
-    selection's precision target with no unit-test hard negative flagged, and what the
-    unit-test constraint costs (the threshold the folds chose, and its numbers)."""
+    (exact: they depend only on the data and the script), the detector's on the fourth set, and
+    the selection rule: best mean held-out recall over the five selection folds with (a) their
+    mean precision at least 0.85, (b) at most 1% false alarms on plain logistics held out,
+    (c) every recall ratchet and (d) the issue's precision floor on every evaluation set."""
     choice = trainer.CHOSEN
     scores = trainer.fold_scores(choice.candidate)
-    rows = trainer.folds(scores, choice.threshold, choice.block)
+    rows = trainer.folds(scores, choice)
     model = {f.held_out: (f.model.tp, f.model.fp, f.model.fn) for f in rows}
     assert model == {
-        "crisis_eval": (18, 0, 103),
-        "crisis_eval_holdout": (25, 0, 125),
-        "crisis_eval_blind3": (21, 0, 117),
-        "crisis_eval_blind4": (35, 0, 118),
-        "crisis_train_indirect": (46, 0, 348),
-        "crisis_train_harm": (42, 0, 280),
-        "crisis_train_hardneg": (36, 0, 94),
-        "crisis_train_logistics": (31, 0, 200),
+        "crisis_eval": (93, 5, 28),
+        "crisis_eval_holdout": (103, 7, 47),
+        "crisis_eval_blind3": (104, 8, 34),
+        "crisis_eval_blind4": (125, 6, 28),
+        "crisis_train_indirect": (208, 9, 186),
+        "crisis_train_harm": (209, 17, 113),
+        "crisis_train_hardneg": (106, 7, 24),
+        "crisis_train_logistics": (156, 10, 75),
     }
     combined = {f.held_out: (f.combined.tp, f.combined.fp, f.combined.fn) for f in rows}
-    assert combined["crisis_eval_blind4"] == (111, 9, 42)  # 0.725 / 0.925 held out
-    assert trainer.selection_means(rows)[1] >= trainer.PRECISION_TARGET
+    assert combined["crisis_eval_blind4"] == (131, 11, 22)  # 0.856 / 0.923 held out
+    recall, precision = trainer.selection_means(rows)
+    assert (round(recall, 3), round(precision, 3)) == (0.744, 0.871)
+    assert precision >= trainer.PRECISION_TARGET
+    assert trainer.logistics_alarms(rows) == (4, 538)
     assert all(f.combined.recall >= f.rules.recall for f in rows)
-    assert all(f.logistics_added_alarms == 0 for f in rows)
-    assert trainer.unit_false_alarms(scores, choice.threshold, choice.block) == 0
-    assert trainer.ratchets_hold(scores, choice.threshold, choice.block)
-    # The selection: the folds alone choose 0.6; the unit-test hard negatives force 0.96.
-    selected = trainer.select_for(scores, choice.block)
+    assert trainer.ratchets_hold(scores, choice)
+    assert trainer.unit_false_alarms(scores, choice) == 39
+    # The rule picks this threshold and gate; a lower threshold breaks (b) (0.65: 8 alarms).
+    selected = trainer.select_gate(scores, choice.block)
     assert selected is not None
     assert selected.choice == choice
-    assert selected.selected_threshold == 0.6
-    assert selected.unit_alarms_at_selected == 78
-    assert round(selected.selected_recall, 3) == 0.799
-    assert round(selected.selected_precision, 3) == 0.854
-    assert round(selected.recall, 3) == 0.547
-    assert round(selected.precision, 3) == 0.874
-    at_selected = trainer.folds(scores, selected.selected_threshold, choice.block)
-    blind4 = next(f for f in at_selected if f.held_out == "crisis_eval_blind4")
-    assert (blind4.combined.tp, blind4.combined.fp, blind4.combined.fn) == (140, 13, 13)
+    lower = trainer.Choice(choice.candidate, 0.65, choice.block, choice.min_words)
+    assert not trainer.allowed(scores, lower, trainer.folds(scores, lower))
+
+
+def test_the_short_message_gate_is_applied_where_rules_and_model_meet() -> None:
+    """The gate lives in crisis.combine, which assess and the script's evaluation both use."""
+    model = load_model()
+    assert model.min_words == 8
+    short = "doesnt matter after tonight. nothing does"  # 6 words; the model alone scores it high
+    outcome = assess_rules(short)
+    assert not outcome.assessment.crisis
+    assert model.score(outcome.normalised) >= model.threshold
+    assert not assess(short).crisis
+    assert combine(outcome, model.score, model.threshold, model.block, 0).crisis
+    asked: list[str] = []
+
+    def score(norm: str) -> float:
+        asked.append(norm)
+        return 1.0
+
+    combine(outcome, score, 0.5, "nothing", 8)
+    assert asked == []  # a short message is not even scored
+    assert trainer.flagged(short, 0.99, trainer.CHOSEN) is False
 
 
 def test_features_use_the_detectors_normalised_text() -> None:
@@ -163,7 +186,7 @@ def test_a_flag_from_the_model_alone_names_a_probability_bucket_not_words() -> N
 @pytest.mark.parametrize(
     ("text", "dampener"),
     [
-        ("I don't want to hurt myself", "negated"),
+        ("I don't want to hurt myself, I promise you that", "negated"),
         ("i'm going to end it with my boyfriend tonight", None),  # an idiom
         ("i won't be around anymore after june, moving to ohio, thanks for everything!", None),
     ],
@@ -176,7 +199,7 @@ def test_the_model_does_not_override_an_everyday_reading(text: str, dampener: st
     assert not learned_tier_blocked("nothing", outcome)
     result = assess(text)
     assert not result.crisis
-    assert result.reasons[-1] == "model.p95~set_aside"
+    assert re.fullmatch(r"model\.p\d+~set_aside", result.reasons[-1]), result.reasons
     if dampener:
         assert dampener in outcome.dampeners
 
@@ -207,6 +230,8 @@ def test_the_weights_file_is_checked_when_read() -> None:
         model_from_dict({**data, "format": 99})
     with pytest.raises(ValueError, match="block mode"):
         model_from_dict({**data, "block": "sometimes"})
+    with pytest.raises(ValueError, match="minimum word count"):
+        model_from_dict({**data, "min_words": -1})
 
 
 def test_contributions_explain_a_score_for_debugging() -> None:

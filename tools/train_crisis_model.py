@@ -3,6 +3,7 @@
     python -m tools.train_crisis_model           # write src/quietline/safety/crisis_model.json
     python -m tools.train_crisis_model --check   # exit 1 if the shipped file is not what it makes
     python -m tools.train_crisis_model --folds   # the leave-one-set-out table for CHOSEN
+    python -m tools.train_crisis_model --thresholds  # thresholds 0.5-0.96 and gates 4-8
     python -m tools.train_crisis_model --select  # the whole model-selection grid (ten minutes)
 
 Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON file
@@ -29,16 +30,18 @@ six decimals; the evaluation below scores with the same plain-Python code as the
 plus the clinical negatives, test on the one left out, for every candidate in the grid whose
 weights file stays under :data:`MAX_FILE_BYTES`. For each candidate and each block mode (which
 of the rules' readings the model may not override), the threshold is the one that maximises
-the mean held-out recall of rules-or-model over the :data:`SELECTION_FOLDS` (the five sets the
-rules were never tuned on: on the other three the rules' numbers are development-set numbers)
-subject to a mean held-out precision there of at least 0.85 (margin above the issue's 0.8). It
-is then raised, if needed, until the model trained on all the data flags none of the unit-test
-hard negatives of ``tests/test_crisis_detector.py`` that the rules let through; and the
-candidate is dropped if, at that threshold, the detector with the all-data model would break a
-ratchet of ``tests/test_crisis_evaluation.py`` (those sets are training data: a constraint,
-not a measure). Candidates are ranked by the mean held-out recall of
+the mean held-out recall of rules-or-model over the :data:`SELECTION_FOLDS`
+(the five sets the rules were never tuned on: on the other three the rules' numbers are
+development-set numbers), recall first, subject to (a) a mean held-out precision there of at
+least 0.85, (b) held-out false alarms on the plain logistics of :data:`PLAIN_LOGISTICS` of at
+most 1%, (c) every recall ratchet of ``tests/test_crisis_evaluation.py`` and (d) the issue's
+precision floor of 0.8 on every evaluation set, both with the all-data model (those sets are
+training data: a constraint, not a measure). The short-message gate (``min_words``) is chosen
+with it, among :data:`GATES`. Rules and model are combined by the server's own
+:func:`quietline.safety.crisis.combine`. Candidates are ranked by the mean held-out recall of
 rules-or-model at that threshold, then by the model's own mean held-out recall, then by
-precision, then by the number of weights (fewer is better).
+precision, then by the number of weights (fewer is better). ``--thresholds`` prints the
+threshold table and the gate table of decision 0015.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from quietline.safety.crisis import RulesOutcome, assess_rules, learned_tier_blocked
+from quietline.safety.crisis import RulesOutcome, assess_rules, combine
 from quietline.safety.crisis_model import (
     BLOCK_MODES,
     FORMAT,
@@ -121,37 +124,56 @@ CLINICAL_NEGATIVE_CATEGORIES = frozenset(
 CLINICAL_EXCLUDED_CATEGORIES = frozenset(
     {"risk", "third_party_clinical", "mixed_logistics", "substance_use"}
 )
-# The plain practice-logistics negatives of the crisis sets (scheduling, billing, forms ...),
-# by category; their false alarms are counted on their own in the fold table.
-LOGISTICS_CATEGORIES = frozenset(
-    {
-        "logistics",  # the four evaluation sets and crisis_train_harm
-        "event_logistics",
-        "logistics_benign",  # crisis_train_indirect
-        "scheduling_benign",
-        "billing_benign",
-        "forms_benign",
-        "insurance_benign",
-        "records_benign",
-        "appointment_confirm",  # crisis_train_logistics
-        "reschedule",
-        "billing_insurance",
-        "forms_paperwork",
-        "telehealth_tech",
-        "running_late",
-        "practice_questions",
-        "parking_directions",
-        "did_you_get_message",
-        "superbill",
-        "weather_closure",
-        "privacy_hipaa",
-        "refill_prescriber",
-    }
-)
+# The plain practice-logistics negatives of each crisis set (scheduling, billing, forms ...), by
+# category, listed per file. Their false alarms are counted on their own in the fold table and
+# bound the threshold (LOGISTICS_MAX_ALARM_RATE). Categories written to look risky
+# ("logistics_risky_word", "event_logistics", "medical_logistics") are not plain logistics.
+PLAIN_LOGISTICS: dict[str, frozenset[str]] = {
+    "crisis_eval": frozenset({"logistics"}),
+    "crisis_eval_holdout": frozenset({"logistics"}),
+    "crisis_eval_blind3": frozenset({"logistics"}),
+    "crisis_eval_blind4": frozenset({"logistics"}),
+    "crisis_train_indirect": frozenset(
+        {
+            "logistics_benign",
+            "scheduling_benign",
+            "cancel_benign",
+            "billing_benign",
+            "forms_benign",
+            "insurance_benign",
+            "records_benign",
+        }
+    ),
+    "crisis_train_harm": frozenset({"logistics"}),
+    "crisis_train_hardneg": frozenset(),
+    "crisis_train_logistics": frozenset(
+        {
+            "appointment_confirm",
+            "reschedule",
+            "billing_insurance",
+            "forms_paperwork",
+            "telehealth_tech",
+            "running_late",
+            "practice_questions",
+            "parking_directions",
+            "did_you_get_message",
+            "superbill",
+            "weather_closure",
+            "privacy_hipaa",
+            "refill_prescriber",
+        }
+    ),
+}
 
 SEED = 0
 DECIMALS = 6
-PRECISION_TARGET = 0.85  # mean held-out precision the threshold must keep (issue floor 0.8)
+PRECISION_TARGET = 0.85  # (a) mean held-out precision the threshold must keep (issue: 0.8)
+LOGISTICS_MAX_ALARM_RATE = 0.01  # (b) held-out false alarms on plain logistics, all folds
+PRECISION_FLOOR = 0.8  # (d) the issue's floor: every evaluation set, with the all-data model
+# The short-message gate (crisis.combine): the fewest words the learned tier looks at.
+# Chosen with the threshold, by the same rule, among GATES; 0 (no gate) is reported only.
+MIN_WORDS_CHOICES: tuple[int, ...] = (0, 4, 5, 6, 7, 8)
+GATES: tuple[int, ...] = (4, 5, 6, 7, 8)
 # The folds whose means choose the threshold: those whose rules column is honest (the rules were
 # never tuned on them). The three sets the rules were tuned on are still folds (reported).
 SELECTION_FOLDS: tuple[str, ...] = tuple(n for n in CRISIS_SETS if n not in RULES_TUNED_ON)
@@ -196,19 +218,21 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Choice:
-    """A candidate with its decision threshold and block mode: what is shipped."""
+    """A candidate with its decision threshold, block mode and short-message gate."""
 
     candidate: Candidate
     threshold: float
     block: str
+    min_words: int = 0
 
 
 # Chosen with --select (decision 0015 has the table); the test checks the shipped file is
 # exactly what these settings produce.
 CHOSEN = Choice(
     Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 3.0, "balanced", 3),
-    threshold=0.96,
+    threshold=0.7,
     block="everyday_reading",
+    min_words=8,
 )
 
 
@@ -270,9 +294,13 @@ def rules(text: str) -> RulesOutcome:
     return assess_rules(text)
 
 
-@cache
-def blocked(text: str, block: str) -> bool:
-    return learned_tier_blocked(block, rules(text))
+def flagged(text: str, probability: float, choice: Choice) -> bool:
+    """Whether the detector flags *text* when the model gives it *probability*: the server's
+    own combination of rules and model (:func:`quietline.safety.crisis.combine`)."""
+    outcome = rules(text)
+    return combine(
+        outcome, lambda _: probability, choice.threshold, choice.block, choice.min_words
+    ).crisis
 
 
 @cache
@@ -348,6 +376,7 @@ def model_file(choice: Choice = CHOSEN) -> dict[str, Any]:
         },
         "threshold": choice.threshold,
         "block": choice.block,
+        "min_words": choice.min_words,
         "bias": bias,
         "weights": dict(sorted(weights.items())),
     }
@@ -365,6 +394,7 @@ def _model(candidate: Candidate, examples: Sequence[Example]) -> CrisisModel:
         "features": candidate.features.as_dict(),
         "threshold": 1.0,
         "block": "nothing",
+        "min_words": 0,
         "bias": bias,
         "weights": weights,
     }
@@ -410,6 +440,7 @@ class Fold:
     logistics: int = 0
     logistics_model_alarms: int = 0  # model-alone false alarms on plain logistics messages
     logistics_added_alarms: int = 0  # false alarms the learned tier adds to the rules there
+    logistics_alarms: int = 0  # the detector's (rules or model) false alarms there
 
 
 @dataclass(frozen=True)
@@ -437,24 +468,31 @@ def fold_scores(candidate: Candidate) -> FoldScores:
     return FoldScores(candidate, probabilities, full, unit, ratcheted)
 
 
-def folds(scores: FoldScores, threshold: float, block: str) -> list[Fold]:
+def folds(scores: FoldScores, choice: Choice) -> list[Fold]:
+    """Each set held out: rules alone, model alone, and the detector (rules or model, through
+    the server's :func:`~quietline.safety.crisis.combine`, short-message gate included)."""
     out = []
     for name, rows in crisis_sets().items():
         fold = Fold(name)
         for ex, p in zip(rows, scores.probabilities[name], strict=True):
-            outcome = rules(ex.text)
-            by_rules = outcome.assessment.crisis
-            by_model = p >= threshold
-            added = by_model and not by_rules and not blocked(ex.text, block)
+            by_rules = rules(ex.text).assessment.crisis
+            by_model = p >= choice.threshold
+            detected = flagged(ex.text, p, choice)
             fold.rules.add(by_rules, ex.crisis)
             fold.model.add(by_model, ex.crisis)
-            fold.combined.add(by_rules or added, ex.crisis)
-            if ex.category in LOGISTICS_CATEGORIES and not ex.crisis:
+            fold.combined.add(detected, ex.crisis)
+            if ex.category in PLAIN_LOGISTICS[name] and not ex.crisis:
                 fold.logistics += 1
                 fold.logistics_model_alarms += by_model
-                fold.logistics_added_alarms += added
+                fold.logistics_added_alarms += detected and not by_rules
+                fold.logistics_alarms += detected
         out.append(fold)
     return out
+
+
+def logistics_alarms(rows: Sequence[Fold]) -> tuple[int, int]:
+    """The detector's held-out false alarms on plain logistics, over all folds, and of how many."""
+    return sum(f.logistics_alarms for f in rows), sum(f.logistics for f in rows)
 
 
 def mean(values: Iterable[float]) -> float:
@@ -490,43 +528,49 @@ def ratchet_floors() -> dict[str, tuple[float, float]]:
     }
 
 
-def ratchets_hold(scores: FoldScores, threshold: float, block: str) -> bool:
-    """Whether the detector with the all-data model keeps the evaluation tests' ratchets.
-
-    These sets are training data, so this is no measure of quality; it keeps a retrained model
-    from making a development-set number go down (the ratchets only go up).
-    """
-    for name, (min_recall, min_precision) in ratchet_floors().items():
+def evaluation_counts(scores: FoldScores, choice: Choice) -> dict[str, Counts]:
+    """The detector with the all-data model on each evaluation set (what the tests measure)."""
+    out: dict[str, Counts] = {}
+    for name in RATCHETS:
         counts = Counts()
         for ex, p in zip(crisis_sets()[name], scores.ratchet_probabilities[name], strict=True):
-            by_rules = rules(ex.text).assessment.crisis
-            counts.add(by_rules or (p >= threshold and not blocked(ex.text, block)), ex.crisis)
-        if counts.recall < min_recall or counts.precision < min_precision:
+            counts.add(flagged(ex.text, p, choice), ex.crisis)
+        out[name] = counts
+    return out
+
+
+def ratchets_hold(scores: FoldScores, choice: Choice) -> bool:
+    """(c) and (d): the detector with the all-data model keeps every recall ratchet of the
+    evaluation tests, and precision at least the issue's floor on every evaluation set.
+
+    These sets are training data, so this is no measure of quality; it keeps a retrained model
+    from making a development-set recall go down (the recall ratchets only go up; precision may
+    go down to the floor, recall first).
+    """
+    floors = ratchet_floors()
+    for name, counts in evaluation_counts(scores, choice).items():
+        if counts.recall < floors[name][0] or counts.precision < PRECISION_FLOOR:
             return False
     return True
 
 
-def unit_false_alarms(scores: FoldScores, threshold: float, block: str) -> int:
-    """How many unit-test hard negatives the learned tier of the all-data model would flag."""
-    count = 0
-    for text, p in zip(unit_hard_negatives(), scores.unit_probabilities, strict=True):
-        if p >= threshold and not rules(text).assessment.crisis:
-            count += not blocked(text, block)
-    return count
+def unit_false_alarms(scores: FoldScores, choice: Choice) -> int:
+    """How many unit-test hard negatives the detector with the all-data model flags."""
+    pairs = zip(unit_hard_negatives(), scores.unit_probabilities, strict=True)
+    return sum(flagged(text, p, choice) for text, p in pairs)
 
 
 @dataclass(frozen=True)
 class Selected:
     choice: Choice
-    selected_threshold: float  # before the unit-test constraint
-    recall: float  # mean held-out recall of rules-or-model (selection folds) at the threshold
+    recall: float  # mean held-out recall of the detector over the selection folds
     precision: float
     model_recall: float
     model_precision: float
-    selected_recall: float  # the same two at the selected threshold, before the constraint
-    selected_precision: float
     weights: int
-    unit_alarms_at_selected: int
+    logistics_alarms: int  # held-out false alarms on plain logistics, all folds
+    logistics: int
+    unit_alarms: int  # unit-test hard negatives the detector with the all-data model flags
 
 
 def selection_means(rows: Sequence[Fold]) -> tuple[float, float]:
@@ -535,36 +579,50 @@ def selection_means(rows: Sequence[Fold]) -> tuple[float, float]:
     return mean(f.combined.recall for f in chosen), mean(f.combined.precision for f in chosen)
 
 
-def safe_threshold(scores: FoldScores, block: str) -> float | None:
-    """The lowest threshold at which the all-data model flags no unit-test hard negative."""
-    safe = [t for t in THRESHOLDS if unit_false_alarms(scores, t, block) == 0]
-    return safe[0] if safe else None
+def allowed(scores: FoldScores, choice: Choice, rows: Sequence[Fold]) -> bool:
+    """The constraints of the threshold rule: (a) mean held-out precision over the selection
+    folds at least PRECISION_TARGET, (b) held-out false alarms on plain logistics at most
+    LOGISTICS_MAX_ALARM_RATE of them, (c) and (d) :func:`ratchets_hold`."""
+    alarms, total = logistics_alarms(rows)
+    return (
+        selection_means(rows)[1] >= PRECISION_TARGET
+        and alarms <= LOGISTICS_MAX_ALARM_RATE * total
+        and ratchets_hold(scores, choice)
+    )
 
 
-def select_for(scores: FoldScores, block: str) -> Selected | None:
-    """The threshold rule of the module docstring, for one candidate and block mode."""
-    table = {t: folds(scores, t, block) for t in THRESHOLDS}
-    feasible = [t for t in THRESHOLDS if selection_means(table[t])[1] >= PRECISION_TARGET]
-    safe = safe_threshold(scores, block)
-    if not feasible or safe is None:
+def select_for(scores: FoldScores, block: str, min_words: int) -> Selected | None:
+    """The threshold rule of the module docstring, for one candidate, block mode and gate: the
+    best mean held-out recall over the selection folds among the thresholds :func:`allowed`
+    lets through (ties: the higher threshold)."""
+    best: tuple[tuple[float, float], Choice, list[Fold]] | None = None
+    for t in THRESHOLDS:
+        choice = Choice(scores.candidate, t, block, min_words)
+        rows = folds(scores, choice)
+        if allowed(scores, choice, rows):
+            key = (round(selection_means(rows)[0], 9), t)
+            if best is None or key > best[0]:
+                best = (key, choice, rows)
+    if best is None:
         return None
-    selected = max(feasible, key=lambda t: (round(selection_means(table[t])[0], 9), t))
-    threshold = max(selected, safe)
-    if not ratchets_hold(scores, threshold, block):
-        return None
-    recall, precision = selection_means(table[threshold])
-    model_rows = [f for f in table[threshold] if f.held_out in SELECTION_FOLDS]
+    _, choice, rows = best
+    model_rows = [f for f in rows if f.held_out in SELECTION_FOLDS]
     return Selected(
-        Choice(scores.candidate, threshold, block),
-        selected,
-        recall,
-        precision,
+        choice,
+        *selection_means(rows),
         mean(f.model.recall for f in model_rows),
         mean(f.model.precision for f in model_rows),
-        *selection_means(table[selected]),
         len(scores.full_model.weights),
-        unit_false_alarms(scores, selected, block),
+        *logistics_alarms(rows),
+        unit_false_alarms(scores, choice),
     )
+
+
+def select_gate(scores: FoldScores, block: str) -> Selected | None:
+    """The gate and threshold together: the rule of :func:`select_for` over every gate of
+    GATES (ties: the smaller gate, which leaves the model more messages)."""
+    found = [s for g in GATES if (s := select_for(scores, block, g)) is not None]
+    return max(found, key=lambda s: (round(s.recall, 9), -s.choice.min_words), default=None)
 
 
 def weights_bytes(weights: dict[str, float]) -> int:
@@ -591,10 +649,6 @@ def _rank(s: Selected) -> tuple[float, float, float, int]:
     return (-round(s.recall, 9), -round(s.model_recall, 9), -round(s.precision, 9), s.weights)
 
 
-def _rank_unconstrained(s: Selected) -> tuple[float, float, int]:
-    return (-round(s.selected_recall, 9), -round(s.selected_precision, 9), s.weights)
-
-
 def select() -> list[Selected]:
     results: list[Selected] = []
     for candidate in grid():
@@ -602,7 +656,7 @@ def select() -> list[Selected]:
         size = weights_bytes(scores.full_model.weights)
         if size <= MAX_FILE_BYTES:
             for block in BLOCK_MODES:
-                found = select_for(scores, block)
+                found = select_gate(scores, block)
                 if found is not None:
                     results.append(found)
         print(f"  {candidate.label()} ({size:,} bytes)", file=sys.stderr, flush=True)
@@ -621,18 +675,19 @@ def _rp(c: Counts) -> str:
 def fold_table(choice: Choice = CHOSEN, scores: FoldScores | None = None) -> str:
     """The leave-one-set-out table (Markdown) for *choice*."""
     scores = scores or fold_scores(choice.candidate)
-    rows = folds(scores, choice.threshold, choice.block)
+    rows = folds(scores, choice)
     lines = [
-        f"{choice.candidate.label()}, threshold {choice.threshold:g}, block {choice.block}",
+        f"{choice.candidate.label()}, threshold {choice.threshold:g}, block {choice.block}, "
+        f"min_words {choice.min_words}",
         "",
         "| held out | (a) rules R / P | (b) model R / P | (c) rules or model R / P "
-        "| logistics: model alarms, added alarms |",
+        "| plain logistics: model alarms, detector alarms |",
         "|---|---|---|---|---|",
     ]
     for f in rows:
         lines.append(
             f"| {f.held_out} | {_rp(f.rules)} | {_rp(f.model)} | {_rp(f.combined)} | "
-            f"{f.logistics_model_alarms}/{f.logistics}, {f.logistics_added_alarms}/{f.logistics} |"
+            f"{f.logistics_model_alarms}/{f.logistics}, {f.logistics_alarms}/{f.logistics} |"
         )
     for label, part in (
         (f"mean of the {len(SELECTION_FOLDS)} selection folds", SELECTION_FOLDS),
@@ -648,9 +703,61 @@ def fold_table(choice: Choice = CHOSEN, scores: FoldScores | None = None) -> str
             )
             + " | |"
         )
-    alarms = unit_false_alarms(scores, choice.threshold, choice.block)
     lines.append("")
-    lines.append(f"unit-test hard negatives the all-data model would flag: {alarms}")
+    lines.append(
+        "unit-test hard negatives the detector with the all-data model flags: "
+        f"{unit_false_alarms(scores, choice)} of {len(unit_hard_negatives())}"
+    )
+    return "\n".join(lines)
+
+
+def threshold_table(
+    scores: FoldScores, block: str = CHOSEN.block, min_words: int = CHOSEN.min_words
+) -> str:
+    """Every threshold from 0.5 up with the numbers the threshold rule looks at (Markdown)."""
+    lines = [
+        "| threshold | selection folds mean R / P | blind4 held out R / P "
+        "| plain-logistics alarms | eval sets all-data R / P ok | unit hard negatives | allowed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in THRESHOLDS:
+        if not 0.5 <= t <= 0.96:
+            continue
+        choice = Choice(scores.candidate, t, block, min_words)
+        rows = folds(scores, choice)
+        recall, precision = selection_means(rows)
+        blind4 = next(f for f in rows if f.held_out == "crisis_eval_blind4")
+        alarms, total = logistics_alarms(rows)
+        lowest = min(c.precision for c in evaluation_counts(scores, choice).values())
+        ok = "yes" if ratchets_hold(scores, choice) else "no"
+        lines.append(
+            f"| {t:g} | {recall:.3f} / {precision:.3f} | {_rp(blind4.combined)} | "
+            f"{alarms}/{total} | {ok} (lowest P {lowest:.3f}) | "
+            f"{unit_false_alarms(scores, choice)} | "
+            f"{'yes' if allowed(scores, choice, rows) else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def gate_table(scores: FoldScores, block: str = CHOSEN.block) -> str:
+    """What each short-message gate costs and buys, at the threshold the rule picks with it."""
+    lines = [
+        "| min words | threshold picked | selection folds mean R / P "
+        "| held-out catches (all folds) | plain-logistics alarms | unit hard negatives |",
+        "|---|---|---|---|---|---|",
+    ]
+    for min_words in MIN_WORDS_CHOICES:
+        found = select_for(scores, block, min_words)
+        if found is None:
+            lines.append(f"| {min_words} | none allowed | | | | |")
+            continue
+        rows = folds(scores, found.choice)
+        catches = sum(f.combined.tp for f in rows)
+        lines.append(
+            f"| {min_words} | {found.choice.threshold:g} | {found.recall:.3f} / "
+            f"{found.precision:.3f} | {catches} | {found.logistics_alarms}/{found.logistics} | "
+            f"{found.unit_alarms} |"
+        )
     return "\n".join(lines)
 
 
@@ -659,37 +766,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="compare with the shipped file")
     mode.add_argument("--folds", action="store_true", help="leave-one-set-out table for CHOSEN")
+    mode.add_argument("--thresholds", action="store_true", help="threshold and gate tables")
     mode.add_argument("--select", action="store_true", help="run the model-selection grid")
     parser.add_argument("--threshold", type=float, help="with --folds: another threshold")
     parser.add_argument("--block", choices=BLOCK_MODES, help="with --folds: another block mode")
+    parser.add_argument("--min-words", type=int, help="with --folds/--thresholds: another gate")
     args = parser.parse_args(argv)
     if args.select:
         results = select()
-        print("shipped (unit-safe) threshold, ranked by (c) recall there:")
-        print("candidate | block | threshold (selected) | (c) R / P | (b) R / P | weights | unit")
+        print("ranked by (c) rules-or-model recall at the threshold the rule picks:")
+        print("candidate | block | threshold | (c) R / P | (b) R / P | weights | logistics | unit")
         for s in results[:25]:
             print(
-                f"{s.choice.candidate.label()} | {s.choice.block} | {s.choice.threshold:g} "
-                f"({s.selected_threshold:g}) | {s.recall:.3f} / {s.precision:.3f} | "
+                f"{s.choice.candidate.label()} | {s.choice.block} | {s.choice.threshold:g} | "
+                f"{s.recall:.3f} / {s.precision:.3f} | "
                 f"{s.model_recall:.3f} / {s.model_precision:.3f} | {s.weights} | "
-                f"{s.unit_alarms_at_selected} unit alarms at {s.selected_threshold:g}"
-            )
-        print("\nwithout the unit-test constraint, ranked by (c) recall at the selected threshold:")
-        for s in sorted(results, key=_rank_unconstrained)[:15]:
-            print(
-                f"{s.choice.candidate.label()} | {s.choice.block} | {s.selected_threshold:g} | "
-                f"{s.selected_recall:.3f} / {s.selected_precision:.3f} | "
-                f"{s.unit_alarms_at_selected} unit alarms"
+                f"{s.logistics_alarms}/{s.logistics} | {s.unit_alarms}"
             )
         best = results[0]
         print("\nbest:", best.choice)
         print(fold_table(best.choice))
+        return 0
+    min_words = CHOSEN.min_words if args.min_words is None else args.min_words
+    if args.thresholds:
+        scores = fold_scores(CHOSEN.candidate)
+        print(threshold_table(scores, args.block or CHOSEN.block, min_words))
+        print()
+        print(gate_table(scores, args.block or CHOSEN.block))
         return 0
     if args.folds:
         choice = Choice(
             CHOSEN.candidate,
             CHOSEN.threshold if args.threshold is None else args.threshold,
             args.block or CHOSEN.block,
+            min_words,
         )
         print(fold_table(choice))
         return 0

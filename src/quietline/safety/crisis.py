@@ -33,9 +33,10 @@ How it works, in order:
 
 6. **The learned tier** (:mod:`quietline.safety.crisis_model`): when the rules (and the
    sensitive tier) flag nothing, a small logistic regression over the normalised text may still
-   flag the message, if its probability reaches the shipped threshold and the rules did not
-   recognise an everyday reading the model may not override. Its reason is a probability
-   bucket (``model.p95``), never a feature.
+   flag the message, if it has at least the model's minimum number of words (short practice
+   texts are left to the rules), its probability reaches the shipped threshold and the rules
+   did not recognise an everyday reading the model may not override (:func:`combine`). Its
+   reason is a probability bucket (``model.p95``), never a feature.
 
 Everything here is pure (the model's weights are read once from a file in the package) and
 uses only the standard library; no text leaves the function, and the ``reasons`` of an
@@ -46,7 +47,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "RulesOutcome",
     "assess",
     "assess_rules",
+    "combine",
     "learned_tier_blocked",
     "normalise",
 ]
@@ -3479,24 +3481,44 @@ def _bucket(probability: float) -> int:
     return 50
 
 
+def combine(
+    outcome: RulesOutcome,
+    score: Callable[[str], float],
+    threshold: float,
+    block: str,
+    min_words: int,
+) -> CrisisAssessment:
+    """Rules and learned tier together: the one place they are combined (decision 0015).
+
+    :func:`assess` calls it with the shipped model; ``tools/train_crisis_model.py`` calls it
+    with each held-out fold's probabilities, so the documented numbers are the server's.
+    ``score`` gives the model's probability for the normalised text; it is called only when
+    the rules flag nothing and the message has at least ``min_words`` words (the short-message
+    gate: "I won't be there", "idk", "tonight?" are left to the rules).
+    """
+    result = outcome.assessment
+    if result.crisis or not outcome.normalised.strip():
+        return result
+    if crisis_model.word_count(outcome.normalised) < min_words:
+        return result
+    probability = score(outcome.normalised)
+    if probability < threshold:
+        return result
+    reason = f"model.p{_bucket(probability)}"
+    if learned_tier_blocked(block, outcome):
+        return replace(result, reasons=(*result.reasons, reason + "~set_aside"))
+    return CrisisAssessment(True, (SUICIDE,), (reason, *result.reasons))
+
+
 def assess(text: str) -> CrisisAssessment:
     """Assess one message. Pure and fast: no I/O (the model is read once), no state.
 
-    The rules decide first (:func:`assess_rules`); if they flag nothing, the learned tier may.
+    The rules decide first (:func:`assess_rules`); if they flag nothing, the learned tier may,
+    unless the message is shorter than the model's ``min_words`` (:func:`combine`).
     A flag from the learned tier alone has the category ``suicide`` (the model does not tell
     the kinds apart; the crisis reply and alerts are the same for every category) and the
     reason ``model.p<bucket>``; when the rules' everyday reading keeps it from flagging, the
     reason ``model.p<bucket>~set_aside`` is added and the message is not flagged.
     """
-    outcome = assess_rules(text)
-    result = outcome.assessment
-    if result.crisis or not outcome.normalised.strip():
-        return result
     model = crisis_model.load_model()
-    probability = model.score(outcome.normalised)
-    if probability < model.threshold:
-        return result
-    reason = f"model.p{_bucket(probability)}"
-    if learned_tier_blocked(model.block, outcome):
-        return replace(result, reasons=(*result.reasons, reason + "~set_aside"))
-    return CrisisAssessment(True, (SUICIDE,), (reason, *result.reasons))
+    return combine(assess_rules(text), model.score, model.threshold, model.block, model.min_words)

@@ -10,6 +10,13 @@ produces. Inference is plain Python: a sum of the weights of the features presen
 one over the square root of the number of features (so long messages do not score high just
 by being long), plus a bias, through a sigmoid.
 
+The tier does not run on short messages: below ``min_words`` words (:func:`word_count` of the
+normalised text; stored in the weights file beside the threshold) a message is left to the
+rules. Short texts in a practice inbox are logistics ("I won't be there", "idk", "tonight?"),
+and a few words give a linear model too little to go on. The gate is applied by
+:func:`quietline.safety.crisis.combine`, the one function that puts rules and model together
+for both the server and the training script's evaluation.
+
 The weights file names features by their strings (n-grams of the training messages), which
 makes the model inspectable: :func:`contributions` lists what pushed a message up or down, for
 debugging only. Nothing derived from a feature string may go into reasons, logs or audit
@@ -36,6 +43,7 @@ __all__ = [
     "load_model",
     "model_from_dict",
     "probability",
+    "word_count",
 ]
 
 MODEL_FILE = "crisis_model.json"
@@ -65,6 +73,11 @@ class FeatureConfig:
             "char_min": self.char_min,
             "char_max": self.char_max,
         }
+
+
+def word_count(norm: str) -> int:
+    """How many words *norm* (a message already passed through ``normalise``) has."""
+    return len(_WORD.findall(norm))
 
 
 def features(norm: str, config: FeatureConfig) -> set[str]:
@@ -113,13 +126,15 @@ _memo_char_grams = lru_cache(maxsize=8192)(_char_grams)
 
 @dataclass(frozen=True, slots=True)
 class CrisisModel:
-    """A trained model: its features, weights, bias, decision threshold and block mode."""
+    """A trained model: its features, weights, bias, decision threshold, block mode and the
+    fewest words a message needs for the model to be asked (the short-message gate)."""
 
     config: FeatureConfig
     weights: dict[str, float]
     bias: float
     threshold: float
     block: str
+    min_words: int
 
     def score(self, norm: str) -> float:
         """The model's probability that the normalised message *norm* is a crisis message."""
@@ -152,8 +167,13 @@ def model_from_dict(data: dict[str, Any]) -> CrisisModel:
     block = str(data["block"])
     if block not in BLOCK_MODES:
         raise ValueError(f"unknown learned-tier block mode: {block!r}")
+    min_words = int(data["min_words"])
+    if min_words < 0:
+        raise ValueError(f"negative learned-tier minimum word count: {min_words}")
     weights = {str(k): float(v) for k, v in data["weights"].items()}
-    return CrisisModel(config, weights, float(data["bias"]), float(data["threshold"]), block)
+    return CrisisModel(
+        config, weights, float(data["bias"]), float(data["threshold"]), block, min_words
+    )
 
 
 @cache
