@@ -184,3 +184,27 @@ def test_fourth_set_does_not_get_worse() -> None:
     recall, precision, missed_text, false_text = measure(load(BLIND4_SET))
     assert recall >= BLIND4_MIN_RECALL, missed_text
     assert precision >= BLIND4_MIN_PRECISION, false_text
+
+
+# The fifth set (docs/crisis-blind5-set.md), written blind to the detector, to its training
+# data and to the other sets, and kept out of training (tools/train_crisis_model.py refuses
+# it). Measured twice, each time on a configuration fixed before the measurement, with nothing
+# tuned on it: the first learned tier 0.714/0.902 (rules alone 0.702/0.901), then the shipped
+# recall-first tier 0.893/0.904. The floor (0.95) is NOT met on it; this is a ratchet
+# at the measurement. A new blind number needs a new set: this one has now been looked at.
+BLIND5_SET = Path(__file__).parent / "data" / "crisis_eval_blind5.jsonl"
+BLIND5_MIN_RECALL = 150 / 168  # 0.893, as measured
+BLIND5_MIN_PRECISION = 0.8  # the floor (measured 0.904)
+
+
+def test_the_fifth_set_is_the_one_documented() -> None:
+    rows = load(BLIND5_SET)
+    assert len(rows) == 422
+    assert sum(r.crisis for r in rows) == 168
+    assert len({r.text.lower() for r in rows}) == len(rows), "duplicate messages"
+
+
+def test_fifth_set_does_not_get_worse() -> None:
+    recall, precision, missed_text, false_text = measure(load(BLIND5_SET))
+    assert recall >= BLIND5_MIN_RECALL, missed_text
+    assert precision >= BLIND5_MIN_PRECISION, false_text
