@@ -422,9 +422,9 @@ def the_day(
         page.get_by_text("It will go as a secure link: the client gets only a notice.")
     ).to_be_visible(timeout=ui.SHOW)
     page.get_by_role("button", name="Send", exact=True).click()
-    expect(
-        client_item(page, TO_SAM).get_by_text("Secure link delivered to phone")
-    ).to_be_visible(timeout=ui.SHOW)
+    expect(client_item(page, TO_SAM).get_by_text("Secure link delivered to phone")).to_be_visible(
+        timeout=ui.SHOW
+    )
     sam_notice = phones.wait_for(SAM_PHONE, sam_before, lambda t: t.link is not None)
     assert sam_notice.body == notice, sam_notice
     tokens_and_codes.append(token_of(sam_notice.link, demo.origin))
