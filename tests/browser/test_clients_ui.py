@@ -374,7 +374,8 @@ def test_the_crisis_reply_keeps_its_resources(devices: Devices, team: Team) -> N
 def test_who_may_message_clients(devices: Devices, team: Team) -> None:
     """The owner lets only owners message clients (the owners' box cannot be cleared); it is
     saved and shown again. A clinician's composer in their client's thread then writes staff
-    notes only, saying why, and follows the setting live when it changes back."""
+    notes only, saying why, and follows the setting live when it changes back; so does the
+    appointments page's "Running late…"."""
     avery = team.api(team.avery)
     made = avery.post("/clients", {"name": "Jordan Reyes", "phone": JORDAN_PHONE})
     assert made.status_code == 201, made.text
@@ -428,6 +429,18 @@ def test_who_may_message_clients(devices: Devices, team: Team) -> None:
     expect(note).not_to_be_checked()
     expect(explanation).to_be_hidden()
     expect(phone.page.get_by_role("button", name="Templates", exact=True)).to_be_visible()
+
+    # The appointments page offers texting the client ("Running late…") only to those who
+    # may, and follows the setting live too.
+    set_practice(team.owner, client_senders=["owner"])
+    phone.page.goto(f"{phone.app_url}#/appointments")
+    expect(phone.page.get_by_role("heading", name="Appointments", exact=True)).to_be_visible(
+        timeout=ui.SHOW
+    )
+    late = phone.page.get_by_role("button", name="Running late…", exact=True)
+    expect(late).to_be_hidden(timeout=ui.SHOW)
+    set_practice(team.owner, client_senders=["owner", "clinician"])
+    expect(late).to_be_visible(timeout=ui.SHOW)
 
 
 # -- every new screen, at both sizes ------------------------------------------------------------

@@ -649,8 +649,11 @@ function onEvent(f) {
       emit('appointments', f);
       break;
     case 'client_senders.changed':
-      // Who may message clients changed: the list's may_message_client flags follow.
+      // Who may message clients changed: the list's may_message_client flags follow, and the
+      // appointments page's texting buttons once the settings are loaded again.
+      state.clientMessaging = null;
       refreshConversationsSoon(50);
+      emit('appointments', f);
       break;
     case 'policy.changed':
       if (state.session && f.policy) {

@@ -19,6 +19,17 @@ const DAYS_AHEAD = 14;
 const LATE_CHOICES = [5, 10, 15, 20];
 const isClinical = (u) => !!u && u.role !== 'front_desk';
 
+/**
+ * Whether the signed-in person may text clients under the practice's "Who may message
+ * clients" (owners always). Unknown settings count as yes: the server decides either way, and
+ * refuses with a sentence.
+ */
+function maySendToClients() {
+  const s = state.clientMessaging;
+  if (!s || !state.me || !Array.isArray(s.client_senders)) return true;
+  return state.me.role === 'owner' || s.client_senders.includes(state.me.role);
+}
+
 export function mountAppointments(main) {
   const ctx = { destroyed: false };
   let directory = new Map(); // client id -> summary
@@ -71,7 +82,7 @@ export function mountAppointments(main) {
     if (a.room) meta.push(`Room: ${a.room}`);
     if (a.late_minutes && a.late_sent_at) meta.push(`Told the client: running about ${a.late_minutes} min late`);
     const actionsEl = h('div', { class: 'appt-actions' });
-    const askable = a.status === 'scheduled' && starts.getTime() > Date.now();
+    const askable = a.status === 'scheduled' && starts.getTime() > Date.now() && maySendToClients();
     if (askable) {
       const ask = h('button', { type: 'button', class: 'button small secondary', 'aria-describedby': headId, dataset: { focusKey: `${a.id}:ask` } },
         h('span', { class: 'btn-label' }, a.confirmation_requested_at ? 'Ask again' : 'Ask to confirm'));
@@ -118,6 +129,8 @@ export function mountAppointments(main) {
 
   function render() {
     if (ctx.destroyed) return;
+    // Texting the client (running late, asking to confirm) only for those who may.
+    lateButton.hidden = !maySendToClients();
     const zone = practiceZone();
     const today = dayIn(new Date(), zone);
     zoneNote.textContent = `Today and the next ${DAYS_AHEAD} days. Times are in the practice’s time zone (${zone}).`;
