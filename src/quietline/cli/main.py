@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from quietline.cli.admin import admin_app
 from quietline.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(admin_app, name="admin")
 console = Console(stderr=True)
 out = Console()
 
