@@ -1539,18 +1539,20 @@ def test_long_repetitive_input_stays_fast(text: str) -> None:
 
 
 HARD_NEGATIVES = NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NOT_CRISIS
-# Measured with the shipped model (threshold 0.7, short-message gate 8 words): a ratchet.
-LEARNED_TIER_HARD_NEGATIVE_ALARMS = 39
+# Measured with the shipped model (eleven training sets, C = 30, threshold 0.75, short-message
+# gate 8 words; 39 with the eight-set model at 0.7): a ratchet.
+LEARNED_TIER_HARD_NEGATIVE_ALARMS = 24
 
 
 def test_the_learned_tier_flags_few_hard_negatives() -> None:
     """The price of recall (decision 0015, "The learned tier"). The rules flag none of these
-    hard negatives; the full detector, recall first, flags 39 of 657 (threshold 0.7, gate
+    hard negatives; the full detector, recall first, flagged 39 of 657 (threshold 0.7, gate
     8 words). Raising the threshold to 0.96 flagged none of them, but took the mean held-out
     recall of the five selection folds from 0.744 to 0.547 and the fourth set's held-out
     recall from 0.856 to 0.725: a missed crisis is far worse than a false alarm, which sends
-    the client crisis resources and the clinician an urgent alert. This ratchet keeps a
-    retrain from flagging more of them; lower it when a retrain flags fewer."""
+    the client crisis resources and the clinician an urgent alert. Retrained on eleven sets
+    (C = 30, threshold 0.75, gate 8 words), it flags 24: the count below is that measurement. This
+    ratchet keeps a retrain from flagging more of them; lower it when a retrain flags fewer."""
     flagged = [text for text in HARD_NEGATIVES if assess(text).crisis]
     assert len(HARD_NEGATIVES) == 657
     assert len(flagged) <= LEARNED_TIER_HARD_NEGATIVE_ALARMS, "\n".join(flagged)
@@ -1581,6 +1583,7 @@ SHORT_PRACTICE_TEXTS: list[str] = [
     "yes confirmed for tuesday",
     "I won't be there",
     "i wont be there today",
+    "I won't be late for Thursday",  # tests/test_boundaries.py: no reply but the late one
     "I can't make it",
     "can't make it",
     "cant make it tmrw",

@@ -36,6 +36,10 @@ recall (0.7, with a short-message gate of 8 words), no longer so that the tier f
 the unit tests' hard negatives. The recall ratchets below moved up to the new measurements;
 precision may go down, but never below the issue's floor of 0.8 on any set (the threshold rule
 refuses a threshold that would).
+
+Retrained with three more training sets written blind to the detector (``crisis_train_young``,
+``crisis_train_formal``, ``crisis_train_pairs``; C = 30, threshold 0.75, gate 8 words), the
+first two sets stay at 1.000 / 1.000 and the third and fourth ratchets moved up again.
 """
 
 from __future__ import annotations
@@ -149,9 +153,10 @@ def test_second_set_recall_and_precision_meet_the_floor() -> None:
 # it measures 0.855/0.894 (the model, having seen the set, adds one crisis message; held out,
 # it adds none: decision 0015's fold table). The ratchet follows the measurement upward.
 BLIND3_SET = Path(__file__).parent / "data" / "crisis_eval_blind3.jsonl"
-# Recall first (threshold 0.7, gate 8): 0.920/0.894.
-BLIND3_MIN_RECALL = 0.92
-BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.894)
+# Recall first (threshold 0.7, gate 8): 0.920/0.894. Trained on eleven sets (C = 30, threshold
+# 0.75, gate 8): 0.964/0.905.
+BLIND3_MIN_RECALL = 133 / 138  # 0.964
+BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.905)
 
 
 def test_third_set_does_not_get_worse() -> None:
@@ -167,10 +172,11 @@ def test_third_set_does_not_get_worse() -> None:
 # learned tier, so it is no longer blind: with the retrained tier it measures 0.732/0.926 (held
 # out of training, 0.725/0.925: decision 0015's fold table). The issue's floor is NOT met here
 # either; this is a ratchet at the measurement, like the third set's. Recall first (threshold
-# 0.7, gate 8): 0.908/0.939 (held out of training, 0.856/0.923).
+# 0.7, gate 8): 0.908/0.939 (held out of training, 0.856/0.923). Trained on eleven sets
+# (C = 30, threshold 0.75, gate 8): 0.948/0.942 (held out of training, 0.908/0.933).
 BLIND4_SET = Path(__file__).parent / "data" / "crisis_eval_blind4.jsonl"
-BLIND4_MIN_RECALL = 0.908
-BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.939)
+BLIND4_MIN_RECALL = 145 / 153  # 0.948
+BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.942)
 
 
 def test_the_fourth_set_is_the_one_documented() -> None:

@@ -75,7 +75,7 @@ def test_training_is_deterministic() -> None:
     assert trainer.train(examples, candidate) == trainer.train(examples, candidate)
 
 
-def test_the_training_data_is_the_eight_sets_and_certain_clinical_negatives() -> None:
+def test_the_training_data_is_the_eleven_sets_and_certain_clinical_negatives() -> None:
     assert trainer.CRISIS_SETS == (
         "crisis_eval",
         "crisis_eval_holdout",
@@ -85,12 +85,17 @@ def test_the_training_data_is_the_eight_sets_and_certain_clinical_negatives() ->
         "crisis_train_harm",
         "crisis_train_hardneg",
         "crisis_train_logistics",
+        "crisis_train_young",
+        "crisis_train_formal",
+        "crisis_train_pairs",
     )
-    # The fifth blind set is for the final measurement: the script refuses to open it.
-    for stem in ("crisis_eval_blind5", "crisis_eval_BLIND5"):
-        with pytest.raises(ValueError, match="fifth blind set"):
+    # The fifth blind set is the never-trained ratchet and the sixth the final measurement: the
+    # script refuses to open either.
+    for stem in ("crisis_eval_blind5", "crisis_eval_BLIND5", "crisis_eval_blind6", "Blind6"):
+        with pytest.raises(ValueError, match="fifth and sixth blind sets"):
             trainer._data_file(stem)
-    assert not any(trainer.NEVER_READ in name for name in trainer.CRISIS_SETS)
+    assert not any(bad in name for bad in trainer.NEVER_READ for name in trainer.CRISIS_SETS)
+    assert set(trainer.PLAIN_LOGISTICS) == set(trainer.CRISIS_SETS)
     assert set(trainer.SELECTION_FOLDS) == set(trainer.CRISIS_SETS) - trainer.RULES_TUNED_ON
     assert set(trainer.EVAL_SETS[:3]) == trainer.RULES_TUNED_ON
     negatives = trainer.clinical_negatives()
@@ -100,52 +105,61 @@ def test_the_training_data_is_the_eight_sets_and_certain_clinical_negatives() ->
     assert not trainer.CLINICAL_NEGATIVE_CATEGORIES & trainer.CLINICAL_EXCLUDED_CATEGORIES
     assert "risk" in trainer.CLINICAL_EXCLUDED_CATEGORIES
     data = json.loads(trainer.MODEL_PATH.read_text(encoding="utf-8"))
-    sizes = 322 + 356 + 331 + 383 + 663 + 645 + 639 + 761
+    sizes = 322 + 356 + 331 + 383 + 663 + 645 + 639 + 761 + 649 + 667 + 626
     assert data["training"]["messages"] == sizes + len(negatives)
 
 
 def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     """Decision 0015's fold table for the chosen settings: the model's own held-out counts
     (exact: they depend only on the data and the script), the detector's on the fourth set, and
-    the selection rule: best mean held-out recall over the five selection folds with (a) their
+    the selection rule: best mean held-out recall over the eight selection folds with (a) their
     mean precision at least 0.85, (b) at most 1% false alarms on plain logistics held out,
-    (c) every recall ratchet and (d) the issue's precision floor on every evaluation set."""
+    (c) every recall ratchet, (d) the issue's precision floor on every evaluation set and
+    (e) none of the unit tests' short practice texts flagged."""
     choice = trainer.CHOSEN
     scores = trainer.fold_scores(choice.candidate)
     rows = trainer.folds(scores, choice)
     model = {f.held_out: (f.model.tp, f.model.fp, f.model.fn) for f in rows}
     assert model == {
-        "crisis_eval": (93, 5, 28),
-        "crisis_eval_holdout": (103, 7, 47),
-        "crisis_eval_blind3": (104, 8, 34),
-        "crisis_eval_blind4": (125, 6, 28),
-        "crisis_train_indirect": (208, 9, 186),
-        "crisis_train_harm": (209, 17, 113),
-        "crisis_train_hardneg": (106, 7, 24),
-        "crisis_train_logistics": (156, 10, 75),
+        "crisis_eval": (102, 4, 19),
+        "crisis_eval_holdout": (114, 7, 36),
+        "crisis_eval_blind3": (113, 6, 25),
+        "crisis_eval_blind4": (137, 4, 16),
+        "crisis_train_indirect": (239, 10, 155),
+        "crisis_train_harm": (236, 10, 86),
+        "crisis_train_hardneg": (111, 4, 19),
+        "crisis_train_logistics": (175, 7, 56),
+        "crisis_train_young": (218, 22, 56),
+        "crisis_train_formal": (217, 28, 50),
+        "crisis_train_pairs": (239, 16, 51),
     }
     combined = {f.held_out: (f.combined.tp, f.combined.fp, f.combined.fn) for f in rows}
-    assert combined["crisis_eval_blind4"] == (131, 11, 22)  # 0.856 / 0.923 held out
+    assert combined["crisis_eval_blind4"] == (139, 10, 14)  # 0.908 / 0.933 held out
     recall, precision = trainer.selection_means(rows)
-    assert (round(recall, 3), round(precision, 3)) == (0.744, 0.871)
+    assert (round(recall, 3), round(precision, 3)) == (0.804, 0.880)
     assert precision >= trainer.PRECISION_TARGET
-    assert trainer.logistics_alarms(rows) == (4, 538)
+    assert trainer.logistics_alarms(rows) == (6, 667)
     assert all(f.combined.recall >= f.rules.recall for f in rows)
     assert trainer.ratchets_hold(scores, choice)
-    assert trainer.unit_false_alarms(scores, choice) == 39
-    # The rule picks this threshold and gate; a lower threshold breaks (b) (0.65: 8 alarms).
+    assert trainer.unit_false_alarms(scores, choice) == 24
+    assert trainer.short_texts_flagged(scores, choice) == 0
+    # The rule picks this threshold and gate; a lower threshold breaks (b) (0.7: 8 alarms), and
+    # a smaller gate either breaks (e) at this threshold (6 words: "I won't be late for
+    # Thursday") or needs a higher threshold (7 words: 0.8, mean held-out recall 0.787).
     selected = trainer.select_gate(scores, choice.block)
     assert selected is not None
     assert selected.choice == choice
-    lower = trainer.Choice(choice.candidate, 0.65, choice.block, choice.min_words)
+    lower = trainer.Choice(choice.candidate, 0.7, choice.block, choice.min_words)
     assert not trainer.allowed(scores, lower, trainer.folds(scores, lower))
+    smaller = trainer.Choice(choice.candidate, choice.threshold, choice.block, 6)
+    assert trainer.short_texts_flagged(scores, smaller) == 1
 
 
 def test_the_short_message_gate_is_applied_where_rules_and_model_meet() -> None:
     """The gate lives in crisis.combine, which assess and the script's evaluation both use."""
     model = load_model()
     assert model.min_words == 8
-    short = "doesnt matter after tonight. nothing does"  # 6 words; the model alone scores it high
+    short = "doesnt matter after tonight"  # 4 words; the model alone scores it high
     outcome = assess_rules(short)
     assert not outcome.assessment.crisis
     assert model.score(outcome.normalised) >= model.threshold
@@ -186,7 +200,7 @@ def test_a_flag_from_the_model_alone_names_a_probability_bucket_not_words() -> N
 @pytest.mark.parametrize(
     ("text", "dampener"),
     [
-        ("I don't want to hurt myself, I promise you that", "negated"),
+        ("I'm not suicidal and I don't want to end my life, I promise", "negated"),
         ("i'm going to end it with my boyfriend tonight", None),  # an idiom
         ("i won't be around anymore after june, moving to ohio, thanks for everything!", None),
     ],

@@ -9,13 +9,15 @@
 Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON file
 (:mod:`quietline.safety.crisis_model`).
 
-**Data.** Eight labelled sets, listed by name, never globbed (the fifth blind set,
-``crisis_eval_blind5.jsonl``, must never be read here, and :func:`_data_file` refuses it): the
+**Data.** Eleven labelled sets, listed by name, never globbed (the fifth and sixth blind sets,
+``crisis_eval_blind5.jsonl`` and ``crisis_eval_blind6.jsonl``, must never be read here, and
+:func:`_data_file` refuses any name containing ``blind5`` or ``blind6``): the
 four evaluation sets (``tests/data/crisis_eval.jsonl``, ``crisis_eval_holdout.jsonl``,
 ``crisis_eval_blind3.jsonl``, ``crisis_eval_blind4.jsonl``; blind4 was measured blind once and
-then became training data) and the four training sets written blind to the detector
+then became training data) and the seven training sets written blind to the detector
 (``crisis_train_indirect``, ``crisis_train_harm``, ``crisis_train_hardneg``,
-``crisis_train_logistics``). Messages of ``tests/data/clinical_eval.jsonl`` are added as
+``crisis_train_logistics``, ``crisis_train_young``, ``crisis_train_formal``,
+``crisis_train_pairs``). Messages of ``tests/data/clinical_eval.jsonl`` are added as
 negatives only from the categories in :data:`CLINICAL_NEGATIVE_CATEGORIES`; the categories that
 talk about risk, self-harm, relapse or other people's crises are left out
 (:data:`CLINICAL_EXCLUDED_CATEGORIES`).
@@ -26,17 +28,19 @@ number, a vocabulary of the features seen at least ``min_df`` times in the train
 and an L2-regularised logistic regression (liblinear, deterministic). Weights are rounded to
 six decimals; the evaluation below scores with the same plain-Python code as the server.
 
-**Selection** (``--select``). Leave one set out over the eight sets: train on the other seven
+**Selection** (``--select``). Leave one set out over the eleven sets: train on the other ten
 plus the clinical negatives, test on the one left out, for every candidate in the grid whose
 weights file stays under :data:`MAX_FILE_BYTES`. For each candidate and each block mode (which
 of the rules' readings the model may not override), the threshold is the one that maximises
 the mean held-out recall of rules-or-model over the :data:`SELECTION_FOLDS`
-(the five sets the rules were never tuned on: on the other three the rules' numbers are
+(the eight sets the rules were never tuned on: on the other three the rules' numbers are
 development-set numbers), recall first, subject to (a) a mean held-out precision there of at
 least 0.85, (b) held-out false alarms on the plain logistics of :data:`PLAIN_LOGISTICS` of at
 most 1%, (c) every recall ratchet of ``tests/test_crisis_evaluation.py`` and (d) the issue's
 precision floor of 0.8 on every evaluation set, both with the all-data model (those sets are
-training data: a constraint, not a measure). The short-message gate (``min_words``) is chosen
+training data: a constraint, not a measure), and (e) none of the ordinary short practice texts
+of the unit tests (``SHORT_PRACTICE_TEXTS``) flagged by the detector with the all-data model.
+The short-message gate (``min_words``) is chosen
 with it, among :data:`GATES`. Rules and model are combined by the server's own
 :func:`quietline.safety.crisis.combine`. Candidates are ranked by the mean held-out recall of
 rules-or-model at that threshold, then by the model's own mean held-out recall, then by
@@ -79,7 +83,7 @@ MODEL_PATH = ROOT / "src" / "quietline" / "safety" / "crisis_model.json"
 UNIT_TESTS = ROOT / "tests" / "test_crisis_detector.py"
 EVALUATION_TESTS = ROOT / "tests" / "test_crisis_evaluation.py"
 
-# The labelled crisis sets, by name (never a glob: crisis_eval_blind5.jsonl must not be read).
+# The labelled crisis sets, by name (never a glob: the blind5 and blind6 sets must not be read).
 # The evaluation sets: the detector's rules were tuned on the first three, never on the fourth.
 EVAL_SETS: tuple[str, ...] = (
     "crisis_eval",
@@ -87,18 +91,23 @@ EVAL_SETS: tuple[str, ...] = (
     "crisis_eval_blind3",
     "crisis_eval_blind4",
 )
-# Training data written blind to the detector by four writers (each its own kinds of message).
+# Training data written blind to the detector by seven writers (each its own kinds of message).
 TRAIN_SETS: tuple[str, ...] = (
     "crisis_train_indirect",
     "crisis_train_harm",
     "crisis_train_hardneg",
     "crisis_train_logistics",
+    "crisis_train_young",
+    "crisis_train_formal",
+    "crisis_train_pairs",
 )
 # Every set is a fold of the leave-one-set-out evaluation and training data of the shipped model.
 CRISIS_SETS: tuple[str, ...] = EVAL_SETS + TRAIN_SETS
 # The sets the rules were tuned on: their rules columns are development-set numbers.
 RULES_TUNED_ON: frozenset[str] = frozenset(EVAL_SETS[:3])
-NEVER_READ = "blind5"  # tests/data/crisis_eval_blind5.jsonl: the lead's final measurement
+# tests/data/crisis_eval_blind5.jsonl (the never-trained ratchet, read by the tests only) and
+# crisis_eval_blind6.jsonl (the lead's final measurement): this script refuses both.
+NEVER_READ: tuple[str, ...] = ("blind5", "blind6")
 CLINICAL_SET = "clinical_eval"
 # clinical_eval categories used as extra negatives: staff messages certainly not a crisis.
 CLINICAL_NEGATIVE_CATEGORIES = frozenset(
@@ -127,7 +136,11 @@ CLINICAL_EXCLUDED_CATEGORIES = frozenset(
 # The plain practice-logistics negatives of each crisis set (scheduling, billing, forms ...), by
 # category, listed per file. Their false alarms are counted on their own in the fold table and
 # bound the threshold (LOGISTICS_MAX_ALARM_RATE). Categories written to look risky
-# ("logistics_risky_word", "event_logistics", "medical_logistics") are not plain logistics.
+# ("logistics_risky_word", "event_logistics", "medical_logistics") are not plain logistics, nor
+# are categories with idioms or risk words mixed in (young: "forms_portal" asks about "thoughts of
+# death", "spanglish_logistics" has "me muero", "medication_routine" is medical; formal:
+# "billing_complaint" has "the death of me", "medical_logistics"; pairs:
+# "nonnative_benign_logistics" has "dead tooth" and "hang the painting", "..._med_logistics").
 PLAIN_LOGISTICS: dict[str, frozenset[str]] = {
     "crisis_eval": frozenset({"logistics"}),
     "crisis_eval_holdout": frozenset({"logistics"}),
@@ -163,6 +176,11 @@ PLAIN_LOGISTICS: dict[str, frozenset[str]] = {
             "refill_prescriber",
         }
     ),
+    "crisis_train_young": frozenset(
+        {"insurance_parents", "school_logistics", "short_logistics", "telehealth_dorm"}
+    ),
+    "crisis_train_formal": frozenset({"appointment_logistics"}),
+    "crisis_train_pairs": frozenset({"codeswitch_benign_logistics"}),
 }
 
 SEED = 0
@@ -226,11 +244,12 @@ class Choice:
     min_words: int = 0
 
 
-# Chosen with --select (decision 0015 has the table); the test checks the shipped file is
+# Chosen with --select (decision 0015 has the table; C = 30 from the eleven-set rerun of the
+# words + bigrams part of the grid); the test checks the shipped file is
 # exactly what these settings produce.
 CHOSEN = Choice(
-    Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 3.0, "balanced", 3),
-    threshold=0.7,
+    Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 30.0, "balanced", 3),
+    threshold=0.75,
     block="everyday_reading",
     min_words=8,
 )
@@ -249,8 +268,8 @@ class Example:
 
 
 def _data_file(stem: str) -> Path:
-    if NEVER_READ in stem.lower():
-        raise ValueError("the fifth blind set is for the final measurement only")
+    if any(name in stem.lower() for name in NEVER_READ):
+        raise ValueError("the fifth and sixth blind sets are never read by the training script")
     return DATA / f"{stem}.jsonl"
 
 
@@ -451,6 +470,7 @@ class FoldScores:
     probabilities: dict[str, tuple[float, ...]]
     full_model: CrisisModel
     unit_probabilities: tuple[float, ...]  # the all-data model on the unit hard negatives
+    short_probabilities: tuple[float, ...]  # and on the unit tests' short practice texts
     ratchet_probabilities: dict[str, tuple[float, ...]]  # and on the ratcheted sets
 
 
@@ -461,11 +481,12 @@ def fold_scores(candidate: Candidate) -> FoldScores:
         probabilities[name] = tuple(model.score(rules(ex.text).normalised) for ex in rows)
     full = _model(candidate, training_examples())
     unit = tuple(full.score(rules(text).normalised) for text in unit_hard_negatives())
+    short = tuple(full.score(rules(text).normalised) for text in unit_short_texts())
     ratcheted = {
         name: tuple(full.score(rules(ex.text).normalised) for ex in crisis_sets()[name])
         for name in RATCHETS
     }
-    return FoldScores(candidate, probabilities, full, unit, ratcheted)
+    return FoldScores(candidate, probabilities, full, unit, short, ratcheted)
 
 
 def folds(scores: FoldScores, choice: Choice) -> list[Fold]:
@@ -519,6 +540,13 @@ def unit_hard_negatives() -> tuple[str, ...]:
 
 
 @cache
+def unit_short_texts() -> tuple[str, ...]:
+    """The ordinary short practice texts the unit tests hold at no flag."""
+    module = _load_test_module(UNIT_TESTS, "_crisis_unit_examples")
+    return tuple(module.SHORT_PRACTICE_TEXTS)
+
+
+@cache
 def ratchet_floors() -> dict[str, tuple[float, float]]:
     """The minimum recall and precision tests/test_crisis_evaluation.py holds each set to."""
     module = _load_test_module(EVALUATION_TESTS, "_crisis_evaluation_ratchets")
@@ -560,6 +588,13 @@ def unit_false_alarms(scores: FoldScores, choice: Choice) -> int:
     return sum(flagged(text, p, choice) for text, p in pairs)
 
 
+def short_texts_flagged(scores: FoldScores, choice: Choice) -> int:
+    """(e): how many of the unit tests' short practice texts the detector with the all-data
+    model flags ("I won't be there", "I can't make it" ...; the tests require none)."""
+    pairs = zip(unit_short_texts(), scores.short_probabilities, strict=True)
+    return sum(flagged(text, p, choice) for text, p in pairs)
+
+
 @dataclass(frozen=True)
 class Selected:
     choice: Choice
@@ -582,12 +617,14 @@ def selection_means(rows: Sequence[Fold]) -> tuple[float, float]:
 def allowed(scores: FoldScores, choice: Choice, rows: Sequence[Fold]) -> bool:
     """The constraints of the threshold rule: (a) mean held-out precision over the selection
     folds at least PRECISION_TARGET, (b) held-out false alarms on plain logistics at most
-    LOGISTICS_MAX_ALARM_RATE of them, (c) and (d) :func:`ratchets_hold`."""
+    LOGISTICS_MAX_ALARM_RATE of them, (c) and (d) :func:`ratchets_hold`, (e) no short
+    practice text of the unit tests flagged (:func:`short_texts_flagged`)."""
     alarms, total = logistics_alarms(rows)
     return (
         selection_means(rows)[1] >= PRECISION_TARGET
         and alarms <= LOGISTICS_MAX_ALARM_RATE * total
         and ratchets_hold(scores, choice)
+        and short_texts_flagged(scores, choice) == 0
     )
 
 
@@ -739,24 +776,33 @@ def threshold_table(
     return "\n".join(lines)
 
 
-def gate_table(scores: FoldScores, block: str = CHOSEN.block) -> str:
-    """What each short-message gate costs and buys, at the threshold the rule picks with it."""
+def gate_table(
+    scores: FoldScores, block: str = CHOSEN.block, threshold: float = CHOSEN.threshold
+) -> str:
+    """What each short-message gate costs and buys, at the threshold the rule picks with it,
+    and at *threshold* (held-out catches, and the unit tests' short practice texts flagged)."""
     lines = [
         "| min words | threshold picked | selection folds mean R / P "
-        "| held-out catches (all folds) | plain-logistics alarms | unit hard negatives |",
-        "|---|---|---|---|---|---|",
+        "| held-out catches (all folds) | plain-logistics alarms | unit hard negatives "
+        f"| at {threshold:g}: catches, short practice texts flagged |",
+        "|---|---|---|---|---|---|---|",
     ]
     for min_words in MIN_WORDS_CHOICES:
+        fixed = Choice(scores.candidate, threshold, block, min_words)
+        at_fixed = (
+            f"{sum(f.combined.tp for f in folds(scores, fixed))}, "
+            f"{short_texts_flagged(scores, fixed)} |"
+        )
         found = select_for(scores, block, min_words)
         if found is None:
-            lines.append(f"| {min_words} | none allowed | | | | |")
+            lines.append(f"| {min_words} | none allowed | | | | | {at_fixed}")
             continue
         rows = folds(scores, found.choice)
         catches = sum(f.combined.tp for f in rows)
         lines.append(
             f"| {min_words} | {found.choice.threshold:g} | {found.recall:.3f} / "
             f"{found.precision:.3f} | {catches} | {found.logistics_alarms}/{found.logistics} | "
-            f"{found.unit_alarms} |"
+            f"{found.unit_alarms} | {at_fixed}"
         )
     return "\n".join(lines)
 
