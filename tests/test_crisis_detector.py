@@ -1631,3 +1631,22 @@ SHORT_PRACTICE_TEXTS: list[str] = [
 def test_short_practice_texts_are_not_flagged(text: str) -> None:
     result = assess(text)
     assert not result.crisis, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("I don't think I can make it tomorrow, I'm really sorry", False),
+        ("not sure i can make it to thursday", False),
+        ("I don't think I can make it at 3, can we do 4?", False),
+        ("dont think i can make it this week, car's in the shop", False),
+        ("I don't think I can make it through tonight", True),
+        ("not sure i can make it much longer", True),
+        ("i dont think i can make it", True),
+    ],
+)
+def test_cant_make_it_to_a_time_is_scheduling_for_the_rules(text: str, crisis: bool) -> None:
+    """'Can't make it' followed by a time, a place or "to" is about an appointment; on its
+    own, or "through tonight", it is a sign. (The rules' answer; the learned tier is
+    measured on the inbox set.)"""
+    assert assess_rules(text).assessment.crisis is crisis, assess_rules(text).assessment

@@ -919,7 +919,10 @@ _RULES: tuple[_Rule, ...] = (
             r"|\bcan't keep doing this(?: anymore)?\s*$"
             r"|\b(?:not sure|don't think|doubt|don't know if|don't know how much longer|"
             r"don't know how long) (?:if |whether |that )?i can (?:go on|keep going|do this|"
-            r"survive|make it|hold on|keep living|take (?:it|this)|carry on|keep fighting)\b"
+            r"survive|make it(?! (?:to|in|on|at|by|for|today|tonight|tomorrow|tmrw|tmr|this|next|"
+            r"back|there|over|home|work|class|the|my|our|your|again|mon\w*|tue\w*|wed\w*|thu\w*|"
+            r"fri\w*|sat\w*|sun\w*|\d)\b)|hold on|keep living|take (?:it|this)|carry on|"
+            r"keep fighting)\b"
         ),
         negation="prefix",
         subject_check=True,
