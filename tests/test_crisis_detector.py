@@ -1539,9 +1539,10 @@ def test_long_repetitive_input_stays_fast(text: str) -> None:
 
 
 HARD_NEGATIVES = NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NOT_CRISIS
-# Measured with the shipped model (eleven training sets, C = 30, threshold 0.75, short-message
-# gate 8 words; 39 with the eight-set model at 0.7): a ratchet.
-LEARNED_TIER_HARD_NEGATIVE_ALARMS = 24
+# Measured with the shipped model (eleven training sets and the inbox negatives, C = 30,
+# threshold 0.75, short-message gate 8 words; 24 without the inbox negatives, 39 with the
+# eight-set model at 0.7): a ratchet.
+LEARNED_TIER_HARD_NEGATIVE_ALARMS = 33
 
 
 def test_the_learned_tier_flags_few_hard_negatives() -> None:
@@ -1551,8 +1552,12 @@ def test_the_learned_tier_flags_few_hard_negatives() -> None:
     recall of the five selection folds from 0.744 to 0.547 and the fourth set's held-out
     recall from 0.856 to 0.725: a missed crisis is far worse than a false alarm, which sends
     the client crisis resources and the clinician an urgent alert. Retrained on eleven sets
-    (C = 30, threshold 0.75, gate 8 words), it flags 24: the count below is that measurement. This
-    ratchet keeps a retrain from flagging more of them; lower it when a retrain flags fewer."""
+    (C = 30, threshold 0.75, gate 8 words), it flagged 24; with the inbox negatives added to
+    its training, 21. With the block for ordinary scheduling (so that no ordinary cancellation
+    is flagged) the selection rule picks threshold 0.60 and features seen twice: mean held-out
+    recall 0.802 -> 0.834, the fourth set's 0.895 -> 0.922, and 33 of these flagged: the count
+    below is that measurement. This ratchet keeps a retrain from flagging more of them; lower
+    it when a retrain flags fewer."""
     flagged = [text for text in HARD_NEGATIVES if assess(text).crisis]
     assert len(HARD_NEGATIVES) == 657
     assert len(flagged) <= LEARNED_TIER_HARD_NEGATIVE_ALARMS, "\n".join(flagged)
@@ -1629,6 +1634,37 @@ SHORT_PRACTICE_TEXTS: list[str] = [
 
 @pytest.mark.parametrize("text", SHORT_PRACTICE_TEXTS)
 def test_short_practice_texts_are_not_flagged(text: str) -> None:
+    result = assess(text)
+    assert not result.crisis, result.reasons
+
+
+# Ordinary cancellations and apologies of a practice inbox, long enough for the learned tier:
+# the full detector flags none (condition (f) of the selection rule, decision 0015).
+ORDINARY_CANCELLATIONS: list[str] = [
+    "Sorry I won't be able to make it to my appointment tomorrow",
+    "I won't be able to make it on Thursday, can we reschedule?",
+    "I'm sorry I missed today, I wasn't feeling well",
+    "I don't think I can make it tomorrow, I'm really sorry",
+    "So sorry, I completely forgot about our session this morning",
+    "I have to cancel Friday, something came up at work. Sorry for the short notice",
+    "Really sorry but I can't come in today, my car broke down",
+    "I'm so sorry I didn't show up yesterday, I mixed up the days",
+    "Apologies for missing my appointment, can we find another time next week?",
+    "I won't make it this afternoon, my son is sick and home from school",
+    "Sorry to cancel again, work has been crazy this month",
+    "I can't make it to group tonight, I'm stuck at the office",
+    "Sorry for the late notice but I need to cancel tomorrow's session",
+    "I'm not going to be able to come in on Monday, I'm out of town",
+    "I feel bad cancelling again but I have a fever and don't want to spread it",
+    "Sorry I missed your call, I was at work. Can I still come in Wednesday?",
+    "I won't be able to attend next week because of a family wedding",
+    "I'm really sorry, I overslept and missed our appointment",
+    "Can we skip this week? I'm sorry, I have too much going on with exams",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_CANCELLATIONS)
+def test_ordinary_cancellations_are_not_flagged(text: str) -> None:
     result = assess(text)
     assert not result.crisis, result.reasons
 

@@ -214,3 +214,40 @@ def test_fifth_set_does_not_get_worse() -> None:
     recall, precision, missed_text, false_text = measure(load(BLIND5_SET))
     assert recall >= BLIND5_MIN_RECALL, missed_text
     assert precision >= BLIND5_MIN_PRECISION, false_text
+
+
+# The sixth set (docs/crisis-blind6-set.md): written blind, never trained on (the script refuses
+# it). Measured twice, each on a configuration fixed before the measurement: 0.837/0.911 with
+# the eleven-set tier (threshold 0.75), 0.886/0.906 with the shipped one (scheduling block,
+# 0.60). The floor (0.95) is NOT met; a ratchet at the measurement.
+BLIND6_SET = Path(__file__).parent / "data" / "crisis_eval_blind6.jsonl"
+BLIND6_MIN_RECALL = 163 / 184  # 0.886, as measured
+BLIND6_MIN_PRECISION = 0.8  # the floor (measured 0.906)
+
+
+def test_the_sixth_set_is_the_one_documented() -> None:
+    rows = load(BLIND6_SET)
+    assert len(rows) == 446
+    assert sum(r.crisis for r in rows) == 184
+
+
+def test_sixth_set_does_not_get_worse() -> None:
+    recall, precision, missed_text, false_text = measure(load(BLIND6_SET))
+    assert recall >= BLIND6_MIN_RECALL, missed_text
+    assert precision >= BLIND6_MIN_PRECISION, false_text
+
+
+# Ordinary client inbox messages (docs/crisis-inbox-set.md): 420, none a crisis, written by hand
+# and never trained on (the script refuses it). What a practice pays for recall: the rules
+# alone flag 13 (3.1%), the shipped detector 25 (6.0%). A ratchet: a change may not add false
+# alarms here; lower the bound when a change removes some.
+INBOX_SET = Path(__file__).parent / "data" / "crisis_eval_inbox.jsonl"
+INBOX_MAX_FALSE_ALARMS = 25
+
+
+def test_ordinary_inbox_messages_rarely_raise_a_crisis() -> None:
+    rows = load(INBOX_SET)
+    assert len(rows) == 420
+    assert not any(r.crisis for r in rows)
+    flagged = [r for r in rows if assess(r.text).crisis]
+    assert len(flagged) <= INBOX_MAX_FALSE_ALARMS, f"{len(flagged)} of {len(rows)} flagged"

@@ -22,6 +22,7 @@ from quietline.safety.crisis import (
     combine,
     learned_tier_blocked,
     normalise,
+    ordinary_scheduling,
 )
 from quietline.safety.crisis_model import (
     BLOCK_MODES,
@@ -75,7 +76,7 @@ def test_training_is_deterministic() -> None:
     assert trainer.train(examples, candidate) == trainer.train(examples, candidate)
 
 
-def test_the_training_data_is_the_eleven_sets_and_certain_clinical_negatives() -> None:
+def test_the_training_data_is_the_eleven_sets_the_inbox_and_clinical_negatives() -> None:
     assert trainer.CRISIS_SETS == (
         "crisis_eval",
         "crisis_eval_holdout",
@@ -89,12 +90,26 @@ def test_the_training_data_is_the_eleven_sets_and_certain_clinical_negatives() -
         "crisis_train_formal",
         "crisis_train_pairs",
     )
-    # The fifth blind set is the never-trained ratchet and the sixth the final measurement: the
-    # script refuses to open either.
-    for stem in ("crisis_eval_blind5", "crisis_eval_BLIND5", "crisis_eval_blind6", "Blind6"):
+    # The fifth blind set is the never-trained ratchet, the sixth and the inbox evaluation set
+    # the lead's measurements: the script refuses to open any of them.
+    for stem in (
+        "crisis_eval_blind5",
+        "crisis_eval_BLIND5",
+        "crisis_eval_blind6",
+        "Blind6",
+        "crisis_eval_inbox",
+        "Crisis_Eval_Inbox",
+    ):
         with pytest.raises(ValueError, match="fifth and sixth blind sets"):
             trainer._data_file(stem)
-    assert not any(bad in name for bad in trainer.NEVER_READ for name in trainer.CRISIS_SETS)
+    names = trainer.CRISIS_SETS + trainer.NEGATIVE_SETS
+    assert not any(bad in name for bad in trainer.NEVER_READ for name in names)
+    # The inbox training set is negatives only and never a fold (near-duplicate templates).
+    assert trainer.NEGATIVE_SETS == ("crisis_train_inbox",)
+    assert not set(trainer.NEGATIVE_SETS) & set(trainer.CRISIS_SETS)
+    inbox = trainer.inbox_negatives()
+    assert len(inbox) == 1168
+    assert not any(ex.crisis for ex in inbox)
     assert set(trainer.PLAIN_LOGISTICS) == set(trainer.CRISIS_SETS)
     assert set(trainer.SELECTION_FOLDS) == set(trainer.CRISIS_SETS) - trainer.RULES_TUNED_ON
     assert set(trainer.EVAL_SETS[:3]) == trainer.RULES_TUNED_ON
@@ -106,7 +121,8 @@ def test_the_training_data_is_the_eleven_sets_and_certain_clinical_negatives() -
     assert "risk" in trainer.CLINICAL_EXCLUDED_CATEGORIES
     data = json.loads(trainer.MODEL_PATH.read_text(encoding="utf-8"))
     sizes = 322 + 356 + 331 + 383 + 663 + 645 + 639 + 761 + 649 + 667 + 626
-    assert data["training"]["messages"] == sizes + len(negatives)
+    assert data["training"]["messages"] == sizes + len(inbox) + len(negatives)
+    assert data["training"]["negative_set_messages"] == len(inbox)
 
 
 def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
@@ -115,44 +131,43 @@ def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     the selection rule: best mean held-out recall over the eight selection folds with (a) their
     mean precision at least 0.85, (b) at most 1% false alarms on plain logistics held out,
     (c) every recall ratchet, (d) the issue's precision floor on every evaluation set and
-    (e) none of the unit tests' short practice texts flagged."""
+    (e) none of the unit tests' short practice texts flagged and (f) none of their ordinary
+    cancellations flagged."""
     choice = trainer.CHOSEN
     scores = trainer.fold_scores(choice.candidate)
     rows = trainer.folds(scores, choice)
     model = {f.held_out: (f.model.tp, f.model.fp, f.model.fn) for f in rows}
     assert model == {
-        "crisis_eval": (102, 4, 19),
-        "crisis_eval_holdout": (114, 7, 36),
-        "crisis_eval_blind3": (113, 6, 25),
-        "crisis_eval_blind4": (137, 4, 16),
-        "crisis_train_indirect": (239, 10, 155),
-        "crisis_train_harm": (236, 10, 86),
-        "crisis_train_hardneg": (111, 4, 19),
-        "crisis_train_logistics": (175, 7, 56),
-        "crisis_train_young": (218, 22, 56),
-        "crisis_train_formal": (217, 28, 50),
-        "crisis_train_pairs": (239, 16, 51),
+        "crisis_eval": (107, 7, 14),
+        "crisis_eval_holdout": (126, 9, 24),
+        "crisis_eval_blind3": (123, 10, 15),
+        "crisis_eval_blind4": (144, 7, 9),
+        "crisis_train_indirect": (280, 17, 114),
+        "crisis_train_harm": (268, 21, 54),
+        "crisis_train_hardneg": (123, 11, 7),
+        "crisis_train_logistics": (191, 11, 40),
+        "crisis_train_young": (238, 35, 36),
+        "crisis_train_formal": (234, 51, 33),
+        "crisis_train_pairs": (265, 35, 25),
     }
     combined = {f.held_out: (f.combined.tp, f.combined.fp, f.combined.fn) for f in rows}
-    assert combined["crisis_eval_blind4"] == (139, 10, 14)  # 0.908 / 0.933 held out
+    assert combined["crisis_eval_blind4"] == (141, 12, 12)  # 0.922 / 0.922 held out
     recall, precision = trainer.selection_means(rows)
-    assert (round(recall, 3), round(precision, 3)) == (0.804, 0.880)
+    assert (round(recall, 3), round(precision, 3)) == (0.834, 0.861)
     assert precision >= trainer.PRECISION_TARGET
     assert trainer.logistics_alarms(rows) == (6, 667)
     assert all(f.combined.recall >= f.rules.recall for f in rows)
     assert trainer.ratchets_hold(scores, choice)
-    assert trainer.unit_false_alarms(scores, choice) == 24
+    assert trainer.unit_false_alarms(scores, choice) == 33
     assert trainer.short_texts_flagged(scores, choice) == 0
-    # The rule picks this threshold and gate; a lower threshold breaks (b) (0.7: 8 alarms), and
-    # a smaller gate either breaks (e) at this threshold (6 words: "I won't be late for
-    # Thursday") or needs a higher threshold (7 words: 0.8, mean held-out recall 0.787).
+    assert trainer.cancellations_flagged(scores, choice) == 0
+    # The same candidate with the older block (everyday readings only) flags three ordinary
+    # cancellations: (f) fails, which is why the scheduling block is shipped (decision 0015).
+    everyday = trainer.Choice(choice.candidate, choice.threshold, "everyday_reading", 8)
+    assert trainer.cancellations_flagged(scores, everyday) == 3
     selected = trainer.select_gate(scores, choice.block)
-    assert selected is not None
+    assert selected is not None, "no threshold and gate satisfy (a)-(f)"
     assert selected.choice == choice
-    lower = trainer.Choice(choice.candidate, 0.7, choice.block, choice.min_words)
-    assert not trainer.allowed(scores, lower, trainer.folds(scores, lower))
-    smaller = trainer.Choice(choice.candidate, choice.threshold, choice.block, 6)
-    assert trainer.short_texts_flagged(scores, smaller) == 1
 
 
 def test_the_short_message_gate_is_applied_where_rules_and_model_meet() -> None:
@@ -192,7 +207,8 @@ def test_a_flag_from_the_model_alone_names_a_probability_bucket_not_words() -> N
     result = assess(text)
     assert result.crisis
     assert result.categories == ("suicide",)
-    assert result.reasons == ("model.p95",)
+    assert len(result.reasons) == 1
+    assert re.fullmatch(r"model\.p\d\d", result.reasons[0]), result.reasons
     words = set(re.findall(r"[a-z]+", normalise(text)))
     assert not any(part in words for r in result.reasons for part in re.split(r"[.~]", r))
 
@@ -232,10 +248,54 @@ def test_block_modes() -> None:
         "nothing": (False, False, False, False),
         "negation_idiom": (True, True, False, False),
         "everyday_reading": (True, True, False, False),
+        "everyday_or_scheduling": (True, True, False, False),
         "any_set_aside": (True, True, True, False),
     }
     with pytest.raises(ValueError, match="block mode"):
         learned_tier_blocked("sometimes", plain)
+
+
+@pytest.mark.parametrize(
+    ("text", "blocked"),
+    [
+        ("I can't make it to my session tomorrow, I have the flu", True),
+        ("Sorry I won't be able to make it to my appointment tomorrow", True),
+        ("I can't make it to group tonight, I'm stuck at the office", True),
+        ("I feel bad cancelling again but I have a fever and don't want to spread it", True),
+        # Logistics with the rules' ending words is not "ordinary".
+        ("cancel my appointments, I won't be needing them after this week", False),
+        # Neither an appointment nor a cancellation named.
+        ("im so tired of everything tonight, idk what to do anymore", False),
+    ],
+)
+def test_the_scheduling_block(text: str, blocked: bool) -> None:
+    """Block ``everyday_or_scheduling``: the model may not flag ordinary scheduling (an
+    appointment, session or cancellation with a near time or an ordinary reason) when the rules
+    found no risk cue at all; whatever the model's probability, the rules' reading stands."""
+    outcome = assess_rules(text)
+    assert not outcome.assessment.crisis
+    assert ordinary_scheduling(outcome) is blocked
+    assert learned_tier_blocked("everyday_or_scheduling", outcome) is blocked
+    result = combine(outcome, lambda _: 0.99, 0.75, "everyday_or_scheduling", 8)
+    assert result.crisis is not blocked
+    if blocked:
+        assert result.reasons[-1] == "model.p99~set_aside"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't make it to group tonight, I don't want to kill myself though",
+        "this traffic is killing me, I'll be late to my session today",
+    ],
+)
+def test_scheduling_with_a_set_aside_cue_is_not_ordinary(text: str) -> None:
+    """A cue the rules set aside (a negation, an idiom) means the message is not ordinary
+    scheduling; the everyday reading itself still blocks the model, as in everyday_reading."""
+    outcome = assess_rules(text)
+    assert outcome.assessment.reasons or outcome.has_idiom()
+    assert not ordinary_scheduling(outcome)
+    assert learned_tier_blocked("everyday_or_scheduling", outcome)
 
 
 def test_the_weights_file_is_checked_when_read() -> None:

@@ -62,6 +62,7 @@ __all__ = [
     "combine",
     "learned_tier_blocked",
     "normalise",
+    "ordinary_scheduling",
 ]
 
 SUICIDE = "suicide"
@@ -2595,6 +2596,19 @@ _SCHEDULE_BENIGN = _c(
     r"video|online|telehealth|booked|book|time|date|slot|instead|until|after|next month|"
     r"doing (?:great|well|fine|good)|feeling (?:great|good|fine))\b"
 )
+# Ordinary scheduling, for the learned tier's "everyday_or_scheduling" block
+# (learned_tier_blocked): a named appointment or a cancellation, with a near time or an
+# ordinary reason. Tighter than _SCHEDULE_BENIGN, which names "after", "time", "until".
+_SCHEDULING_ACT = _c(
+    r"\b(?:appointments?|appts?|sessions?|group|therapy|visit|cancel\w*|reschedul\w*|"
+    r"make it)\b"
+)
+_SCHEDULING_WHEN = _c(
+    r"\b(?:today|tonight|tomorrow|tmrw|tmr|(?:mon|tues|wednes|thurs|fri|satur|sun)day|"
+    r"mon|tue|tues|wed|thu|thurs|fri|sat|sun|(?:this|next) (?:week|morning|afternoon|"
+    r"evening)|\d{1,2}(?::\d\d)? ?(?:am|pm)|\d{1,2}:\d\d|o'clock)\b"
+)
+_SCHEDULING_REASON = _c(r"\b(?:sick|fever|flu|work|office|kids?|car|weather|travel\w*)\b")
 _MEDS_ROUTINE = _c(
     r"\b(?:forgot|forget|forgetting|remember|remembered|reminder|remind|refill|refilled|"
     r"pharmacy|pharmacist|as prescribed|prescribed|on time|with food|with (?:breakfast|lunch|"
@@ -3456,13 +3470,31 @@ def assess_rules(text: str) -> RulesOutcome:
 _MISSING_SIGN = frozenset({"no_context", "no_finality"})
 
 
+def ordinary_scheduling(outcome: RulesOutcome) -> bool:
+    """Whether the message reads as ordinary scheduling ("can't make it to group tonight, stuck
+    at the office"): it names an appointment, a session or a cancellation together with a near
+    time or an ordinary reason, and the rules found no risk cue in it at all: none fired or set
+    aside (no reason, no dampener, no idiom) and none of their ending words ("i won't be
+    needing them", "thank you for everything")."""
+    norm = outcome.normalised
+    if outcome.assessment.reasons or outcome.dampeners or outcome.has_idiom():
+        return False
+    if _ENDING.search(norm) and not _NOT_FINAL.search(norm):
+        return False
+    return bool(_SCHEDULING_ACT.search(norm)) and bool(
+        _SCHEDULING_WHEN.search(norm) or _SCHEDULING_REASON.search(norm)
+    )
+
+
 def learned_tier_blocked(block: str, outcome: RulesOutcome) -> bool:
     """Whether the rules' reading of the message keeps the learned tier from flagging it.
 
     ``block`` is one of :data:`quietline.safety.crisis_model.BLOCK_MODES`: ``"nothing"`` (the
     model may flag whatever the rules let through), ``"negation_idiom"`` (not over a negated
     cue or an idiom), ``"everyday_reading"`` (not over an idiom or any dampener that
-    recognised an everyday reading; a missing second sign does not count) or
+    recognised an everyday reading; a missing second sign does not count),
+    ``"everyday_or_scheduling"`` (as ``"everyday_reading"``, and not over a message that reads
+    as ordinary scheduling with no risk cue at all: :func:`ordinary_scheduling`) or
     ``"any_set_aside"`` (not over an idiom or any set-aside cue).
     """
     if block == "nothing":
@@ -3471,6 +3503,8 @@ def learned_tier_blocked(block: str, outcome: RulesOutcome) -> bool:
         return "negated" in outcome.dampeners or outcome.has_idiom()
     if block == "everyday_reading":
         return bool(outcome.dampeners - _MISSING_SIGN) or outcome.has_idiom()
+    if block == "everyday_or_scheduling":
+        return learned_tier_blocked("everyday_reading", outcome) or ordinary_scheduling(outcome)
     if block == "any_set_aside":
         return bool(outcome.dampeners) or outcome.has_idiom()
     raise ValueError(f"unknown learned-tier block mode: {block!r}")

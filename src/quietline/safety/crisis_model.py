@@ -49,7 +49,13 @@ __all__ = [
 MODEL_FILE = "crisis_model.json"
 FORMAT = 1
 # Which of the rules' readings the model may not override (crisis.learned_tier_blocked).
-BLOCK_MODES = ("nothing", "negation_idiom", "everyday_reading", "any_set_aside")
+BLOCK_MODES = (
+    "nothing",
+    "negation_idiom",
+    "everyday_reading",
+    "everyday_or_scheduling",
+    "any_set_aside",
+)
 
 # A word: letters and digits with inner apostrophes ("i'm", "can't"); sentences break at
 # . ! ? ; and line breaks, and no bigram crosses a sentence.
