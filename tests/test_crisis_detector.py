@@ -1686,3 +1686,20 @@ def test_cant_make_it_to_a_time_is_scheduling_for_the_rules(text: str, crisis: b
     own, or "through tonight", it is a sign. (The rules' answer; the learned tier is
     measured on the inbox set.)"""
     assert assess_rules(text).assessment.crisis is crisis, assess_rules(text).assessment
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis"),
+    [
+        ("Sorry for everything today, I was just really tired and cranky", False),
+        ("sorry for everything i said yesterday, i was stressed", False),
+        ("so sorry for everything in session, i was in a mood", False),
+        ("sorry for everything. today is the day", True),
+        ("tell my mom im sorry for everything", True),
+        ("sorry for everything", True),
+    ],
+)
+def test_sorry_for_everything_bounded_to_a_day_is_an_apology(text: str, crisis: bool) -> None:
+    """'Sorry for everything' is a goodbye cue unless it is bounded to a day or a session in
+    the same breath. (The rules' answer.)"""
+    assert assess_rules(text).assessment.crisis is crisis, assess_rules(text).assessment

@@ -3064,7 +3064,13 @@ _SENSITIVE_PULL = _c(
     r"looking at|staring at|standing on|on the edge|edge of|how (?:many|much)|enough to|"
     r"all of (?:them|my)|the whole|wish|no one|nobody|alone|garage|closet)\b"
 )
-_SENSITIVE_GOODBYE = _c(r"\b(?:goodbye|good bye|sorry for everything|farewell)\b")
+_SENSITIVE_GOODBYE = _c(
+    r"\b(?:goodbye|good bye|farewell|sorry for everything"
+    # An apology bounded to a day or a session is an apology, not a goodbye.
+    r"(?! (?:today|earlier|yesterday|tonight|this (?:morning|afternoon|evening|week)|"
+    r"last (?:night|week|time|session)|in (?:session|group|our session)|i said|at (?:group|"
+    r"session|the session))))\b"
+)
 _SENSITIVE_SELF_HARM = _c(
     r"\b(?:cut|cuts|cutting|blades?|razors?|bleed\w*|bled|blood|bloody|"
     r"burn(?:ed|t|ing)? (?:my ?self|my (?:arms?|legs?|skin|wrists?|thighs?|hands?))|"
