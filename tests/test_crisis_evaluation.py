@@ -49,6 +49,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from quietline.safety.crisis import assess
 
 EVALUATION_SET = Path(__file__).parent / "data" / "crisis_eval.jsonl"
@@ -159,14 +161,6 @@ BLIND3_MIN_RECALL = 133 / 138  # 0.964
 BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.905)
 
 
-def test_third_set_does_not_get_worse() -> None:
-    rows = load(BLIND3_SET)
-    assert len(rows) >= 300
-    recall, precision, missed_text, false_text = measure(rows)
-    assert recall >= BLIND3_MIN_RECALL, missed_text
-    assert precision >= BLIND3_MIN_PRECISION, false_text
-
-
 # The fourth set (docs/crisis-blind4-set.md), written blind to the detector. Measured blind once
 # with the first learned tier: recall 0.706, precision 0.923. Then it became TRAINING data of the
 # learned tier, so it is no longer blind: with the retrained tier it measures 0.732/0.926 (held
@@ -177,19 +171,6 @@ def test_third_set_does_not_get_worse() -> None:
 BLIND4_SET = Path(__file__).parent / "data" / "crisis_eval_blind4.jsonl"
 BLIND4_MIN_RECALL = 145 / 153  # 0.948
 BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.942)
-
-
-def test_the_fourth_set_is_the_one_documented() -> None:
-    rows = load(BLIND4_SET)
-    assert len(rows) == 383
-    assert sum(r.crisis for r in rows) == 153
-    assert len({r.text.lower() for r in rows}) == len(rows), "duplicate messages"
-
-
-def test_fourth_set_does_not_get_worse() -> None:
-    recall, precision, missed_text, false_text = measure(load(BLIND4_SET))
-    assert recall >= BLIND4_MIN_RECALL, missed_text
-    assert precision >= BLIND4_MIN_PRECISION, false_text
 
 
 # The fifth set (docs/crisis-blind5-set.md), written blind to the detector, to its training
@@ -203,19 +184,6 @@ BLIND5_MIN_RECALL = 150 / 168  # 0.893, as measured
 BLIND5_MIN_PRECISION = 0.8  # the issue's floor (measured 0.904)
 
 
-def test_the_fifth_set_is_the_one_documented() -> None:
-    rows = load(BLIND5_SET)
-    assert len(rows) == 422
-    assert sum(r.crisis for r in rows) == 168
-    assert len({r.text.lower() for r in rows}) == len(rows), "duplicate messages"
-
-
-def test_fifth_set_does_not_get_worse() -> None:
-    recall, precision, missed_text, false_text = measure(load(BLIND5_SET))
-    assert recall >= BLIND5_MIN_RECALL, missed_text
-    assert precision >= BLIND5_MIN_PRECISION, false_text
-
-
 # The sixth set (docs/crisis-blind6-set.md): written blind, never trained on (the script refuses
 # it). Measured twice, each on a configuration fixed before the measurement: 0.837/0.911 with
 # the eleven-set tier (threshold 0.75), 0.886/0.906 with the shipped one (scheduling block,
@@ -225,16 +193,44 @@ BLIND6_MIN_RECALL = 163 / 184  # 0.886, as measured
 BLIND6_MIN_PRECISION = 0.8  # the issue's floor (measured 0.906)
 
 
-def test_the_sixth_set_is_the_one_documented() -> None:
-    rows = load(BLIND6_SET)
-    assert len(rows) == 446
-    assert sum(r.crisis for r in rows) == 184
+# The blind sets' ratchets, and the sizes their documents give. The fifth and sixth sets are
+# kept unseen (never trained on, their misses never read), so a failure there names counts,
+# not the messages.
+BLIND_SETS = [
+    # (set, documented size, crisis messages, min recall, min precision, unseen)
+    (BLIND3_SET, 331, None, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION, False),
+    (BLIND4_SET, 383, 153, BLIND4_MIN_RECALL, BLIND4_MIN_PRECISION, False),
+    (BLIND5_SET, 422, 168, BLIND5_MIN_RECALL, BLIND5_MIN_PRECISION, True),
+    (BLIND6_SET, 446, 184, BLIND6_MIN_RECALL, BLIND6_MIN_PRECISION, True),
+]
 
 
-def test_sixth_set_does_not_get_worse() -> None:
-    recall, precision, missed_text, false_text = measure(load(BLIND6_SET))
-    assert recall >= BLIND6_MIN_RECALL, missed_text
-    assert precision >= BLIND6_MIN_PRECISION, false_text
+@pytest.mark.parametrize(
+    ("path", "size", "crisis"),
+    [b[:3] for b in BLIND_SETS],
+    ids=lambda v: str(getattr(v, "stem", v)),
+)
+def test_the_blind_sets_are_the_ones_documented(path: Path, size: int, crisis: int | None) -> None:
+    rows = load(path)
+    assert len(rows) == size
+    if crisis is not None:
+        assert sum(r.crisis for r in rows) == crisis
+    assert len({r.text.lower() for r in rows}) == len(rows), "duplicate messages"
+
+
+@pytest.mark.parametrize(
+    ("path", "min_recall", "min_precision", "unseen"),
+    [(b[0], *b[3:]) for b in BLIND_SETS],
+    ids=lambda v: str(getattr(v, "stem", v)),
+)
+def test_the_blind_sets_do_not_get_worse(
+    path: Path, min_recall: float, min_precision: float, unseen: bool
+) -> None:
+    recall, precision, missed_text, false_text = measure(load(path))
+    if unseen:
+        missed_text = false_text = missed_text.split("\n", 1)[0]  # the counts only
+    assert recall >= min_recall, missed_text
+    assert precision >= min_precision, false_text
 
 
 # Ordinary client inbox messages (docs/crisis-inbox-set.md): 420, none a crisis, written by hand
