@@ -31,6 +31,7 @@ from quietline.events.hub import InProcessHub
 from quietline.notify.webpush import WebPushSender
 from quietline.storage.audit_anchor import AuditAnchor
 from quietline.storage.database import Database
+from quietline.storage.stores.audit import AuditHeadHints
 from quietline.storage.unit import Unit
 
 if TYPE_CHECKING:
@@ -178,8 +179,17 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     keyring = KeyRing(masters, reload=lambda: load_master_keys(master_path))
     hub = InProcessHub()
 
+    audit_hints = AuditHeadHints()
+
     def make_unit(conn: Connection, read_only: bool) -> Unit:
-        return Unit(conn, read_only=read_only, clock=clock, keyring=keyring, audit_key=audit_key)
+        return Unit(
+            conn,
+            read_only=read_only,
+            clock=clock,
+            keyring=keyring,
+            audit_key=audit_key,
+            audit_hints=audit_hints,
+        )
 
     anchor = AuditAnchor(settings.audit_anchor_path)
 

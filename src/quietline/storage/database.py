@@ -145,6 +145,8 @@ class Database(Generic[UnitT]):
             target=self._write_loop, name="quietline-writer", daemon=True
         )
         self._closed = False
+        self._stopping = False  # the writer took the stop signal inside a batch
+        self._write_conn: Connection | None = None  # the writer thread's, between batches
         # Checking "closed" and queueing a job happen under one lock, so no job can land
         # behind the stop signal and wait forever.
         self._closing = threading.Lock()
@@ -195,22 +197,29 @@ class Database(Generic[UnitT]):
                 continue
             if first is None:
                 self._idle()
+                self._drop_connection()
                 return
             batch = [first]
-            stop = False
-            while len(batch) < _MAX_BATCH:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+            self._stopping = False
             self._run_batch(batch)
-            if stop:
+            if self._stopping:
                 self._idle()
+                self._drop_connection()
                 return
+
+    def _next_waiting(self, batch: list[_Job[UnitT]]) -> _Job[UnitT] | None:
+        """A job already waiting, to run in the open batch; None when there is none, the
+        batch is full, or the stop signal came (remembered: the loop ends after this batch)."""
+        if self._stopping or len(batch) >= _MAX_BATCH:
+            return None
+        try:
+            nxt = self._queue.get_nowait()
+        except queue.Empty:
+            return None
+        if nxt is None:
+            self._stopping = True
+            return None
+        return nxt
 
     def _idle(self) -> None:
         if self._when_idle is not None:
@@ -221,7 +230,7 @@ class Database(Generic[UnitT]):
 
     def _run_batch(self, batch: list[_Job[UnitT]]) -> None:
         try:
-            outcomes = self._attempt(batch)
+            outcomes = self._attempt(batch, absorb=True)
         except Exception as exc:  # the shared commit failed or a retryable conflict
             if len(batch) > 1 or _is_retryable(exc):
                 # Fall back to one transaction per job so one job's trouble is its own.
@@ -238,7 +247,7 @@ class Database(Generic[UnitT]):
         last: BaseException | None = None
         for _ in range(_ATTEMPTS):
             try:
-                outcomes = self._attempt([job])
+                outcomes = self._attempt([job], absorb=False)
             except Exception as exc:
                 last = exc
                 if _is_retryable(exc):
@@ -250,26 +259,60 @@ class Database(Generic[UnitT]):
             log.error("write transaction failed: %s", last.__class__.__name__)
             self._fail(job, last)
 
-    def _attempt(self, batch: list[_Job[UnitT]]) -> list[_Outcome[UnitT]]:
+    def _connection(self) -> Connection:
+        """The writer's own connection, kept between batches (checking one out of the pool
+        and returning it costs more than a small batch's statements)."""
+        if self._write_conn is None or self._write_conn.closed:
+            self._write_conn = self.write_engine.connect()
+        return self._write_conn
+
+    def _drop_connection(self) -> None:
+        conn, self._write_conn = self._write_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception as exc:
+                log.error("closing the writer's connection failed: %s", exc.__class__.__name__)
+
+    def _attempt(self, batch: list[_Job[UnitT]], *, absorb: bool) -> list[_Outcome[UnitT]]:
+        """Run ``batch`` in one transaction, each job in its own savepoint. With ``absorb``
+        the jobs that arrive while it runs join it (``batch`` grows in place), so that under
+        load a batch holds every send in flight, not only those that were waiting when it
+        began, at no cost in latency when the writer is idle."""
         outcomes: list[_Outcome[UnitT]] = []
-        with self.write_engine.connect() as conn, conn.begin():
-            for job in batch:
-                unit = self._make_unit(conn, False)
-                # Plain SQL rather than conn.begin_nested(): SQLAlchemy compiles a fresh
-                # SAVEPOINT clause each time, which costs more than the statement itself.
-                conn.exec_driver_sql("SAVEPOINT quietline_job")
-                try:
-                    result = job.fn(unit)
-                except Exception as exc:
-                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT quietline_job")
-                    conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
-                    if _is_retryable(exc):
-                        raise
-                    outcomes.append((job, False, exc, None))
-                else:
-                    conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
-                    outcomes.append((job, True, result, unit))
+        conn = self._connection()
+        try:
+            with conn.begin():
+                index = 0
+                while True:
+                    if index == len(batch):
+                        nxt = self._next_waiting(batch) if absorb else None
+                        if nxt is None:
+                            break
+                        batch.append(nxt)
+                    outcomes.append(self._run_job(conn, batch[index]))
+                    index += 1
+        except BaseException:
+            # A failed commit or a lost connection: start the next attempt on a fresh one.
+            self._drop_connection()
+            raise
         return outcomes
+
+    def _run_job(self, conn: Connection, job: _Job[UnitT]) -> _Outcome[UnitT]:
+        unit = self._make_unit(conn, False)
+        # Plain SQL rather than conn.begin_nested(): SQLAlchemy compiles a fresh
+        # SAVEPOINT clause each time, which costs more than the statement itself.
+        conn.exec_driver_sql("SAVEPOINT quietline_job")
+        try:
+            result = job.fn(unit)
+        except Exception as exc:
+            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT quietline_job")
+            conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
+            if _is_retryable(exc):
+                raise
+            return (job, False, exc, None)
+        conn.exec_driver_sql("RELEASE SAVEPOINT quietline_job")
+        return (job, True, result, unit)
 
     def _settle(self, outcomes: list[_Outcome[UnitT]]) -> None:
         committed = [unit for _job, ok, _value, unit in outcomes if ok and unit is not None]

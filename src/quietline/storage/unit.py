@@ -14,7 +14,7 @@ from quietline.domain.clock import Clock
 from quietline.domain.events import Event
 from quietline.domain.models import Conversation
 from quietline.storage.stores.appointments import AppointmentStore
-from quietline.storage.stores.audit import AuditStore
+from quietline.storage.stores.audit import AuditHeadHints, AuditStore
 from quietline.storage.stores.client_access import ClientAccessStore
 from quietline.storage.stores.clients import ClientStore
 from quietline.storage.stores.conversations import ConversationStore
@@ -45,6 +45,7 @@ class Unit:
         clock: Clock,
         keyring: KeyRing,
         audit_key: bytes,
+        audit_hints: AuditHeadHints | None = None,
     ) -> None:
         self.conn = conn
         self.read_only = read_only
@@ -71,7 +72,7 @@ class Unit:
         self.appointments = AppointmentStore(conn)
         self.practice_messaging = PracticeMessagingStore(conn)
         self.supervision = SupervisionStore(conn)  # decision 0021
-        self.audit_log = AuditStore(conn, audit_key)
+        self.audit_log = AuditStore(conn, audit_key, audit_hints)
         self.events: list[Event] = []
         # The newest audit chain head per practice this unit wrote (for the outside anchor).
         self.audit_heads: dict[UUID, tuple[int, bytes]] = {}

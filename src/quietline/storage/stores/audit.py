@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,39 @@ _UPDATE_HEAD = Prepared(
     .where(audit_heads.c.practice_id == bindparam("b_practice_id"))
     .values(last_seq=bindparam("seq"), last_mac=bindparam("mac"))
 )
+# Moves the head only from the one given: the check and the move in one statement.
+_ADVANCE_HEAD_FROM = Prepared(
+    update(audit_heads)
+    .where(
+        audit_heads.c.practice_id == bindparam("b_practice_id"),
+        audit_heads.c.last_seq == bindparam("prev_seq"),
+        audit_heads.c.last_mac == bindparam("prev_mac"),
+    )
+    .values(last_seq=bindparam("seq"), last_mac=bindparam("mac"))
+)
+
+
+class AuditHeadHints:
+    """The chain head each practice had after this process's last append: a guess that
+    spares the next append reading the head first.
+
+    Never trusted: an append from a hint moves the stored head only if it is still exactly
+    the hinted one (same seq, same MAC), in the same statement that takes the row's write
+    lock. A hint gone stale (a rolled-back job, another process's append) fails that check
+    and the append reads the head as usual. Shared by the threads of one process.
+    """
+
+    def __init__(self) -> None:
+        self._heads: dict[UUID, tuple[int, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, practice_id: UUID) -> tuple[int, bytes] | None:
+        with self._lock:
+            return self._heads.get(practice_id)
+
+    def remember(self, practice_id: UUID, seq: int, mac: bytes) -> None:
+        with self._lock:
+            self._heads[practice_id] = (seq, mac)
 
 
 def _entry(row: Any) -> AuditEntry:
@@ -57,9 +91,10 @@ def _about_client(client_id: UUID, threads: list[UUID]) -> ColumnElement[bool]:
 
 
 class AuditStore:
-    def __init__(self, conn: Connection, key: bytes) -> None:
+    def __init__(self, conn: Connection, key: bytes, hints: AuditHeadHints | None = None) -> None:
         self._conn = conn
         self._key = key
+        self._hints = hints
 
     def append(
         self,
@@ -76,8 +111,37 @@ class AuditStore:
         """Append one entry to the practice's chain. Must run inside the action's transaction.
 
         Locks the chain head (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) so that
-        concurrent transactions extend the chain one after another.
+        concurrent transactions extend the chain one after another. With a hint
+        (:class:`AuditHeadHints`) the conditional update that advances the head is the lock
+        and the check at once, and the head is read only when the hint was stale.
         """
+        fields = {
+            "practice_id": practice_id,
+            "at": at,
+            "kind": kind,
+            "actor_user_id": actor_user_id,
+            "actor_session_id": actor_session_id,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "details": details,
+        }
+        hint = self._hints.get(practice_id) if self._hints is not None else None
+        if hint is not None:
+            prev_seq, prev_mac = hint
+            entry = self._entry_after(prev_seq, prev_mac, fields)
+            moved = _ADVANCE_HEAD_FROM.run(
+                self._conn,
+                {
+                    "b_practice_id": practice_id,
+                    "prev_seq": prev_seq,
+                    "prev_mac": prev_mac,
+                    "seq": entry["seq"],
+                    "mac": entry["mac"],
+                },
+            ).rowcount
+            if moved == 1:
+                _INSERT.run(self._conn, entry)
+                return self._remember(practice_id, entry)
         head = _HEAD_FOR_UPDATE.run(self._conn, {"practice_id": practice_id}).first()
         if head is None:
             prev_seq, prev_mac = 0, genesis_mac(self._key, practice_id)
@@ -86,39 +150,27 @@ class AuditStore:
             )
         else:
             prev_seq, prev_mac = int(head["last_seq"]), bytes(head["last_mac"])
+        entry = self._entry_after(prev_seq, prev_mac, fields)
+        _INSERT.run(self._conn, entry)
+        _UPDATE_HEAD.run(
+            self._conn, {"b_practice_id": practice_id, "seq": entry["seq"], "mac": entry["mac"]}
+        )
+        return self._remember(practice_id, entry)
+
+    def _entry_after(
+        self, prev_seq: int, prev_mac: bytes, fields: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The row of the entry that follows (prev_seq, prev_mac), with its MAC."""
         seq = prev_seq + 1
         entry_id = uuid4()
-        body = canonical(
-            entry_id=entry_id,
-            practice_id=practice_id,
-            seq=seq,
-            at=at,
-            kind=kind,
-            actor_user_id=actor_user_id,
-            actor_session_id=actor_session_id,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            details=details,
-        )
+        body = canonical(entry_id=entry_id, seq=seq, **fields)
         mac = entry_mac(self._key, prev_mac, body)
-        _INSERT.run(
-            self._conn,
-            {
-                "id": entry_id,
-                "practice_id": practice_id,
-                "seq": seq,
-                "at": at,
-                "kind": kind,
-                "actor_user_id": actor_user_id,
-                "actor_session_id": actor_session_id,
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "details": details,
-                "prev_mac": prev_mac,
-                "mac": mac,
-            },
-        )
-        _UPDATE_HEAD.run(self._conn, {"b_practice_id": practice_id, "seq": seq, "mac": mac})
+        return {"id": entry_id, "seq": seq, **fields, "prev_mac": prev_mac, "mac": mac}
+
+    def _remember(self, practice_id: UUID, entry: dict[str, Any]) -> tuple[int, bytes]:
+        seq, mac = int(entry["seq"]), bytes(entry["mac"])
+        if self._hints is not None:
+            self._hints.remember(practice_id, seq, mac)
         return seq, mac
 
     def head(self, practice_id: UUID) -> tuple[int, bytes] | None:

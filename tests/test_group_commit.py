@@ -1,0 +1,227 @@
+"""The group-commit writer (decision 0003) and the audit chain's head hints.
+
+The writer runs each job in its own savepoint inside one transaction per batch, lets jobs
+that arrive while a batch runs join it, keeps its connection between batches and starts on a
+fresh one after a failed commit. The audit chain appends from a remembered head only while
+that head is still the stored one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from quietline.actions.audit import verify_all
+from quietline.app import Services, build_services
+from quietline.config import Settings
+from quietline.domain.audit import AuditKind
+from quietline.storage.database import Database
+from quietline.storage.unit import Unit
+from tests.conftest import make_practice
+
+WAIT = 10.0
+
+
+class _Probe:
+    """A unit for the bare writer: the job's connection, and the batches that committed."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Iterator[tuple[Database[_Probe], list[list[_Probe]]]]:
+    url = f"sqlite:///{tmp_path / 'writer.db'}"
+    committed: list[list[_Probe]] = []
+    db: Database[_Probe] = Database(
+        url, lambda conn, _read_only: _Probe(conn), lambda units: committed.append(list(units))
+    )
+    db.write_sync(lambda p: p.conn.exec_driver_sql("CREATE TABLE t (v TEXT PRIMARY KEY)"))
+    committed.clear()
+    yield db, committed
+    db.close()
+
+
+def _insert(value: str) -> Any:
+    def job(p: _Probe) -> str:
+        p.conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
+        return value
+
+    return job
+
+
+def _values(db: Database[_Probe]) -> list[str]:
+    return db.read_sync(
+        lambda p: [r[0] for r in p.conn.exec_driver_sql("SELECT v FROM t ORDER BY v")]
+    )
+
+
+def test_a_job_that_arrives_while_a_batch_runs_joins_it(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    db, committed = writer
+    started, queued = threading.Event(), threading.Event()
+
+    def first(p: _Probe) -> str:
+        started.set()
+        assert queued.wait(WAIT)
+        return _insert("a")(p)
+
+    a = db.submit_write(first)
+    assert started.wait(WAIT)
+    b = db.submit_write(_insert("b"))
+    queued.set()
+    assert (a.result(WAIT), b.result(WAIT)) == ("a", "b")
+    # One commit for both: the second job did not wait for a batch of its own.
+    assert [len(batch) for batch in committed] == [2]
+    assert _values(db) == ["a", "b"]
+
+
+def test_a_failing_job_rolls_back_alone_and_the_writer_goes_on(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    db, committed = writer
+    started, queued = threading.Event(), threading.Event()
+
+    def first(p: _Probe) -> str:
+        started.set()
+        assert queued.wait(WAIT)
+        return _insert("a")(p)
+
+    def failing(p: _Probe) -> str:
+        _insert("z")(p)
+        raise ValueError("this job fails after writing")
+
+    a = db.submit_write(first)
+    assert started.wait(WAIT)
+    bad = db.submit_write(failing)
+    c = db.submit_write(_insert("c"))
+    queued.set()
+    assert a.result(WAIT) == "a"
+    with pytest.raises(ValueError, match="fails after writing"):
+        bad.result(WAIT)
+    assert c.result(WAIT) == "c"
+    assert [len(batch) for batch in committed] == [2]  # the committed jobs' units only
+    assert _values(db) == ["a", "c"]
+    assert db.write_sync(_insert("d")) == "d"
+    assert _values(db) == ["a", "c", "d"]
+
+
+def test_a_failed_commit_runs_the_batch_again_one_job_at_a_time_on_a_fresh_connection(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    db, committed = writer
+    db.write_sync(
+        lambda p: p.conn.exec_driver_sql(
+            "CREATE TABLE child (v TEXT REFERENCES t (v) DEFERRABLE INITIALLY DEFERRED)"
+        )
+    )
+    db.write_sync(_insert("parent"))
+    committed.clear()
+    started, queued = threading.Event(), threading.Event()
+
+    def orphan(p: _Probe) -> str:
+        # Fine until COMMIT, where the deferred foreign key fails the whole transaction.
+        started.set()
+        assert queued.wait(WAIT)
+        p.conn.exec_driver_sql("INSERT INTO child (v) VALUES ('nobody')")
+        return "orphan"
+
+    bad = db.submit_write(orphan)
+    assert started.wait(WAIT)
+    good = db.submit_write(_insert("kept"))
+    queued.set()
+    assert good.result(WAIT) == "kept"
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        bad.result(WAIT)
+    assert _values(db) == ["kept", "parent"]
+    assert db.write_sync(_insert("later")) == "later"
+    assert _values(db) == ["kept", "later", "parent"]
+
+
+def test_close_during_a_batch_finishes_it_and_refuses_new_work(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'closing.db'}"
+    db: Database[_Probe] = Database(url, lambda conn, _r: _Probe(conn), lambda _units: None)
+    db.write_sync(lambda p: p.conn.exec_driver_sql("CREATE TABLE t (v TEXT PRIMARY KEY)"))
+    started, release = threading.Event(), threading.Event()
+
+    def slow(p: _Probe) -> str:
+        started.set()
+        assert release.wait(WAIT)
+        return _insert("slow")(p)
+
+    pending = db.submit_write(slow)
+    assert started.wait(WAIT)
+    queued_behind = db.submit_write(_insert("behind"))
+    closer = threading.Thread(target=db.close)
+    closer.start()
+    release.set()
+    closer.join(WAIT)
+    assert not closer.is_alive()
+    assert (pending.result(WAIT), queued_behind.result(WAIT)) == ("slow", "behind")
+    with pytest.raises(RuntimeError, match="closed"):
+        db.submit_write(_insert("late"))
+
+
+# -- audit head hints ---------------------------------------------------------------------
+
+
+def _audit(services: Services, practice_id: UUID) -> None:
+    services.db.write_sync(lambda unit: unit.audit(AuditKind.POLICY_CHANGED, practice_id))
+
+
+def _chain_ok(services: Services) -> None:
+    reports = services.db.read_sync(
+        lambda unit: verify_all(unit, services.audit_key, services.audit_anchor.read())
+    )
+    assert reports and all(r.ok for r in reports), reports
+
+
+def _head(services: Services, practice_id: UUID) -> tuple[int, bytes] | None:
+    return services.db.read_sync(lambda unit: unit.audit_log.head(practice_id))
+
+
+def test_an_append_after_a_rolled_back_one_still_extends_the_stored_head(
+    services: Services,
+) -> None:
+    practice = make_practice(services, "hints-rollback")
+    _audit(services, practice.id)
+    before = _head(services, practice.id)
+    assert before is not None
+
+    def audit_then_fail(unit: Unit) -> None:
+        unit.audit(AuditKind.POLICY_CHANGED, practice.id)
+        raise ValueError("rolled back after its audit entry")
+
+    with pytest.raises(ValueError, match="rolled back"):
+        services.db.write_sync(audit_then_fail)
+    assert _head(services, practice.id) == before
+    # The process now remembers a head the database never kept; the next entry follows the
+    # stored one.
+    _audit(services, practice.id)
+    after = _head(services, practice.id)
+    assert after is not None and after[0] == before[0] + 1
+    _chain_ok(services)
+
+
+def test_appends_from_two_processes_sharing_a_database_keep_one_chain(
+    services: Services, settings: Settings
+) -> None:
+    practice = make_practice(services, "hints-two")
+    other = build_services(settings)  # a second server process on the same database
+    try:
+        for _ in range(3):
+            _audit(services, practice.id)
+            _audit(other, practice.id)
+            _audit(other, practice.id)
+    finally:
+        other.close()
+    _audit(services, practice.id)
+    _chain_ok(services)
