@@ -9,9 +9,8 @@ that head is still the stored one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 import pytest
@@ -49,7 +48,7 @@ def writer(tmp_path: Path) -> Iterator[tuple[Database[_Probe], list[list[_Probe]
     db.close()
 
 
-def _insert(value: str) -> Any:
+def _insert(value: str) -> Callable[[_Probe], str]:
     def job(p: _Probe) -> str:
         p.conn.execute(text("INSERT INTO t (v) VALUES (:v)"), {"v": value})
         return value
@@ -181,7 +180,8 @@ def _chain_ok(services: Services) -> None:
     reports = services.db.read_sync(
         lambda unit: verify_all(unit, services.audit_key, services.audit_anchor.read())
     )
-    assert reports and all(r.ok for r in reports), reports
+    assert reports
+    assert all(r.ok for r in reports), reports
 
 
 def _head(services: Services, practice_id: UUID) -> tuple[int, bytes] | None:
@@ -207,7 +207,8 @@ def test_an_append_after_a_rolled_back_one_still_extends_the_stored_head(
     # stored one.
     _audit(services, practice.id)
     after = _head(services, practice.id)
-    assert after is not None and after[0] == before[0] + 1
+    assert after is not None
+    assert after[0] == before[0] + 1
     _chain_ok(services)
 
 
