@@ -13,7 +13,6 @@ same-origin ``Origin`` and ``Sec-Fetch-Site`` when the browser sends them.
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -157,21 +156,21 @@ async def signed_in_in_transaction(
     request: Request,
     svc: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> AsyncIterator[SessionToken]:
+) -> SessionToken:
     """A live, unrestricted session, checked by the write itself.
 
     The route passes the token to :func:`quietline.actions.auth.authorize` inside the same
     transaction as its action: one trip to the writer instead of a read and then a write, and
     no gap between the session check and the change it allows. When that check finds the
-    session ended, a web app's cookie is dropped as on every other route.
+    session ended, a web app's cookie is dropped as on every other route: the problem
+    handler does it when ``request.state.ended_drops_cookie`` is set (a plain function, not a
+    generator dependency that catches the error, which FastAPI runs at several times the
+    cost).
     """
     token, from_cookie = _token(request, svc, credentials)
-    try:
-        yield SessionToken(token)
-    except Unauthenticated as exc:
-        if from_cookie:
-            raise _ended(exc, svc) from None
-        raise
+    request.state.from_cookie = from_cookie
+    request.state.ended_drops_cookie = from_cookie
+    return SessionToken(token)
 
 
 SignedIn = Annotated[Actor, Depends(signed_in)]

@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from quietline.domain.errors import QuietlineError
+from quietline.api.web_session import clear_cookie_headers
+from quietline.domain.errors import QuietlineError, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,20 @@ def _validation_message(error: dict[str, Any]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(QuietlineError)
-    async def _domain(_request: Request, exc: QuietlineError) -> JSONResponse:
+    async def _domain(request: Request, exc: QuietlineError) -> JSONResponse:
+        headers = exc.headers
+        if isinstance(exc, Unauthenticated) and getattr(request.state, "ended_drops_cookie", False):
+            # A web app's session was found ended inside the route's own transaction
+            # (api/access.py: signed_in_in_transaction): drop the cookie and what the site
+            # stored, as the other access rules do when they find it ended.
+            settings = request.app.state.services.settings
+            headers = {**headers, **clear_cookie_headers(settings)}
         return problem(
             exc.status,
             exc.detail,
             code=exc.code,
             title=exc.title,
-            headers=exc.headers,
+            headers=headers,
             extra=exc.extra,
         )
 
