@@ -200,6 +200,12 @@ def test_a_supervisor_reads_a_supervisees_client_thread_audited_and_shown(
     assert thread["title"] == "Jordan Rivers"
     assert thread["supervisee_ids"] == [str(c.priya.user_id)]
     assert thread["archived"] is False
+    # the list names the client to someone outside her care: recorded as a view of it
+    [listed_entry] = [
+        e for e in c.audit(kind="client.viewed") if e["details"]["via"] == "supervision_list"
+    ]
+    assert listed_entry["actor_user_id"] == str(c.lee.user_id)
+    assert listed_entry["details"]["clients"] == [c.jordan]
 
     # reading: the history (staff notes included), the conversation, the receipt cursors
     read = history(c.lee, c.jordan_thread)

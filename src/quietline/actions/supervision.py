@@ -288,23 +288,35 @@ def list_supervised_threads(unit: Unit, actor: Actor) -> SupervisedThreads:
     found = unit.supervision.supervised_threads(
         actor.practice_id, actor.user_id, _SUPERVISEE_ROLE_VALUES, MAX_THREADS
     )
-    return SupervisedThreads(
-        visibility,
-        allowed,
-        [
-            SupervisedThreadView(
-                conversation_id=t.conversation.id,
-                client_id=t.conversation.client_id,
-                title=_title(unit, t.conversation),
-                supervisee_ids=t.supervisee_ids,
-                last_seq=t.conversation.last_seq,
-                last_activity_at=t.conversation.last_activity_at,
-                archived=t.archived,
-            )
-            for t in found
-            if t.conversation.client_id is not None
-        ],
-    )
+    threads = [
+        SupervisedThreadView(
+            conversation_id=t.conversation.id,
+            client_id=t.conversation.client_id,
+            title=_title(unit, t.conversation),
+            supervisee_ids=t.supervisee_ids,
+            last_seq=t.conversation.last_seq,
+            last_activity_at=t.conversation.last_activity_at,
+            archived=t.archived,
+        )
+        for t in found
+        if t.conversation.client_id is not None
+    ]
+    if threads:
+        # The list names clients (thread titles) to someone outside their care: recorded
+        # like any other list of clients, so each client's access report shows it.
+        unit.audit(
+            AuditKind.CLIENT_VIEWED,
+            actor.practice_id,
+            actor_user_id=actor.user_id,
+            actor_session_id=actor.session_id,
+            subject_type="practice",
+            subject_id=actor.practice_id,
+            details={
+                "via": "supervision_list",
+                "clients": [str(t.client_id) for t in threads],
+            },
+        )
+    return SupervisedThreads(visibility, allowed, threads)
 
 
 # -- what the members see -----------------------------------------------------------------

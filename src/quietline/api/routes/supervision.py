@@ -109,8 +109,9 @@ async def remove_supervision(supervision_id: UUID, actor: SignedIn, svc: Service
 @router.get("/supervision/threads", response_model=SupervisedThreadsOut)
 async def supervised_threads(actor: SignedIn, svc: ServicesDep) -> SupervisedThreadsOut:
     """Supervisors: the client threads of your supervisees' clients that you may read, most
-    recent activity first. Empty while the practice's supervisor_visibility policy is off."""
-    found = await svc.db.read(lambda unit: list_supervised_threads(unit, actor))
+    recent activity first. Empty while the practice's supervisor_visibility policy is off.
+    Listing names clients, so it is audited (client.viewed, via supervision_list)."""
+    found = await svc.db.write(lambda unit: list_supervised_threads(unit, actor))
     return SupervisedThreadsOut(
         supervisor_visibility=found.visibility,
         may_supervise=found.may_supervise,
