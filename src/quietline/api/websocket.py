@@ -11,7 +11,12 @@ Protocol (JSON text frames):
   ``conversation.updated``, ``emergency_access.opened`` and ``emergency_access.closed``
   (an admin opened or ended break-glass reading of the conversation: the grant id, who,
   until when; never the reason), ``policy.changed``, ``status.changed``, ``session.revoked``,
-  ``session.locked`` (then closed with 4423);
+  ``session.locked`` (then closed with 4423); for client work ``appointment.updated`` and
+  ``appointment.client_late`` (ids and status), ``client.seen`` (the client read the thread on
+  the secure page), ``client_senders.changed`` and ``on_call.changed`` (practice settings);
+  for supervision ``supervision.changed`` (made or ended) and ``supervision.viewed`` (a
+  supervisor read this thread). Every event carries ids, never content; the message itself
+  comes with ``message.created`` only to devices allowed to read it;
 * client -> ``ack`` ``{conversation_id, up_to_seq}`` (delivered to this device), ``seen``
   (shown in the open conversation), ``resume`` ``{conversation_id, after_seq}`` (backlog),
   ``activity`` (the person is using the app: keeps the app lock and idle timeout away),
