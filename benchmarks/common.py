@@ -196,20 +196,24 @@ def start_server(
     log_level: str = "INFO",
     pyinstrument_out: Path | None = None,
     env: dict[str, str] | None = None,
+    module: str = "benchmarks.server",
+    extra_args: Sequence[str] = (),
 ) -> ServerProcess:
-    """Start ``python -m benchmarks.server`` on 127.0.0.1 and wait until /health answers."""
+    """Start ``python -m benchmarks.server`` (or another server ``module`` taking the same
+    options) on 127.0.0.1 and wait until /health answers."""
     port = port or free_port()
     log_path = data_dir / "server.log"
     command = [
         sys.executable,
         "-m",
-        "benchmarks.server",
+        module,
         "--data-dir",
         str(data_dir),
         "--port",
         str(port),
         "--log-level",
         log_level,
+        *extra_args,
     ]
     child_env = {**os.environ, **(env or {})}
     if pyinstrument_out is not None:

@@ -81,7 +81,7 @@ async def _sender(
                 raise RuntimeError(f"too many failed sends: {errors[:3]}")
 
 
-async def _phase(
+async def send_phase(
     clients: list[HttpClient],
     path: str,
     total: int,
@@ -151,7 +151,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ]
         rss_before = server.rss_kib()
         quiet = await wait_for_quiet([os.getpid(), server.pid], max_wait=args.quiet_wait)
-        await _phase(clients, path, args.warmup, "warmup", args.body_chars, args.max_seconds)
+        await send_phase(clients, path, args.warmup, "warmup", args.body_chars, args.max_seconds)
         own = [os.getpid(), server.pid]
         if args.profile:
             profiler = PySpy(server.pid, data_dir / "send-profile.raw")
@@ -160,7 +160,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         background = BackgroundLoad(own)
         background.start()
         cpu_before = server.cpu_seconds()
-        elapsed, latencies, errors = await _phase(
+        elapsed, latencies, errors = await send_phase(
             clients, path, args.messages, "bench", args.body_chars, args.max_seconds
         )
         cpu_used = server.cpu_seconds() - cpu_before
