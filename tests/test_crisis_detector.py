@@ -1539,10 +1539,11 @@ def test_long_repetitive_input_stays_fast(text: str) -> None:
 
 
 HARD_NEGATIVES = NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NOT_CRISIS
-# Measured with the shipped model (eleven training sets and the inbox negatives, C = 30,
-# threshold 0.75, short-message gate 8 words; 24 without the inbox negatives, 39 with the
+# Measured with the shipped model (fourteen training sets and the inbox negatives, C = 30,
+# features seen three times, threshold 0.65, scheduling block, short-message gate 8 words; 33
+# with the eleven-set model at 0.60, 24 at 0.75 without the inbox negatives, 39 with the
 # eight-set model at 0.7): a ratchet.
-LEARNED_TIER_HARD_NEGATIVE_ALARMS = 33
+LEARNED_TIER_HARD_NEGATIVE_ALARMS = 30
 
 
 def test_the_learned_tier_flags_few_hard_negatives() -> None:
@@ -1555,9 +1556,11 @@ def test_the_learned_tier_flags_few_hard_negatives() -> None:
     (C = 30, threshold 0.75, gate 8 words), it flagged 24; with the inbox negatives added to
     its training, 21. With the block for ordinary scheduling (so that no ordinary cancellation
     is flagged) the selection rule picks threshold 0.60 and features seen twice: mean held-out
-    recall 0.802 -> 0.834, the fourth set's 0.895 -> 0.922, and 33 of these flagged: the count
-    below is that measurement. This ratchet keeps a retrain from flagging more of them; lower
-    it when a retrain flags fewer."""
+    recall 0.802 -> 0.834, the fourth set's 0.895 -> 0.922, and 33 of these flagged. Retrained
+    on fourteen sets, with the rules widened on the training sets' misses, the rule picks
+    threshold 0.65 and features seen three times, and 30 are flagged: the count below is that
+    measurement. This ratchet keeps a retrain from flagging more of them; lower it when a
+    retrain flags fewer."""
     flagged = [text for text in HARD_NEGATIVES if assess(text).crisis]
     assert len(HARD_NEGATIVES) == 657
     assert len(flagged) <= LEARNED_TIER_HARD_NEGATIVE_ALARMS, "\n".join(flagged)
@@ -1703,3 +1706,96 @@ def test_sorry_for_everything_bounded_to_a_day_is_an_apology(text: str, crisis: 
     """'Sorry for everything' is a goodbye cue unless it is bounded to a day or a session in
     the same breath. (The rules' answer.)"""
     assert assess_rules(text).assessment.crisis is crisis, assess_rules(text).assessment
+
+
+# Rules widened with the terse, means and everyday training sets (decision 0015): kinds of
+# phrasing the rules missed or wrongly set aside there. Written for these tests; the training
+# sets' own sentences are not copied. Asserted on the rules (assess_rules).
+TERSE_AND_MEANS_CRISIS: list[tuple[str, str]] = [
+    # A denied ordinary reason is no reason.
+    ("bought a rope this morning and it's not for the tent", SUICIDE),
+    ("I'm on the overpass and I'm not stuck in traffic", SUICIDE),
+    # No trip explains away not being alive.
+    ("I won't be alive for my vacation next month", SUICIDE),
+    # Self-harm as a habit or a pull is no accident, whatever the room.
+    ("I keep cutting in the kitchen when everyone's asleep, it's a relief", SELF_HARM),
+    ("fell off the wagon with burning myself, three nights in a row", SELF_HARM),
+    # An old scar reopened is not an old scar.
+    ("my scars were fading and i cut them open again", SELF_HARM),
+    # Pills taken to be numb, "not to die".
+    ("took a handful of my sleeping pills, not to die, just to feel nothing", SELF_HARM),
+    # "ending things" is not the ending of a show.
+    ("its over. ending things tonight", SUICIDE),
+    # Terse texts, under the learned tier's word gate.
+    ("not safe tonight", SUICIDE),
+    ("please call. not safe", SUICIDE),
+    ("can't promise i'll stay safe tonight", SUICIDE),
+    ("took em all. sorry", SUICIDE),
+    ("tonight i end it", SUICIDE),
+    ("my plan is ready. tonight", SUICIDE),
+    ("engine's running in the garage", SUICIDE),
+    ("the blade is next to me", SELF_HARM),
+    ("ctb tonight", SUICIDE),
+    ("where is the self delete option", SUICIDE),
+    ("nobody can stop me this time", SUICIDE),
+    ("wanna walk into traffic", SUICIDE),
+]
+
+TERSE_AND_MEANS_NOT_CRISIS: list[str] = [
+    "bought some rope for the camping trip this weekend",
+    "i won't be around next week, on vacation in Spain",
+    "cut my finger in the kitchen slicing onions, all fine",
+    "the coffee machine died again, bring your own",
+    "the furnace died, house is freezing",
+    "i'm dead 💀 my cat fell off the couch",
+    "cutting it close, 2 min away",
+    "my hours got cut so money is tight this month",
+    "my old scars have faded a lot this year",
+    "threw out my razors last month like we planned",
+    "happy to give up my tuesday slot to someone else",
+    "so done with this rain",
+    "the plan is set for dinner on friday",
+    "ctb means can't talk, busy lol",
+    "i'm ending things with my girlfriend tonight",
+    "took an extra sleeping pill last night, not to die, i just couldn't sleep",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), TERSE_AND_MEANS_CRISIS)
+def test_terse_and_means_phrasings_are_flagged_by_the_rules(text: str, category: str) -> None:
+    result = assess_rules(text).assessment
+    assert result.crisis, (text, result.reasons)
+    assert category in result.categories, (text, result)
+
+
+@pytest.mark.parametrize("text", TERSE_AND_MEANS_NOT_CRISIS)
+def test_their_everyday_twins_are_not_flagged_by_the_rules(text: str) -> None:
+    result = assess_rules(text).assessment
+    assert not result.crisis, (text, result.reasons)
+
+
+def test_stopping_a_medication_is_not_a_denial() -> None:
+    """'i stopped taking my heart pills': the rules do not flag it, but it is not set aside as
+    negated (nor as history): a missing sign, so the learned tier may read it."""
+    outcome = assess_rules("I stopped taking my heart pills last week")
+    assert not outcome.assessment.crisis
+    assert outcome.dampeners == {"no_context"}
+    assert not crisis.learned_tier_blocked("everyday_or_scheduling", outcome)
+
+
+@pytest.mark.parametrize(
+    ("text", "ordinary"),
+    [
+        ("Need to cancel today, I have a migraine", True),
+        ("I'm home with strep, can we do telehealth instead?", True),
+        ("Cancel my thursday. there won't be a me by then", False),
+        ("cancel my thursday and every thursday after", False),
+        ("please cancel tomorrow, I don't plan on being alive", False),
+    ],
+)
+def test_a_final_cancellation_is_not_ordinary_scheduling(text: str, ordinary: bool) -> None:
+    """Ordinary scheduling (which keeps the learned tier from flagging) names more ordinary
+    reasons, and is never a cancellation that is final or carries a risk word."""
+    outcome = assess_rules(text)
+    assert not outcome.assessment.crisis
+    assert crisis.ordinary_scheduling(outcome) is ordinary

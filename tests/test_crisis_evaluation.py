@@ -40,6 +40,12 @@ refuses a threshold that would).
 Retrained with three more training sets written blind to the detector (``crisis_train_young``,
 ``crisis_train_formal``, ``crisis_train_pairs``; C = 30, threshold 0.75, gate 8 words), the
 first two sets stay at 1.000 / 1.000 and the third and fourth ratchets moved up again.
+
+Retrained on fourteen sets (``crisis_train_terse``, ``crisis_train_means``,
+``crisis_train_everyday`` added; the rules widened on what they missed or wrongly flagged in
+the training sets; C = 30, features seen three times, threshold 0.65, scheduling block, gate 8
+words), every ratchet moved up: the third and fourth sets (training data), and the fifth, sixth
+and seventh blind sets and the inbox set, measured once on that configuration, fixed before.
 """
 
 from __future__ import annotations
@@ -156,9 +162,9 @@ def test_second_set_recall_and_precision_meet_the_floor() -> None:
 # it adds none: decision 0015's fold table). The ratchet follows the measurement upward.
 BLIND3_SET = Path(__file__).parent / "data" / "crisis_eval_blind3.jsonl"
 # Recall first (threshold 0.7, gate 8): 0.920/0.894. Trained on eleven sets (C = 30, threshold
-# 0.75, gate 8): 0.964/0.905.
-BLIND3_MIN_RECALL = 133 / 138  # 0.964
-BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.905)
+# 0.75, gate 8): 0.964/0.905. Fourteen sets (threshold 0.65, scheduling block): 0.986/0.925.
+BLIND3_MIN_RECALL = 136 / 138  # 0.986
+BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.925)
 
 
 # The fourth set (docs/crisis-blind4-set.md), written blind to the detector. Measured blind once
@@ -167,10 +173,11 @@ BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.905)
 # out of training, 0.725/0.925: decision 0015's fold table). The issue's floor is NOT met here
 # either; this is a ratchet at the measurement, like the third set's. Recall first (threshold
 # 0.7, gate 8): 0.908/0.939 (held out of training, 0.856/0.923). Trained on eleven sets
-# (C = 30, threshold 0.75, gate 8): 0.948/0.942 (held out of training, 0.908/0.933).
+# (C = 30, threshold 0.75, gate 8): 0.948/0.942 (held out of training, 0.908/0.933). Fourteen
+# sets (threshold 0.65, scheduling block): 0.954/0.961 (held out of training, 0.928/0.940).
 BLIND4_SET = Path(__file__).parent / "data" / "crisis_eval_blind4.jsonl"
-BLIND4_MIN_RECALL = 145 / 153  # 0.948
-BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.942)
+BLIND4_MIN_RECALL = 146 / 153  # 0.954
+BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.961)
 
 
 # The fifth set (docs/crisis-blind5-set.md), written blind to the detector, to its training
@@ -179,29 +186,43 @@ BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.942)
 # tuned on it: the first learned tier 0.714/0.902 (rules alone 0.702/0.901), then the shipped
 # recall-first tier 0.893/0.904. The issue's floor (0.95) is NOT met on it; this is a ratchet
 # at the measurement. A new blind number needs a new set: this one has now been looked at.
+# Later measurements (counts only): 0.940/0.898 with the scheduling block at 0.60, 0.940/0.908
+# with the fourteen-set tier.
 BLIND5_SET = Path(__file__).parent / "data" / "crisis_eval_blind5.jsonl"
-BLIND5_MIN_RECALL = 150 / 168  # 0.893, as measured
-BLIND5_MIN_PRECISION = 0.8  # the issue's floor (measured 0.904)
+BLIND5_MIN_RECALL = 158 / 168  # 0.940, as measured
+BLIND5_MIN_PRECISION = 0.8  # the issue's floor (measured 0.908)
 
 
 # The sixth set (docs/crisis-blind6-set.md): written blind, never trained on (the script refuses
-# it). Measured twice, each on a configuration fixed before the measurement: 0.837/0.911 with
-# the eleven-set tier (threshold 0.75), 0.886/0.906 with the shipped one (scheduling block,
-# 0.60). The issue's floor (0.95) is NOT met; a ratchet at the measurement.
+# it). Measured three times, each on a configuration fixed before the measurement: 0.837/0.911
+# with the eleven-set tier (threshold 0.75), 0.886/0.906 with the scheduling block at 0.60,
+# 0.897/0.922 with the fourteen-set tier (0.65). The issue's floor (0.95) is NOT met; a
+# ratchet at the measurement.
 BLIND6_SET = Path(__file__).parent / "data" / "crisis_eval_blind6.jsonl"
-BLIND6_MIN_RECALL = 163 / 184  # 0.886, as measured
-BLIND6_MIN_PRECISION = 0.8  # the issue's floor (measured 0.906)
+BLIND6_MIN_RECALL = 165 / 184  # 0.897, as measured
+BLIND6_MIN_PRECISION = 0.8  # the issue's floor (measured 0.922)
 
 
-# The blind sets' ratchets, and the sizes their documents give. The fifth and sixth sets are
-# kept unseen (never trained on, their misses never read), so a failure there names counts,
-# not the messages.
+# The seventh set (docs/crisis-blind7-set.md): written blind, committed before any measurement,
+# never trained on (the script refuses it), its texts never read. Measured on configurations
+# fixed before each measurement: rules alone 0.740/0.887 and the scheduling block at 0.60
+# 0.901/0.878 (before the fourteen-set retrain), the fourteen-set tier 0.917/0.889. The issue's
+# floor (0.95) is NOT met; a ratchet at the measurement.
+BLIND7_SET = Path(__file__).parent / "data" / "crisis_eval_blind7.jsonl"
+BLIND7_MIN_RECALL = 176 / 192  # 0.917, as measured
+BLIND7_MIN_PRECISION = 0.8  # the issue's floor (measured 0.889)
+
+
+# The blind sets' ratchets, and the sizes their documents give. The fifth, sixth and seventh
+# sets are kept unseen (never trained on, their misses never read), so a failure there names
+# counts, not the messages.
 BLIND_SETS = [
     # (set, documented size, crisis messages, min recall, min precision, unseen)
     (BLIND3_SET, 331, None, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION, False),
     (BLIND4_SET, 383, 153, BLIND4_MIN_RECALL, BLIND4_MIN_PRECISION, False),
     (BLIND5_SET, 422, 168, BLIND5_MIN_RECALL, BLIND5_MIN_PRECISION, True),
     (BLIND6_SET, 446, 184, BLIND6_MIN_RECALL, BLIND6_MIN_PRECISION, True),
+    (BLIND7_SET, 472, 192, BLIND7_MIN_RECALL, BLIND7_MIN_PRECISION, True),
 ]
 
 
@@ -235,10 +256,11 @@ def test_the_blind_sets_do_not_get_worse(
 
 # Ordinary client inbox messages (docs/crisis-inbox-set.md): 420, none a crisis, written by hand
 # and never trained on (the script refuses it). What a practice pays for recall: the rules
-# alone flag 13 (3.1%), the shipped detector 25 (6.0%). A ratchet: a change may not add false
-# alarms here; lower the bound when a change removes some.
+# alone flag 13 (3.1%), the scheduling block at 0.60 flagged 25 (6.0%), the fourteen-set tier
+# 14 (3.3%). A ratchet: a change may not add false alarms here; lower the bound when a change
+# removes some.
 INBOX_SET = Path(__file__).parent / "data" / "crisis_eval_inbox.jsonl"
-INBOX_MAX_FALSE_ALARMS = 25
+INBOX_MAX_FALSE_ALARMS = 14
 
 
 def test_ordinary_inbox_messages_rarely_raise_a_crisis() -> None:

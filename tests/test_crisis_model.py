@@ -76,7 +76,7 @@ def test_training_is_deterministic() -> None:
     assert trainer.train(examples, candidate) == trainer.train(examples, candidate)
 
 
-def test_the_training_data_is_the_eleven_sets_the_inbox_and_clinical_negatives() -> None:
+def test_the_training_data_is_the_fourteen_sets_the_inbox_and_clinical_negatives() -> None:
     assert trainer.CRISIS_SETS == (
         "crisis_eval",
         "crisis_eval_holdout",
@@ -89,18 +89,23 @@ def test_the_training_data_is_the_eleven_sets_the_inbox_and_clinical_negatives()
         "crisis_train_young",
         "crisis_train_formal",
         "crisis_train_pairs",
+        "crisis_train_terse",
+        "crisis_train_means",
+        "crisis_train_everyday",
     )
-    # The fifth blind set is the never-trained ratchet, the sixth and the inbox evaluation set
-    # the lead's measurements: the script refuses to open any of them.
+    # The fifth blind set is the never-trained ratchet, the sixth, the seventh and the inbox
+    # evaluation set the lead's measurements: the script refuses to open any of them.
     for stem in (
         "crisis_eval_blind5",
         "crisis_eval_BLIND5",
         "crisis_eval_blind6",
         "Blind6",
+        "crisis_eval_blind7",
+        "BLIND7",
         "crisis_eval_inbox",
         "Crisis_Eval_Inbox",
     ):
-        with pytest.raises(ValueError, match="fifth and sixth blind sets"):
+        with pytest.raises(ValueError, match="fifth, sixth and seventh blind sets"):
             trainer._data_file(stem)
     names = trainer.CRISIS_SETS + trainer.NEGATIVE_SETS
     assert not any(bad in name for bad in trainer.NEVER_READ for name in names)
@@ -120,7 +125,7 @@ def test_the_training_data_is_the_eleven_sets_the_inbox_and_clinical_negatives()
     assert not trainer.CLINICAL_NEGATIVE_CATEGORIES & trainer.CLINICAL_EXCLUDED_CATEGORIES
     assert "risk" in trainer.CLINICAL_EXCLUDED_CATEGORIES
     data = json.loads(trainer.MODEL_PATH.read_text(encoding="utf-8"))
-    sizes = 322 + 356 + 331 + 383 + 663 + 645 + 639 + 761 + 649 + 667 + 626
+    sizes = 322 + 356 + 331 + 383 + 663 + 645 + 639 + 761 + 649 + 667 + 626 + 620 + 640 + 600
     assert data["training"]["messages"] == sizes + len(inbox) + len(negatives)
     assert data["training"]["negative_set_messages"] == len(inbox)
 
@@ -128,7 +133,7 @@ def test_the_training_data_is_the_eleven_sets_the_inbox_and_clinical_negatives()
 def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     """Decision 0015's fold table for the chosen settings: the model's own held-out counts
     (exact: they depend only on the data and the script), the detector's on the fourth set, and
-    the selection rule: best mean held-out recall over the eight selection folds with (a) their
+    the selection rule: best mean held-out recall over the eleven selection folds with (a) their
     mean precision at least 0.85, (b) at most 1% false alarms on plain logistics held out,
     (c) every recall ratchet, (d) the issue's precision floor on every evaluation set and
     (e) none of the unit tests' short practice texts flagged and (f) none of their ordinary
@@ -138,33 +143,36 @@ def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     rows = trainer.folds(scores, choice)
     model = {f.held_out: (f.model.tp, f.model.fp, f.model.fn) for f in rows}
     assert model == {
-        "crisis_eval": (107, 7, 14),
-        "crisis_eval_holdout": (126, 9, 24),
+        "crisis_eval": (108, 4, 13),
+        "crisis_eval_holdout": (127, 10, 23),
         "crisis_eval_blind3": (123, 10, 15),
-        "crisis_eval_blind4": (144, 7, 9),
-        "crisis_train_indirect": (280, 17, 114),
-        "crisis_train_harm": (268, 21, 54),
-        "crisis_train_hardneg": (123, 11, 7),
-        "crisis_train_logistics": (191, 11, 40),
-        "crisis_train_young": (238, 35, 36),
-        "crisis_train_formal": (234, 51, 33),
-        "crisis_train_pairs": (265, 35, 25),
+        "crisis_eval_blind4": (143, 5, 10),
+        "crisis_train_indirect": (270, 11, 124),
+        "crisis_train_harm": (264, 14, 58),
+        "crisis_train_hardneg": (121, 9, 9),
+        "crisis_train_logistics": (183, 9, 48),
+        "crisis_train_young": (234, 31, 40),
+        "crisis_train_formal": (230, 39, 37),
+        "crisis_train_pairs": (264, 28, 26),
+        "crisis_train_terse": (267, 24, 43),
+        "crisis_train_means": (284, 20, 36),
+        "crisis_train_everyday": (146, 26, 4),
     }
     combined = {f.held_out: (f.combined.tp, f.combined.fp, f.combined.fn) for f in rows}
-    assert combined["crisis_eval_blind4"] == (141, 12, 12)  # 0.922 / 0.922 held out
+    assert combined["crisis_eval_blind4"] == (142, 9, 11)  # 0.928 / 0.940 held out
     recall, precision = trainer.selection_means(rows)
-    assert (round(recall, 3), round(precision, 3)) == (0.834, 0.861)
+    assert (round(recall, 3), round(precision, 3)) == (0.868, 0.888)
     assert precision >= trainer.PRECISION_TARGET
-    assert trainer.logistics_alarms(rows) == (6, 667)
+    assert trainer.logistics_alarms(rows) == (8, 847)
     assert all(f.combined.recall >= f.rules.recall for f in rows)
     assert trainer.ratchets_hold(scores, choice)
-    assert trainer.unit_false_alarms(scores, choice) == 33
+    assert trainer.unit_false_alarms(scores, choice) == 30
     assert trainer.short_texts_flagged(scores, choice) == 0
     assert trainer.cancellations_flagged(scores, choice) == 0
-    # The same candidate with the older block (everyday readings only) flags three ordinary
-    # cancellations: (f) fails, which is why the scheduling block is shipped (decision 0015).
+    # The same candidate with the older block (everyday readings only) flags an ordinary
+    # cancellation: (f) fails, which is why the scheduling block is shipped (decision 0015).
     everyday = trainer.Choice(choice.candidate, choice.threshold, "everyday_reading", 8)
-    assert trainer.cancellations_flagged(scores, everyday) == 3
+    assert trainer.cancellations_flagged(scores, everyday) == 1
     selected = trainer.select_gate(scores, choice.block)
     assert selected is not None, "no threshold and gate satisfy (a)-(f)"
     assert selected.choice == choice

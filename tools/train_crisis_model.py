@@ -4,21 +4,26 @@
     python -m tools.train_crisis_model --check   # exit 1 if the shipped file is not what it makes
     python -m tools.train_crisis_model --folds   # the leave-one-set-out table for CHOSEN
     python -m tools.train_crisis_model --thresholds  # thresholds 0.5-0.96 and gates 4-8
-    python -m tools.train_crisis_model --select  # the whole model-selection grid (ten minutes)
+    python -m tools.train_crisis_model --select  # the whole model-selection grid (an hour)
 
 Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON file
 (:mod:`quietline.safety.crisis_model`).
 
-**Data.** Eleven labelled sets, listed by name, never globbed (the fifth and sixth blind sets,
-``crisis_eval_blind5.jsonl`` and ``crisis_eval_blind6.jsonl``, and the inbox evaluation set
-``crisis_eval_inbox.jsonl`` must never be read here, and :func:`_data_file` refuses any name
-containing ``blind5``, ``blind6`` or ``eval_inbox``): the
+**Data.** Fourteen labelled sets, listed by name, never globbed (the fifth, sixth and seventh
+blind sets, ``crisis_eval_blind5.jsonl``, ``crisis_eval_blind6.jsonl`` and
+``crisis_eval_blind7.jsonl``, and the inbox evaluation set ``crisis_eval_inbox.jsonl`` must never
+be read here, and :func:`_data_file` refuses any name containing ``blind5``, ``blind6``,
+``blind7`` or ``eval_inbox``): the
 four evaluation sets (``tests/data/crisis_eval.jsonl``, ``crisis_eval_holdout.jsonl``,
 ``crisis_eval_blind3.jsonl``, ``crisis_eval_blind4.jsonl``; blind4 was measured blind once and
-then became training data) and the seven training sets written blind to the detector
+then became training data) and the ten training sets written blind to the detector
 (``crisis_train_indirect``, ``crisis_train_harm``, ``crisis_train_hardneg``,
 ``crisis_train_logistics``, ``crisis_train_young``, ``crisis_train_formal``,
-``crisis_train_pairs``). ``crisis_train_inbox`` (ordinary client inbox messages, all negative,
+``crisis_train_pairs``, and ``crisis_train_terse``: short texts, slang, passive death wishes
+and indirect intent, 620; ``crisis_train_means``: plans and means, final arrangements,
+self-harm relapse, harm to others and crisis inside logistics, 640; ``crisis_train_everyday``:
+a practice's ordinary inbox, 450 negatives, with 150 crisis messages in the same register,
+600). Each is its own fold. ``crisis_train_inbox`` (ordinary client inbox messages, all negative,
 from templates: :data:`NEGATIVE_SETS`) is training data of every model and never a fold.
 Messages of ``tests/data/clinical_eval.jsonl`` are added as negatives only from the categories
 in :data:`CLINICAL_NEGATIVE_CATEGORIES`; the categories that talk about risk, self-harm, relapse
@@ -31,14 +36,16 @@ number, a vocabulary of the features seen at least ``min_df`` times in the train
 and an L2-regularised logistic regression (liblinear, deterministic). Weights are rounded to
 six decimals; the evaluation below scores with the same plain-Python code as the server.
 
-**Selection** (``--select``). Leave one set out over the eleven sets: train on the other ten
+**Selection** (``--select``). Leave one set out over the fourteen sets: train on the other 13
 plus the clinical negatives, test on the one left out, for every candidate in the grid whose
 weights file stays under :data:`MAX_FILE_BYTES`. For each candidate and each block mode (which
 of the rules' readings the model may not override), the threshold is the one that maximises
 the mean held-out recall of rules-or-model over the :data:`SELECTION_FOLDS`
-(the eight sets the rules were never tuned on: on the other three the rules' numbers are
-development-set numbers), recall first, subject to (a) a mean held-out precision there of at
-least 0.85, (b) held-out false alarms on the plain logistics of :data:`PLAIN_LOGISTICS` of at
+(the eleven sets the rules were never tuned on set by set: on the other three the rules'
+numbers are development-set numbers; the rules were since adjusted on kinds of phrasing they
+missed or wrongly flagged across all the training sets, decision 0015, so every rules column
+is partly a development number), recall first, subject to (a) a mean held-out precision there
+of at least 0.85, (b) held-out false alarms on the plain logistics of :data:`PLAIN_LOGISTICS` of at
 most 1%, (c) every recall ratchet of ``tests/test_crisis_evaluation.py`` and (d) the issue's
 precision floor of 0.8 on every evaluation set, both with the all-data model (those sets are
 training data: a constraint, not a measure), and (e) none of the ordinary short practice texts
@@ -87,7 +94,8 @@ MODEL_PATH = ROOT / "src" / "quietline" / "safety" / "crisis_model.json"
 UNIT_TESTS = ROOT / "tests" / "test_crisis_detector.py"
 EVALUATION_TESTS = ROOT / "tests" / "test_crisis_evaluation.py"
 
-# The labelled crisis sets, by name (never a glob: the blind5 and blind6 sets must not be read).
+# The labelled crisis sets, by name (never a glob: the blind5, blind6 and blind7 sets must not be
+# read).
 # The evaluation sets: the detector's rules were tuned on the first three, never on the fourth.
 EVAL_SETS: tuple[str, ...] = (
     "crisis_eval",
@@ -95,7 +103,7 @@ EVAL_SETS: tuple[str, ...] = (
     "crisis_eval_blind3",
     "crisis_eval_blind4",
 )
-# Training data written blind to the detector by seven writers (each its own kinds of message).
+# Training data written blind to the detector by ten writers (each its own kinds of message).
 TRAIN_SETS: tuple[str, ...] = (
     "crisis_train_indirect",
     "crisis_train_harm",
@@ -104,14 +112,18 @@ TRAIN_SETS: tuple[str, ...] = (
     "crisis_train_young",
     "crisis_train_formal",
     "crisis_train_pairs",
+    "crisis_train_terse",
+    "crisis_train_means",
+    "crisis_train_everyday",
 )
 # Every set is a fold of the leave-one-set-out evaluation and training data of the shipped model.
 CRISIS_SETS: tuple[str, ...] = EVAL_SETS + TRAIN_SETS
 # The sets the rules were tuned on: their rules columns are development-set numbers.
 RULES_TUNED_ON: frozenset[str] = frozenset(EVAL_SETS[:3])
-# tests/data/crisis_eval_blind5.jsonl (the never-trained ratchet, read by the tests only) and
-# crisis_eval_blind6.jsonl (the lead's final measurement): this script refuses both.
-NEVER_READ: tuple[str, ...] = ("blind5", "blind6", "eval_inbox")
+# tests/data/crisis_eval_blind5.jsonl (the never-trained ratchet, read by the tests only),
+# crisis_eval_blind6.jsonl and crisis_eval_blind7.jsonl (the lead's measurements) and the inbox
+# evaluation set: this script refuses them all.
+NEVER_READ: tuple[str, ...] = ("blind5", "blind6", "blind7", "eval_inbox")
 # Training negatives only, never a fold: ordinary client inbox messages (cancellations,
 # apologies, running late ...) written from about 190 templates, so full of near-duplicates that
 # would make held-out numbers meaningless. Every fold's model and the all-data model train on it.
@@ -189,6 +201,23 @@ PLAIN_LOGISTICS: dict[str, frozenset[str]] = {
     ),
     "crisis_train_formal": frozenset({"appointment_logistics"}),
     "crisis_train_pairs": frozenset({"codeswitch_benign_logistics"}),
+    # terse: "short_benign" is short texts full of idioms ("dead tired", "leaving for good...
+    # for the weekend lol"); means: "logistics_with_feelings" has feelings, "means_benign" knives
+    # and pills. everyday: "cancel_family" has deaths, funerals and hospitals, "away_next_week"
+    # and "slot_release" are written as look-alikes of their risky twins ("I'll be gone for a
+    # while", "give my spot to someone who needs it more"), "refills_prescriber" is medical.
+    "crisis_train_terse": frozenset(),
+    "crisis_train_means": frozenset(),
+    "crisis_train_everyday": frozenset(
+        {
+            "cancel_sick",
+            "cancel_work_travel",
+            "cancel_money",
+            "insurance_billing",
+            "telehealth_tech",
+            "frustrated_logistics",
+        }
+    ),
 }
 
 SEED = 0
@@ -252,16 +281,18 @@ class Choice:
     min_words: int = 0
 
 
-# Chosen with --select (decision 0015 has the table; C = 30 from the eleven-set rerun of the
-# words + bigrams part of the grid); the test checks the shipped file is
-# exactly what these settings produce. With the inbox negatives and condition (f) no setting of
-# that grid with block everyday_reading satisfies the rule: unchanged until the lead decides.
-# Block everyday_or_scheduling passes (f) but fails (c) (the fourth set, 0.941) with this
-# candidate; with min count 2 at 0.6 it passes (a)-(f) but flags 33 unit hard negatives, over
-# that test's ratchet of 21 (decision 0015): not shipped.
+# Chosen with --select on the fourteen sets (decision 0015, "Fourteen sets", has the tables);
+# the test checks the shipped file is exactly what these settings produce. Over the whole grid
+# the rule (a)-(f) ranks block "nothing" first (C = 30, min count 2, 0.70: selection folds
+# 0.891 / 0.887, but 44 unit hard negatives flagged), then "negation_idiom": both let the model
+# override the everyday readings the rules recognise (a negation, the past, someone else), a
+# change of this decision's design that its tests forbid and that is left to the lead. Among
+# the blocks that keep those readings, the rule picks block everyday_or_scheduling, C = 30,
+# balanced, min count 3, threshold 0.65, gate 8 (0.868 / 0.888; 8 of 847 plain-logistics
+# alarms, the limit of (b); 30 unit hard negatives).
 CHOSEN = Choice(
-    Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 30.0, "balanced", 2),
-    threshold=0.60,
+    Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 30.0, "balanced", 3),
+    threshold=0.65,
     block="everyday_or_scheduling",
     min_words=8,
 )
@@ -282,8 +313,8 @@ class Example:
 def _data_file(stem: str) -> Path:
     if any(name in stem.lower() for name in NEVER_READ):
         raise ValueError(
-            "the fifth and sixth blind sets and the inbox evaluation set are never read by the "
-            "training script"
+            "the fifth, sixth and seventh blind sets and the inbox evaluation set are never read "
+            "by the training script"
         )
     return DATA / f"{stem}.jsonl"
 
