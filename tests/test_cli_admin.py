@@ -394,3 +394,20 @@ def test_a_clinician_is_refused_and_sign_out_ends_the_session(
     gone = admin(own, "staff", "list")
     assert gone.exit_code == 1
     assert "Your session has ended; run quietline admin sign-in again." in words(gone.output)
+
+
+def test_signing_in_again_ends_the_session_the_file_held(
+    tmp_path: Path, live_server: LiveServer, practice: PracticeHandle, http: httpx.Client
+) -> None:
+    first = cli_sign_in(tmp_path, live_server.url, practice.slug, practice.owner_email, "own")
+    old_token = token_of(first)
+    again = cli_sign_in(tmp_path, live_server.url, practice.slug, practice.owner_email, "own")
+    assert again == first
+    new_token = token_of(again)
+    assert new_token != old_token
+    # The replaced session is over on the server, not only forgotten here.
+    old = Api(http, old_token, practice.owner_id, practice.owner_id)
+    assert old.get("/me").status_code == 401
+    new = Api(http, new_token, practice.owner_id, practice.owner_id)
+    assert new.get("/me").status_code == 200
+    assert "could not be ended" not in admin(again, "staff", "list").output

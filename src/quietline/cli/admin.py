@@ -348,7 +348,10 @@ def sign_in(
         _fail(f"The server at {url} did not answer like a Quietline server.")
     record = {"server": url, "token": answer["token"], "ca_file": ca}
     path = _session_path(ctx)
+    previous = _previous_session(path)
     _write_private(path, json.dumps(record).encode(), replace=True)
+    if previous is not None and previous.token != record["token"]:
+        _end_previous(previous)
     user = answer.get("user") or {}
     out.print(
         f"Signed in to {escape(url)} as {escape(str(user.get('display_name', email)))} "
@@ -358,6 +361,32 @@ def sign_in(
         console.print(
             "[yellow]The practice requires a second factor you have not set up: set it up "
             "in the web app, then sign in here again.[/yellow]"
+        )
+
+
+def _previous_session(path: Path) -> Session | None:
+    """The session this file held before, if it can be read (to end it on the server)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Session(str(raw["server"]), str(raw["token"]), raw.get("ca_file"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _end_previous(previous: Session) -> None:
+    """Signing in again replaces the file's session: end the old one on its server too, so it
+    does not stay usable until it times out. Best effort: say so when it could not be."""
+    import httpx
+
+    try:
+        with previous.client() as http:
+            response = http.post("/auth/sign-out")
+    except httpx.HTTPError:
+        response = None
+    if response is None or (response.status_code >= 400 and response.status_code != 401):
+        console.print(
+            f"[yellow]The session this file held before, on {escape(previous.server)}, could "
+            "not be ended from here; revoke it under Devices in the web app.[/yellow]"
         )
 
 
