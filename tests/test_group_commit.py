@@ -14,8 +14,9 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
 from quietline.actions.audit import verify_all
 from quietline.app import Services, build_services
@@ -224,5 +225,30 @@ def test_appends_from_two_processes_sharing_a_database_keep_one_chain(
             _audit(other, practice.id)
     finally:
         other.close()
+    _audit(services, practice.id)
+    _chain_ok(services)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_writer_reconnects_when_the_server_dropped_its_connection(
+    services: Services,
+) -> None:
+    """The writer keeps its connection between batches, so the pool's pre-ping no longer
+    guards it: a connection the database server closed must cost a retry, not a failed
+    write. (PostgreSQL: a server that can close a client's connection.)"""
+    practice = make_practice(services, "reconnect")
+    _audit(services, practice.id)  # the writer's connection is open and kept
+    killer = create_engine(services.db.url, poolclass=NullPool)
+    try:
+        with killer.connect() as conn:
+            ended = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+    finally:
+        killer.dispose()
+    assert ended >= 1
     _audit(services, practice.id)
     _chain_ok(services)

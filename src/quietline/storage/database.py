@@ -37,6 +37,10 @@ _ATTEMPTS = 4
 
 def _is_retryable(exc: BaseException) -> bool:
     if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            # The server closed the writer's kept connection (a restart, an idle timeout):
+            # the pool's pre-ping no longer sees it, so the job is run again on a new one.
+            return True
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         if code in _RETRYABLE_PGCODES:
             return True
