@@ -701,19 +701,22 @@ def list_clients(
             )
         )
     if summaries:
-        unit.audit(
-            AuditKind.CLIENT_VIEWED,
-            actor.practice_id,
-            actor_user_id=actor.user_id,
-            actor_session_id=actor.session_id,
-            subject_type="practice",
-            subject_id=actor.practice_id,
-            details={
-                "via": "search" if query is not None else "list",
-                "clients": [str(i) for i in ids],
-            },
-        )
+        record_clients_shown(unit, actor, ids, via="search" if query is not None else "list")
     return summaries
+
+
+def record_clients_shown(unit: Unit, actor: Actor, client_ids: list[UUID], *, via: str) -> None:
+    """Audit a list that named these clients to ``actor`` (one entry for the whole list), so
+    each client's access report shows who saw them listed, and where (``via``)."""
+    unit.audit(
+        AuditKind.CLIENT_VIEWED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="practice",
+        subject_id=actor.practice_id,
+        details={"via": via, "clients": [str(i) for i in client_ids]},
+    )
 
 
 # -- change ---------------------------------------------------------------------------------

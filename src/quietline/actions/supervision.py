@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
+from quietline.actions.clients import record_clients_shown
 from quietline.actions.context import Actor, check_admin
 from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import open_conversation_title
@@ -304,17 +305,11 @@ def list_supervised_threads(unit: Unit, actor: Actor) -> SupervisedThreads:
     if threads:
         # The list names clients (thread titles) to someone outside their care: recorded
         # like any other list of clients, so each client's access report shows it.
-        unit.audit(
-            AuditKind.CLIENT_VIEWED,
-            actor.practice_id,
-            actor_user_id=actor.user_id,
-            actor_session_id=actor.session_id,
-            subject_type="practice",
-            subject_id=actor.practice_id,
-            details={
-                "via": "supervision_list",
-                "clients": [str(t.client_id) for t in threads],
-            },
+        record_clients_shown(
+            unit,
+            actor,
+            [t.client_id for t in threads if t.client_id is not None],
+            via="supervision_list",
         )
     return SupervisedThreads(visibility, allowed, threads)
 
