@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+import uvicorn
 
 from quietline.config import Settings
 
@@ -129,6 +131,28 @@ async def wait_for_quiet(
                 print(f"warning: machine still busy ({cores} cores used by others)", flush=True)
             return cores
         print(f"waiting for a quiet machine: others use {cores} cores", flush=True)
+
+
+def uvicorn_config(app: Any, port: int) -> uvicorn.Config:
+    """The uvicorn settings of ``quietline serve`` for a benchmark server, on 127.0.0.1 only
+    (whatever the caller), with uvloop and httptools when installed. One place, so that the
+    calibration's reference servers run exactly as the Quietline server does."""
+    have = importlib.util.find_spec
+    return uvicorn.Config(
+        app,
+        host=HOST,
+        port=port,
+        loop="uvloop" if have("uvloop") else "asyncio",
+        http="httptools" if have("httptools") else "h11",
+        ws="auto",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        ws_max_size=65536,
+        backlog=8192,
+        timeout_graceful_shutdown=5,
+        lifespan="on",
+    )
 
 
 def free_port() -> int:

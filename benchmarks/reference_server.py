@@ -30,7 +30,6 @@ Tokens ``ref-token-0`` .. ``ref-token-{N-1}`` are seeded, one user each.
 import argparse
 import asyncio
 import hashlib
-import importlib.util
 import logging
 import os
 import sqlite3
@@ -51,7 +50,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from benchmarks.common import HOST
+from benchmarks.common import uvicorn_config
 
 VARIANTS = ("starlette", "fastapi", "starlette-thread")
 TOKEN_PREFIX = "ref-token-"  # noqa: S105 - the seeded benchmark sessions' tokens
@@ -275,10 +274,6 @@ def build_app(variant: str, store: Store) -> Starlette:
     raise ValueError(f"unknown variant {variant!r}")
 
 
-def _have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", choices=VARIANTS, required=True)
@@ -292,26 +287,11 @@ def main() -> None:
 
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(message)s")
     conn = open_database(args.data_dir, args.tokens)
-    loop = "uvloop" if _have("uvloop") else "asyncio"
-    http = "httptools" if _have("httptools") else "h11"
+    config = uvicorn_config(build_app(args.variant, Store(conn)), args.port)
     print(
-        f"reference server {args.variant}: pid {os.getpid()}, loop {loop}, http {http}",
+        f"reference server {args.variant}: pid {os.getpid()}, loop {config.loop}, "
+        f"http {config.http}",
         flush=True,
-    )
-    config = uvicorn.Config(
-        build_app(args.variant, Store(conn)),
-        host=HOST,  # loopback only, whatever the arguments
-        port=args.port,
-        loop=loop,
-        http=http,
-        ws="auto",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        ws_max_size=65536,
-        backlog=8192,
-        timeout_graceful_shutdown=5,
-        lifespan="on",
     )
     try:
         uvicorn.Server(config).run()

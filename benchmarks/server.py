@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -31,13 +30,9 @@ from typing import Any
 
 import uvicorn
 
-from benchmarks.common import HOST, bench_settings, raise_nofile
+from benchmarks.common import bench_settings, raise_nofile, uvicorn_config
 from quietline.app import build_services, create_app
 from quietline.logging_setup import configure_logging
-
-
-def _have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 def main() -> None:
@@ -53,23 +48,10 @@ def main() -> None:
     settings = bench_settings(args.data_dir, args.log_level)
     configure_logging(settings.log_level)
     services = build_services(settings)
-    loop = "uvloop" if _have("uvloop") else "asyncio"
-    http = "httptools" if _have("httptools") else "h11"
-    print(f"benchmark server: pid {os.getpid()}, nofile {nofile}, loop {loop}, http {http}")
-    config = uvicorn.Config(
-        create_app(services),
-        host=HOST,  # loopback only, whatever the arguments
-        port=args.port,
-        loop=loop,
-        http=http,
-        ws="auto",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        ws_max_size=65536,
-        backlog=8192,
-        timeout_graceful_shutdown=5,
-        lifespan="on",
+    config = uvicorn_config(create_app(services), args.port)
+    print(
+        f"benchmark server: pid {os.getpid()}, nofile {nofile}, loop {config.loop}, "
+        f"http {config.http}"
     )
     server = uvicorn.Server(config)
     if os.environ.get("QL_BENCH_GC_TUNE"):
