@@ -343,6 +343,19 @@ class HttpClient:
             self._writer = None
 
     async def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        try:
+            return await self._request(method, path, body)
+        except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+            # The server closes a keep-alive connection idle for longer than its keep-alive
+            # timeout (5 s), e.g. while a benchmark waits for a quiet machine between phases.
+            # A GET is safe to send again on a new connection; anything else is reported.
+            partial = isinstance(exc, asyncio.IncompleteReadError) and exc.partial
+            if method != "GET" or partial:
+                raise
+            await self.close()
+            return await self._request(method, path, body)
+
+    async def _request(self, method: str, path: str, body: Any) -> tuple[int, bytes]:
         if self._writer is None or self._reader is None:
             await self.connect()
         if self._writer is None or self._reader is None:

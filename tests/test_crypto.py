@@ -17,7 +17,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from quietline.app import Services, build_services
 from quietline.config import ConfigError, Settings
@@ -36,7 +36,7 @@ from quietline.crypto.keys import (
     load_master_key_file,
     master_key_id,
 )
-from quietline.storage.tables import messages
+from quietline.storage.tables import conversations, messages
 from quietline.storage.unit import Unit
 from tests.conftest import Api, PracticeHandle, add_staff, make_practice, sign_in
 from tests.live_support import create_direct, create_group, history, raw_message, send_message
@@ -392,6 +392,68 @@ def test_ciphertext_moved_between_practices_is_never_shown(
     assert response.json()["messages"] == []
     assert secret not in response.text
     assert [m["body"] for m in history(other_owner, there)] == [secret]
+
+
+def _titles(api: Api) -> dict[str, str | None]:
+    response = api.get("/conversations")
+    assert response.status_code == 200, response.text
+    return {c["id"]: c["title"] for c in response.json()}
+
+
+def _set_title_sealed(services: Services, conversation_id: str, sealed: bytes) -> None:
+    def write(unit: Unit) -> None:
+        result = unit.conn.execute(
+            update(conversations)
+            .where(conversations.c.id == UUID(conversation_id))
+            .values(title_sealed=sealed)
+        )
+        assert result.rowcount == 1
+
+    services.db.write_sync(write)
+
+
+def test_opened_titles_are_remembered_by_ciphertext_and_never_shown_stale_or_moved(
+    services: Services, practice: PracticeHandle, owner: Api
+) -> None:
+    """The server remembers opened titles (the list shows hundreds), keyed by conversation
+    and ciphertext: a renamed title is shown anew, a title's ciphertext moved to another
+    conversation still fails authentication, and a damaged one is left out, even after the
+    original was opened and remembered."""
+    dana_id = add_staff(owner, "dana@riverbend.test")
+    secret = f"golf-{uuid.uuid4().hex}"
+    source = create_group(owner, f"Intake {secret}", [dana_id])
+    target = create_group(owner, "Front desk", [dana_id])
+    assert _titles(owner)[source] == f"Intake {secret}"  # opened and remembered
+    assert _titles(owner)[source] == f"Intake {secret}"  # from memory
+
+    renamed = owner.patch(f"/conversations/{source}", {"title": "Intake (renamed)"})
+    assert renamed.status_code == 200, renamed.text
+    assert _titles(owner)[source] == "Intake (renamed)"
+
+    def sealed_of(conversation_id: str) -> bytes:
+        def read(unit: Unit) -> bytes:
+            found = unit.conn.execute(
+                select(conversations.c.title_sealed).where(
+                    conversations.c.id == UUID(conversation_id)
+                )
+            ).scalar_one()
+            return bytes(found)
+
+        return services.db.read_sync(read)
+
+    # the renamed ciphertext, remembered for its own conversation, moved to the other
+    _set_title_sealed(services, target, sealed_of(source))
+    titles = _titles(owner)
+    assert titles[source] == "Intake (renamed)"
+    assert titles[target] is None
+    # damaged in place after it was remembered: a new ciphertext, opened anew, refused
+    damaged = bytearray(sealed_of(source))
+    damaged[-1] ^= 0x01
+    _set_title_sealed(services, source, bytes(damaged))
+    titles = _titles(owner)
+    assert titles[source] is None
+    assert titles[target] is None
+    assert secret not in str(titles)
 
 
 # -- the master key file ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from quietline.actions.context import Actor
 from quietline.actions.on_call import may_break_glass
 from quietline.actions.supervision import supervision_read
 from quietline.crypto.envelope import DecryptionError
-from quietline.crypto.fields import open_conversation_title, seal_conversation_title
+from quietline.crypto.fields import seal_conversation_title
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
 from quietline.domain.events import Event, conversation_topic, user_topic
@@ -119,17 +119,11 @@ def _view(
     may_message_client: bool | None = None,
 ) -> ConversationView:
     title = None
-    if conversation.title_sealed is not None:
-        try:
-            title = open_conversation_title(
-                unit.conversation_key(conversation),
-                conversation.practice_id,
-                conversation.id,
-                conversation.title_sealed,
-            )
-        except DecryptionError:
-            # A damaged title must not take the whole conversation list down with it.
-            log.error("title of conversation %s cannot be decrypted", conversation.id)
+    try:
+        title = unit.conversation_title(conversation)
+    except DecryptionError:
+        # A damaged title must not take the whole conversation list down with it.
+        log.error("title of conversation %s cannot be decrypted", conversation.id)
     return ConversationView(
         id=conversation.id,
         kind=conversation.kind,

@@ -34,7 +34,6 @@ from uuid import UUID, uuid4
 from quietline.actions.clients import record_clients_shown
 from quietline.actions.context import Actor, check_admin
 from quietline.crypto.envelope import DecryptionError
-from quietline.crypto.fields import open_conversation_title
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, InvalidInput, NotFound
 from quietline.domain.events import Event, conversation_topic, user_topic
@@ -264,15 +263,8 @@ class SupervisedThreads:
 
 
 def _title(unit: Unit, conversation: Conversation) -> str | None:
-    if conversation.title_sealed is None:
-        return None
     try:
-        return open_conversation_title(
-            unit.conversation_key(conversation),
-            conversation.practice_id,
-            conversation.id,
-            conversation.title_sealed,
-        )
+        return unit.conversation_title(conversation)
     except DecryptionError:
         log.error("title of conversation %s cannot be decrypted", conversation.id)
         return None

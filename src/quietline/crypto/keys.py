@@ -236,6 +236,11 @@ class KeyRing:
         self._reload_lock = threading.Lock()
         self._practice_keys: dict[str, bytes] = {}
         self._conversation_keys: OrderedDict[tuple[UUID, str], bytes] = OrderedDict()
+        # Opened conversation titles, keyed by their ciphertext: the conversation list shows
+        # up to hundreds at a time, and opening them was a sixth of its time. A renamed title
+        # has a new ciphertext, so an entry is never stale; it holds nothing the cached
+        # conversation key would not open anyway.
+        self._titles: OrderedDict[tuple[UUID, bytes], str] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -383,11 +388,23 @@ class KeyRing:
             while len(self._conversation_keys) > self._cache_size:
                 self._conversation_keys.popitem(last=False)
 
+    # -- opened conversation titles ------------------------------------------------------
+    def cached_title(self, conversation_id: UUID, sealed: bytes) -> str | None:
+        with self._lock:
+            return self._titles.get((conversation_id, sealed))
+
+    def remember_title(self, conversation_id: UUID, sealed: bytes, title: str) -> None:
+        with self._lock:
+            self._titles[(conversation_id, sealed)] = title
+            while len(self._titles) > self._cache_size:
+                self._titles.popitem(last=False)
+
     def clear(self) -> None:
-        """Drop every cached unwrapped key (after a rotation, or in tests)."""
+        """Drop every cached unwrapped key and opened title (after a rotation, or in tests)."""
         with self._lock:
             self._practice_keys.clear()
             self._conversation_keys.clear()
+            self._titles.clear()
 
 
 def load_or_create_vapid_key(path: Path) -> ec.EllipticCurvePrivateKey:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from quietline.crypto.fields import open_conversation_title
 from quietline.crypto.keys import KeyRing, WrappedKey
 from quietline.domain.audit import AuditKind
 from quietline.domain.clock import Clock
@@ -119,6 +120,22 @@ class Unit:
         return self.keyring.conversation_key(
             conversation.practice_id, conversation.id, conversation.key_wrapped, stored
         )
+
+    def conversation_title(self, conversation: Conversation) -> str | None:
+        """The conversation's title, opened once per process (raises ``DecryptionError``)."""
+        sealed = conversation.title_sealed
+        if sealed is None:
+            return None
+        title = self.keyring.cached_title(conversation.id, sealed)
+        if title is None:
+            title = open_conversation_title(
+                self.conversation_key(conversation),
+                conversation.practice_id,
+                conversation.id,
+                sealed,
+            )
+            self.keyring.remember_title(conversation.id, sealed, title)
+        return title
 
     def _writable(self) -> None:
         if self.read_only:
