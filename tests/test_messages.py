@@ -315,6 +315,17 @@ def test_unread_counts_and_recent_activity_order(
     assert back.json()["up_to_seq"] == 3
     assert listing(dana) == [(a, 0), (c, 1)]
 
+    # one conversation is shown exactly as the list shows it, urgent mark and members included
+    send_message(owner, c, "c2 urgent", urgent=True)
+    for api in (owner, dana, eli):
+        for conv in api.get("/conversations").json():
+            single = api.get(f"/conversations/{conv['id']}").json()
+            single["member_ids"].sort()
+            conv["member_ids"].sort()
+            assert single == conv
+    assert dana.get(f"/conversations/{c}").json()["urgent_unread"] is True
+    assert owner.get(f"/conversations/{c}").json()["urgent_unread"] is False  # his own
+
     # a recalled message stops counting
     assert owner.get(f"/conversations/{a}").json()["unread"] == 1
     assert dana.delete(f"/conversations/{a}/messages/{reply['id']}").status_code == 204

@@ -161,10 +161,20 @@ def get_conversation(unit: Unit, actor: Actor, conversation_id: UUID) -> Convers
         # No unread count, and no sending: not a member.
         return _view(unit, access.conversation, may_message_client=False)
     conversation = access.conversation
-    summary = unit.conversations.summaries_for_user(actor.practice_id, actor.user_id, unit.now)
-    unread = next((s.unread for s in summary if s.conversation.id == conversation_id), 0)
+    summary = unit.conversations.summary_for_user(
+        actor.practice_id, actor.user_id, conversation_id, unit.now
+    )
     senders = conversation.is_client_thread and may_message_clients(unit, actor)
-    return _view(unit, conversation, unread, may_message_client=senders)
+    if summary is None:  # not expected: membership was checked in this same snapshot
+        return _view(unit, conversation, may_message_client=senders)
+    return _view(
+        unit,
+        summary.conversation,
+        summary.unread,
+        summary.member_ids,
+        summary.urgent_unread,
+        may_message_client=senders,
+    )
 
 
 def _active_colleagues(unit: Unit, actor: Actor, user_ids: set[UUID]) -> set[UUID]:

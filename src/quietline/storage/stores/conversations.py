@@ -150,7 +150,7 @@ _MEMBER_LIST = (
     .correlate(conversations)
     .scalar_subquery()
 )
-_MY_CONVERSATIONS = Prepared(
+_MY_CONVERSATIONS_QUERY = (
     select(
         *_CONVERSATION_COLUMNS,
         # Most conversations are read to the end: skip their subqueries altogether.
@@ -163,7 +163,13 @@ _MY_CONVERSATIONS = Prepared(
     )
     .join(_MINE, _MINE.c.conversation_id == conversations.c.id)
     .where(_MINE.c.practice_id == bindparam("practice_id"), _MINE.c.user_id == bindparam("user_id"))
-    .order_by(conversations.c.last_activity_at.desc())
+)
+_MY_CONVERSATIONS = Prepared(
+    _MY_CONVERSATIONS_QUERY.order_by(conversations.c.last_activity_at.desc())
+)
+# The same for one conversation (opening it), instead of the whole list.
+_MY_CONVERSATION = Prepared(
+    _MY_CONVERSATIONS_QUERY.where(conversations.c.id == bindparam("conversation_id"))
 )
 
 _ADVANCE = {
@@ -184,8 +190,29 @@ _ADVANCE = {
 }
 
 
+_CONVERSATION_FIELDS = tuple(c.name for c in _CONVERSATION_COLUMNS)
+
+
 def _conversation(m: Mapping[Any, Any]) -> Conversation:
-    return Conversation(**{c.name: m[c.name] for c in _CONVERSATION_COLUMNS})
+    return Conversation(**{name: m[name] for name in _CONVERSATION_FIELDS})
+
+
+def _summaries(rows: list[dict[str, Any]]) -> list[ConversationSummary]:
+    # A colleague's id recurs across the list: parse each distinct one once.
+    ids: dict[str, UUID] = {}
+    return [
+        ConversationSummary(
+            _conversation(r),
+            int(r["unread"]),
+            [
+                ids.get(text) or ids.setdefault(text, UUID(text))
+                for text in (r["member_list"] or "").split(",")
+                if text
+            ],
+            urgent_unread=bool(r["urgent_unread"]),
+        )
+        for r in rows
+    ]
 
 
 def _membership(m: Mapping[Any, Any]) -> Membership:
@@ -442,26 +469,25 @@ class ConversationStore:
         self, practice_id: UUID, user_id: UUID, now: datetime
     ) -> list[ConversationSummary]:
         """Every conversation of the user with its unread count (capped at ``UNREAD_CAP``)
-        and members, most recent activity first. Two prepared queries whatever the number of
+        and members, most recent activity first. One prepared query whatever the number of
         conversations."""
         rows = _MY_CONVERSATIONS.run(
             self._conn, {"practice_id": practice_id, "user_id": user_id, "now": now}
         ).rows
-        # A colleague's id recurs across the list: parse each distinct one once.
-        ids: dict[str, UUID] = {}
-        summaries = [
-            ConversationSummary(
-                _conversation(r),
-                int(r["unread"]),
-                [
-                    ids.get(text) or ids.setdefault(text, UUID(text))
-                    for text in (r["member_list"] or "").split(",")
-                    if text
-                ],
-                urgent_unread=bool(r["urgent_unread"]),
-            )
-            for r in rows
-        ]
+        summaries = _summaries(rows)
         # Urgent first, then most recent activity (the query's order; the sort is stable).
         summaries.sort(key=lambda s: not s.urgent_unread)
         return summaries
+
+    def summary_for_user(
+        self, practice_id: UUID, user_id: UUID, conversation_id: UUID, now: datetime
+    ) -> ConversationSummary | None:
+        """One conversation as :meth:`summaries_for_user` shows it; None if not a member."""
+        params = {
+            "practice_id": practice_id,
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "now": now,
+        }
+        found = _summaries(_MY_CONVERSATION.run(self._conn, params).rows)
+        return found[0] if found else None
