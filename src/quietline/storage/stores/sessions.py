@@ -121,14 +121,21 @@ _REVOKE = (
 )
 
 
+# Column names and their labelled keys, worked out once: every authenticated request reads
+# about sixty columns this way.
+_USER_KEYS = tuple((c.name, f"user__{c.name}") for c in users.c)
+_PRACTICE_KEYS = tuple((c.name, f"practice__{c.name}") for c in practices.c)
+_SESSION_FIELDS = tuple(c.name for c in _COLUMNS)
+
+
 def _with_owner(m: Any) -> tuple[DeviceSession, User, Practice]:
-    user = user_from_mapping({c.name: m[f"user__{c.name}"] for c in users.c})
-    practice = practice_from_mapping({c.name: m[f"practice__{c.name}"] for c in practices.c})
+    user = user_from_mapping({name: m[key] for name, key in _USER_KEYS})
+    practice = practice_from_mapping({name: m[key] for name, key in _PRACTICE_KEYS})
     return _session(m), user, practice
 
 
 def _session(mapping: Any) -> DeviceSession:
-    return DeviceSession(**{c.name: mapping[c.name] for c in _COLUMNS})
+    return DeviceSession(**{name: mapping[name] for name in _SESSION_FIELDS})
 
 
 class SessionStore:
