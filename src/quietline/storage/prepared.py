@@ -146,14 +146,21 @@ class Prepared:
             cursor.close()
         if not raw_rows:
             return Outcome([], rowcount)
+        if len(raw_rows) == 1:
+            # One row (most hot-path statements: the session by token, a membership, the next
+            # sequence number): value by value, without the per-column lists below.
+            row = {
+                name: value if reader is None else reader(value)
+                for name, reader, value in zip(plan.columns, plan.readers, raw_rows[0], strict=True)
+            }
+            return Outcome([row], rowcount)
         # Column by column, then one dict per row built in C: several times faster than a
         # per-value comprehension on lists of a thousand rows.
-        many = len(raw_rows) > 1
         columns: list[Any] = []
         for index, (reader, memo) in enumerate(zip(plan.readers, plan.memoised, strict=True)):
             values = [raw[index] for raw in raw_rows]
             if reader is not None:
-                read = _memoised(reader) if memo and many else reader
+                read = _memoised(reader) if memo else reader
                 values = [read(value) for value in values]
             columns.append(values)
         names = plan.columns
