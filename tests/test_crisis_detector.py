@@ -1356,7 +1356,9 @@ def test_examples_are_many_and_distinct() -> None:
     ("text", "reason"),
     [
         ("the hose is in the car and i keep thinking about it", "sensitive.means"),
-        ("me I dont want to exist no more, is too much", "sensitive.death"),
+        # "no more" after the cue is "anymore", so the rule now reads it too (decision 0015)
+        ("me I dont want to exist no more, is too much", "suicide.dont_want_to_live"),
+        ("bills are all paid. honestly i'm ready to not exist", "sensitive.death"),
         ("Can we reschedule Friday? Also I bled again last night", "sensitive.self_harm"),
         ("invoice is paid. i feel like disappearing for good", "sensitive.death"),
     ],
@@ -1542,8 +1544,9 @@ HARD_NEGATIVES = NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NO
 # Measured with the shipped model (fourteen training sets and the inbox negatives, C = 30,
 # features seen three times, threshold 0.65, scheduling block, short-message gate 8 words; 33
 # with the eleven-set model at 0.60, 24 at 0.75 without the inbox negatives, 39 with the
-# eight-set model at 0.7): a ratchet.
-LEARNED_TIER_HARD_NEGATIVE_ALARMS = 30
+# eight-set model at 0.7; 30 before the rules were widened on the voices and context sets in
+# session 11): a ratchet.
+LEARNED_TIER_HARD_NEGATIVE_ALARMS = 29
 
 
 def test_the_learned_tier_flags_few_hard_negatives() -> None:
@@ -1790,7 +1793,9 @@ def test_stopping_a_medication_is_not_a_denial() -> None:
         ("I'm home with strep, can we do telehealth instead?", True),
         ("Cancel my thursday. there won't be a me by then", False),
         ("cancel my thursday and every thursday after", False),
-        ("please cancel tomorrow, I don't plan on being alive", False),
+        # ("please cancel tomorrow, I don't plan on being alive" is now flagged by the rules
+        # themselves: VOICES_AND_CONTEXT_CRISIS)
+        ("please cancel tomorrow, I'm in a really dark place", False),
     ],
 )
 def test_a_final_cancellation_is_not_ordinary_scheduling(text: str, ordinary: bool) -> None:
@@ -1799,3 +1804,146 @@ def test_a_final_cancellation_is_not_ordinary_scheduling(text: str, ordinary: bo
     outcome = assess_rules(text)
     assert not outcome.assessment.crisis
     assert crisis.ordinary_scheduling(outcome) is ordinary
+
+
+# Rules widened with the voices and context training sets (decision 0015): kinds of phrasing the
+# rules missed or wrongly flagged there (passive wishes, plans and places, goodbyes, harm to
+# others; therapy talk about the past, anniversaries, reported speech, idioms). Written for
+# these tests; the training sets' own sentences are not copied. Asserted on the rules.
+VOICES_AND_CONTEXT_CRISIS: list[tuple[str, str]] = [
+    # Passive death wishes.
+    ("I'd not mind if I died in my sleep tonight", SUICIDE),
+    ("I keep praying that God takes me soon", SUICIDE),
+    ("honestly I hope I have a stroke and it's all over", SUICIDE),
+    ("it would be a relief for everyone if I just wasn't here", SUICIDE),
+    ("I keep wishing the accident had done its job", SUICIDE),
+    ("I stopped eating because I want it to kill me", SUICIDE),
+    ("the good news is the new meds work, the bad news is I'd rather stay asleep forever", SUICIDE),
+    ("I've been wishing I was dead every day this month", SUICIDE),
+    ("i don't want to be alive no more", SUICIDE),
+    ("I honestly don't see the point anymore", SUICIDE),
+    ("I can't find a reason to keep waking up", SUICIDE),
+    ("it's time I joined my late wife", SUICIDE),
+    ("ready to go and be with my dad in heaven", SUICIDE),
+    # Not expecting to be alive, and a final arrangement that undoes an ordinary reason.
+    ("I'm not planning on being alive by Christmas", SUICIDE),
+    ("I do not anticipate being alive next month", SUICIDE),
+    ("please cancel tomorrow, I don't plan on being alive", SUICIDE),
+    ("made my brother the kids' guardian in my will, I won't be around for them", SUICIDE),
+    ("my kids will be fine with the life insurance money", SUICIDE),
+    # Non-native and voice-to-text wording.
+    ("I have decided to finish with my life", SUICIDE),
+    ("i want to kill me, i can't anymore", SUICIDE),
+    ("the tablets are enough to finish myself", SUICIDE),
+    ("I'm gonna and my life tonight", SUICIDE),
+    # Plans, means and places.
+    ("stockpiled my quetiapine, enough to take all together", SUICIDE),
+    ("been wondering whether hanging would hurt", SUICIDE),
+    ("sitting on the pier thinking about walking in and never coming back out", SUICIDE),
+    ("got the hosepipe in my car", SUICIDE),
+    ("my belt is tied to the wardrobe rail", SUICIDE),
+    ("cleaning the rifle and thinking about putting the barrel under my chin", SUICIDE),
+    ("took my hands off the wheel on the motorway this morning", SUICIDE),
+    ("I'll drive to the multistorey car park and jump", SUICIDE),
+    ("I'm walking along the bridge railings right now", SUICIDE),
+    ("I'm on the bridge and I'm not leaving until I've done it", SUICIDE),
+    ("picked saturday to take them, the pills are in my drawer", SUICIDE),
+    # Goodbyes.
+    ("thank you for everything. won't see you again", SUICIDE),
+    ("This is my final correspondence; please do not blame yourself for my death", SUICIDE),
+    ("make sure my mum isn't the one to find my body", SUICIDE),
+    # Self-harm said as a relapse, a habit or an act.
+    ("relapsed and burned myself with the iron so nobody would see the marks", SELF_HARM),
+    ("I hurt me again with the blade, I can't stop", SELF_HARM),
+    ("struck myself with a belt until I bruised", SELF_HARM),
+    ("I'm going to use the lighter on my arm tonight", SELF_HARM),
+    ("been cutting since dinner and it won't stop bleeding", SELF_HARM),
+    # Harm to others.
+    ("the urge to shake the baby won't go away", OTHERS),
+    ("I held the pillow over his face for a few seconds last night", OTHERS),
+    ("the antifreeze is ready for his tea", OTHERS),
+    ("I've been thinking seriously about running my stepdad over", OTHERS),
+    ("I'm going to make him bleed for this", OTHERS),
+    ("I almost pushed my flatmate down the stairs today", OTHERS),
+    # A reassurance taken half back is no retraction.
+    ("I want to stab him. I'm not going to. Probably.", OTHERS),
+]
+
+VOICES_AND_CONTEXT_NOT_CRISIS: list[str] = [
+    # Anniversaries and therapy talk about how it began.
+    "Two years ago this week I tried to kill myself. This week I started a new job.",
+    "around this time last year I wanted to die and this year I'm getting married",
+    "When I first came to you I was cutting most nights. I haven't in a year.",
+    "The suicidal thoughts I came in with have gone.",
+    "I'm a survivor of a suicide attempt and I'm training to be a peer supporter",
+    "I found my old suicide note in a drawer and threw it away",
+    "Five years since I put a gun to my head, and life is good now",
+    "This week marks a year since my last suicidal thought",
+    "First time I cut myself I was 14, last time was 19, I'm 30 now",
+    "In January I was googling ways to die. Now I'm planning my wedding.",
+    "I told you I'd been thinking about killing my brother back when I first came in",
+    "returning client here, I had suicidal episodes in 2017",
+    # Idioms and jokes.
+    "my old scars itch in the cold",
+    "I'm going to die of old age in this queue",
+    "I sound like death warmed up today",
+    "my dog has a death wish, he ate a sock",
+    "death by paperwork this week",
+    "we're dead set on moving in spring",
+    "in the play I have to pretend to stab myself",
+    "what she said cut so deep",
+    "I'm bleeding money on parking",
+    "my legs are dead after leg day",
+    "my umbrella died in the wind",
+    "I want to die. Joke. Can we move Friday?",
+    "that sounds odd but I bought razors for shaving",
+    # Negation over a list, someone else, reported speech.
+    "In answer to the form: no thoughts of self-harm or suicide",
+    "my nephew said he thought about jumping off the roof, he's getting help now",
+    "someone in group described the urge to cut as an itch",
+    "my sister had thoughts of hurting her baby when she had postnatal OCD",
+    "my buddy posted a goodbye online and we got him help",
+    "I read the chapter where she jumps under the train and cried",
+    "I went back to the bridge today. Not for that reason.",
+    # Ordinary endings, disposal, grief.
+    "I'm ready to stop our sessions. Thank you for all your help.",
+    "Saving my old prescription bottles for the take-back day",
+    "I wrote letters to my late husband like you suggested",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), VOICES_AND_CONTEXT_CRISIS)
+def test_voices_and_context_phrasings_are_flagged_by_the_rules(text: str, category: str) -> None:
+    result = assess_rules(text).assessment
+    assert result.crisis, (text, result.reasons)
+    assert category in result.categories, (text, result)
+
+
+@pytest.mark.parametrize("text", VOICES_AND_CONTEXT_NOT_CRISIS)
+def test_their_safe_twins_are_not_flagged_by_the_rules(text: str) -> None:
+    result = assess_rules(text).assessment
+    assert not result.crisis, (text, result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis_now"),
+    [
+        # Old scars acted on are new harm, whatever their benign reading alone.
+        ("so proud of 90 days but tonight I cut into my old scars again", True),
+        ("ripped open the faded scars on my wrist after the call", True),
+        ("last week I picked at the old scars till they bled and I can't stop", True),
+        # Old scars as such: recovery, a memory.
+        ("my old scars are barely visible now, summer in t-shirts again", False),
+        ("the faint scars on my arm remind me how far I've come", False),
+    ],
+)
+def test_old_scars_acted_on_are_not_recovery(text: str, crisis_now: bool) -> None:
+    result = assess_rules(text).assessment
+    assert result.crisis is crisis_now, (text, result.reasons)
+
+
+@pytest.mark.parametrize(
+    "text", ["gonna kil myslf tonite", "i want to hurt msyelf so bad rn", "i wnt to kill mysef"]
+)
+def test_misspelled_myself_is_read_as_myself(text: str) -> None:
+    assert assess_rules(text).assessment.crisis, text

@@ -46,6 +46,11 @@ Retrained on fourteen sets (``crisis_train_terse``, ``crisis_train_means``,
 the training sets; C = 30, features seen three times, threshold 0.65, scheduling block, gate 8
 words), every ratchet moved up: the third and fourth sets (training data), and the fifth, sixth
 and seventh blind sets and the inbox set, measured once on that configuration, fixed before.
+
+Session 11: the rules were widened on two more blind-written sets (voices, long context) and
+the fourteen-set tier retrained on the new normalisation; a sixteen-set tier lost the fifth and
+sixth sets' ratchets and was not shipped (decision 0015, "Sixteen sets"). The eighth blind set,
+measured on it, joins the ratchets; the hard-negative ratchet tightened (30 to 29).
 """
 
 from __future__ import annotations
@@ -210,7 +215,17 @@ BLIND6_MIN_PRECISION = 0.8  # the issue's floor (measured 0.922)
 # floor (0.95) is NOT met; a ratchet at the measurement.
 BLIND7_SET = Path(__file__).parent / "data" / "crisis_eval_blind7.jsonl"
 BLIND7_MIN_RECALL = 176 / 192  # 0.917, as measured
-BLIND7_MIN_PRECISION = 0.8  # the issue's floor (measured 0.889)
+BLIND7_MIN_PRECISION = 0.8  # the issue's floor (measured 0.889; 0.898 after session 11)
+
+# The eighth set (docs/crisis-blind8-set.md): written blind in session 10 and committed before
+# any measurement; the training script refuses it. First measured in session 11 on the retrain
+# with the rules widened (voices and context sets): 177 of 192 (0.922), precision 0.898. It was
+# looked at three times that session (a sixteen-set candidate, and twice while two rules
+# regressions the fifth-to-seventh ratchets and the third set's found were fixed), always 177;
+# no choice was made on it. A ratchet at the measurement.
+BLIND8_SET = Path(__file__).parent / "data" / "crisis_eval_blind8.jsonl"
+BLIND8_MIN_RECALL = 177 / 192  # 0.922, as measured
+BLIND8_MIN_PRECISION = 0.8  # the issue's floor (measured 0.898)
 
 
 # The blind sets' ratchets, and the sizes their documents give. The fifth, sixth and seventh
@@ -223,6 +238,7 @@ BLIND_SETS = [
     (BLIND5_SET, 422, 168, BLIND5_MIN_RECALL, BLIND5_MIN_PRECISION, True),
     (BLIND6_SET, 446, 184, BLIND6_MIN_RECALL, BLIND6_MIN_PRECISION, True),
     (BLIND7_SET, 472, 192, BLIND7_MIN_RECALL, BLIND7_MIN_PRECISION, True),
+    (BLIND8_SET, 488, 192, BLIND8_MIN_RECALL, BLIND8_MIN_PRECISION, True),
 ]
 
 

@@ -117,7 +117,8 @@ def test_the_training_data_is_the_fourteen_sets_the_inbox_and_clinical_negatives
     inbox = trainer.inbox_negatives()
     assert len(inbox) == 1168
     assert not any(ex.crisis for ex in inbox)
-    assert set(trainer.PLAIN_LOGISTICS) == set(trainer.CRISIS_SETS)
+    assert set(trainer.PLAIN_LOGISTICS) == set(trainer.CRISIS_SETS + trainer.RULES_ONLY_SETS)
+    assert not set(trainer.RULES_ONLY_SETS) & set(trainer.CRISIS_SETS)
     assert set(trainer.SELECTION_FOLDS) == set(trainer.CRISIS_SETS) - trainer.RULES_TUNED_ON
     assert set(trainer.EVAL_SETS[:3]) == trainer.RULES_TUNED_ON
     negatives = trainer.clinical_negatives()
@@ -147,28 +148,28 @@ def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     assert model == {
         "crisis_eval": (108, 4, 13),
         "crisis_eval_holdout": (127, 10, 23),
-        "crisis_eval_blind3": (123, 10, 15),
+        "crisis_eval_blind3": (124, 10, 14),
         "crisis_eval_blind4": (143, 5, 10),
         "crisis_train_indirect": (270, 11, 124),
-        "crisis_train_harm": (264, 14, 58),
+        "crisis_train_harm": (264, 13, 58),
         "crisis_train_hardneg": (121, 9, 9),
         "crisis_train_logistics": (183, 9, 48),
-        "crisis_train_young": (234, 31, 40),
-        "crisis_train_formal": (230, 39, 37),
+        "crisis_train_young": (234, 29, 40),
+        "crisis_train_formal": (230, 38, 37),
         "crisis_train_pairs": (264, 28, 26),
-        "crisis_train_terse": (267, 24, 43),
+        "crisis_train_terse": (267, 23, 43),
         "crisis_train_means": (284, 20, 36),
-        "crisis_train_everyday": (146, 26, 4),
+        "crisis_train_everyday": (146, 24, 4),
     }
     combined = {f.held_out: (f.combined.tp, f.combined.fp, f.combined.fn) for f in rows}
-    assert combined["crisis_eval_blind4"] == (142, 9, 11)  # 0.928 / 0.940 held out
+    assert combined["crisis_eval_blind4"] == (142, 8, 11)  # 0.928 / 0.947 held out
     recall, precision = trainer.selection_means(rows)
-    assert (round(recall, 3), round(precision, 3)) == (0.868, 0.888)
+    assert (round(recall, 3), round(precision, 3)) == (0.868, 0.894)
     assert precision >= trainer.PRECISION_TARGET
-    assert trainer.logistics_alarms(rows) == (8, 847)
+    assert trainer.logistics_alarms(rows) == (7, 847)
     assert all(f.combined.recall >= f.rules.recall for f in rows)
     assert trainer.ratchets_hold(scores, choice)
-    assert trainer.unit_false_alarms(scores, choice) == 30
+    assert trainer.unit_false_alarms(scores, choice) == 29
     assert trainer.short_texts_flagged(scores, choice) == 0
     assert trainer.cancellations_flagged(scores, choice) == 0
     # The same candidate with the older block (everyday readings only) flags an ordinary

@@ -4,7 +4,8 @@
     python -m tools.train_crisis_model --check   # exit 1 if the shipped file is not what it makes
     python -m tools.train_crisis_model --folds   # the leave-one-set-out table for CHOSEN
     python -m tools.train_crisis_model --thresholds  # thresholds 0.5-0.96 and gates 4-8
-    python -m tools.train_crisis_model --select  # the whole model-selection grid (an hour)
+    python -m tools.train_crisis_model --select  # the whole model-selection grid (hours)
+    python -m tools.train_crisis_model --select --features w+b --jobs 2  # one feature set
 
 Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON file
 (:mod:`quietline.safety.crisis_model`).
@@ -24,8 +25,14 @@ then became training data) and the ten training sets written blind to the detect
 and indirect intent, 620; ``crisis_train_means``: plans and means, final arrangements,
 self-harm relapse, harm to others and crisis inside logistics, 640; ``crisis_train_everyday``:
 a practice's ordinary inbox, 450 negatives, with 150 crisis messages in the same register,
-600). Each is its own fold. ``crisis_train_inbox`` (ordinary client inbox messages, all negative,
-from templates: :data:`NEGATIVE_SETS`) is training data of every model and never a fold.
+600). Each is its own fold. Two more sets written blind, ``crisis_train_voices`` (older
+adults, teenagers, parents, veterans, non-native English, formal writers, fragments,
+voice-to-text and run-ons, 604, half crisis) and ``crisis_train_context`` (long messages whose
+meaning turns across sentences, a late reveal, a denial that takes itself back, a past story
+with or without a present, quoted or reported speech and dark humour in logistics, 560, 260
+crisis), widened the rules in session 11 but are not training data (:data:`RULES_ONLY_SETS`).
+``crisis_train_inbox`` (ordinary client inbox messages, all negative, from templates:
+:data:`NEGATIVE_SETS`) is training data of every model and never a fold.
 Messages of ``tests/data/clinical_eval.jsonl`` are added as negatives only from the categories
 in :data:`CLINICAL_NEGATIVE_CATEGORIES`; the categories that talk about risk, self-harm, relapse
 or other people's crises are left out
@@ -63,6 +70,7 @@ threshold table and the gate table of decision 0015.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import importlib.util
 import itertools
 import json
@@ -117,6 +125,12 @@ TRAIN_SETS: tuple[str, ...] = (
     "crisis_train_means",
     "crisis_train_everyday",
 )
+# Written blind like the training sets (session 10) and used in session 11 to widen the RULES,
+# but not training data of the learned tier: the model selected on all sixteen sets measured
+# worse on the fifth and sixth blind sets (156 and 160 caught against 158 and 165) than the
+# fourteen-set model with the same rules (decision 0015, "Sixteen sets"). To try again, move
+# them into TRAIN_SETS and run --select.
+RULES_ONLY_SETS: tuple[str, ...] = ("crisis_train_voices", "crisis_train_context")
 # Every set is a fold of the leave-one-set-out evaluation and training data of the shipped model.
 CRISIS_SETS: tuple[str, ...] = EVAL_SETS + TRAIN_SETS
 # The sets the rules were tuned on: their rules columns are development-set numbers.
@@ -220,6 +234,22 @@ PLAIN_LOGISTICS: dict[str, frozenset[str]] = {
             "frustrated_logistics",
         }
     ),
+    # voices: each voice's plain logistics (confirming, running late, billing, forms ...).
+    # context: its logistics are all written with dark humour ("the pavement wants me dead").
+    "crisis_train_voices": frozenset(
+        {
+            "older_adult_logistics",
+            "teen_logistics",
+            "parent_logistics",
+            "veteran_logistics",
+            "nonnative_logistics",
+            "formal_logistics",
+            "fragment_logistics",
+            "voice_to_text_logistics",
+            "runon_logistics",
+        }
+    ),
+    "crisis_train_context": frozenset(),
 }
 
 SEED = 0
@@ -288,10 +318,11 @@ class Choice:
 # the rule (a)-(f) ranks block "nothing" first (C = 30, min count 2, 0.70: selection folds
 # 0.891 / 0.887, but 44 unit hard negatives flagged), then "negation_idiom": both let the model
 # override the everyday readings the rules recognise (a negation, the past, someone else), a
-# change of this decision's design that its tests forbid and that is left to the lead. Among
-# the blocks that keep those readings, the rule picks block everyday_or_scheduling, C = 30,
-# balanced, min count 3, threshold 0.65, gate 8 (0.868 / 0.888; 8 of 847 plain-logistics
-# alarms, the limit of (b); 30 unit hard negatives).
+# change of this decision's design that its tests forbid. Among the blocks that keep those
+# readings, the rule picks block everyday_or_scheduling, C = 30, balanced, min count 3,
+# threshold 0.65, gate 8. In session 11 the rules were widened (voices and context sets) and
+# the model retrained with these settings on the same fourteen sets; the sixteen-set selection
+# (C = 30, min count 2, 0.60) was measured and not shipped (RULES_ONLY_SETS).
 CHOSEN = Choice(
     Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 30.0, "balanced", 3),
     threshold=0.65,
@@ -765,17 +796,31 @@ def _rank(s: Selected) -> tuple[float, float, float, int]:
     return (-round(s.recall, 9), -round(s.model_recall, 9), -round(s.precision, 9), s.weights)
 
 
-def select() -> list[Selected]:
+def _evaluate(candidate: Candidate) -> tuple[int, list[Selected]]:
+    """One candidate of the grid: its weights file size and, if it fits, the best threshold
+    and gate of each block mode."""
+    scores = fold_scores(candidate)
+    size = weights_bytes(scores.full_model.weights)
+    if size > MAX_FILE_BYTES:
+        return size, []
+    found = [select_gate(scores, block) for block in BLOCK_MODES]
+    return size, [s for s in found if s is not None]
+
+
+def select(features: str | None = None, jobs: int = 1) -> list[Selected]:
+    """The grid, or only its candidates whose features are labelled *features* (``w+b``,
+    ``c3-5``, ``w+b+c2-4`` ...). With *jobs* > 1 the candidates are evaluated in that many
+    processes (each candidate is deterministic, so the result is the same)."""
+    candidates = [c for c in grid() if features is None or c.label().split(" ")[0] == features]
+    if not candidates:
+        raise ValueError(f"no candidate has the features {features!r}")
     results: list[Selected] = []
-    for candidate in grid():
-        scores = fold_scores(candidate)
-        size = weights_bytes(scores.full_model.weights)
-        if size <= MAX_FILE_BYTES:
-            for block in BLOCK_MODES:
-                found = select_gate(scores, block)
-                if found is not None:
-                    results.append(found)
-        print(f"  {candidate.label()} ({size:,} bytes)", file=sys.stderr, flush=True)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for candidate, (size, found) in zip(
+            candidates, pool.map(_evaluate, candidates), strict=True
+        ):
+            results.extend(found)
+            print(f"  {candidate.label()} ({size:,} bytes)", file=sys.stderr, flush=True)
     return sorted(results, key=_rank)
 
 
@@ -897,9 +942,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, help="with --folds: another threshold")
     parser.add_argument("--block", choices=BLOCK_MODES, help="with --folds: another block mode")
     parser.add_argument("--min-words", type=int, help="with --folds/--thresholds: another gate")
+    parser.add_argument(
+        "--features", help="with --select: only these features (w+b, c3-5, w+b+c2-4, w+b+c3-5)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="with --select: processes to use")
     args = parser.parse_args(argv)
     if args.select:
-        results = select()
+        results = select(args.features, args.jobs)
         print("ranked by (c) rules-or-model recall at the threshold the rule picks:")
         print("candidate | block | threshold | (c) R / P | (b) R / P | weights | logistics | unit")
         for s in results[:25]:

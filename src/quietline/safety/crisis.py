@@ -201,7 +201,6 @@ _SMS: dict[str, str] = {
     "od": "overdose",
     "oding": "overdosing",
     "od'd": "overdosed",
-    "odd": "overdosed",
     "selfharm": "self harm",
     "selfharming": "self harming",
     "selfharmed": "self harmed",
@@ -243,6 +242,8 @@ _SMS: dict[str, str] = {
     "suicde": "suicide",
     "myslef": "myself",
     "mysef": "myself",
+    "myslf": "myself",
+    "msyelf": "myself",
     "slef harm": "self harm",
     "s/h": "self harm",
     "toaster bath": "suicide",
@@ -295,6 +296,8 @@ _SMS_RE = _c(
     + "|".join(re.escape(k) for k in sorted(_SMS, key=len, reverse=True))
     + r")(?![\w'])"
 )
+# "odd" is "od'd" only as a verb ("i odd last night"), not "that sounds odd" (_SMS_RE).
+_ODD = _c(r"(?<![\w'])(i|i've|just|almost|nearly|i just|i almost|i nearly) odd(?![\w'])")
 # "ill" is "i'll" unless it is the adjective ("i feel ill", "mentally ill").
 _ILL = _c(r"(?<![\w'])ill(?![\w'])")
 _ILL_ADJECTIVE_BEFORE = frozenset(
@@ -418,6 +421,7 @@ def normalise(text: str) -> str:
     t = _TWO.sub(r"\1 to ", t)
     t = _DROPPED_G.sub(r"\1ing", t)
     t = _SMS_RE.sub(lambda m: _SMS[m.group(1)], t)
+    t = _ODD.sub(r"\1 overdosed", t)
     t = _ITS.sub("it's", t)
     t = _BE.sub(r"\1 be", t)
     t = _LEET_TOKEN.sub(_deleet, t)
@@ -499,23 +503,37 @@ _PERSON_NOUNS = (
     r"babies|newborn|toddler|roommate|flatmate|housemate|neighbou?r|coworker|co worker|"
     r"colleague|teacher|professor|classmates?|family|uncle|aunt|cousin|grandma|grandpa|"
     r"grandmother|grandfather|friend|friends|bully|bullies|abuser|rapist|landlord|"
-    r"guy|man|woman|girl|boy|people|person|dude|students?|class|team|whole family)"
+    r"guy|man|woman|girl|boy|people|person|dude|students?|class|team|whole family|"
+    r"(?:year|yr) olds?)"
 )
 _TARGET = (
     r"(?:him|her|them|you|someone|somebody|anyone|anybody|everyone|everybody|people|"
     r"all of (?:them|you)|them all|(?:my|his|her|their|our|your|that|this|the|those|these)"
-    r"(?: own)?(?: \w+)? " + _PERSON_NOUNS + r")"
+    r"(?: own)?(?: \w+){0,2} " + _PERSON_NOUNS + r")"
 )
 _IDIOMS = _c(
     r"\b(?:die|dying|died|dead|death) (?:of|from) (?:embarrassment|shame|boredom|laughter|"
     r"laughing|cringe|cuteness|happiness|jealousy|envy|curiosity|thirst|hunger|excitement|"
-    r"anticipation|suspense|heat|cold|exhaustion|the heat|the cold)\b"
+    r"anticipation|suspense|heat|cold|exhaustion|the heat|the cold|old age)\b"
     r"|\b(?:die|dying|died) (?:laughing|happy)\b|"
-    r"(?<!deserve )(?<!deserves )\bto die for\b(?! (?:real|sure|good|certain))"
+    r"(?<!deserve )(?<!deserves )(?<!want )(?<!wanted )(?<!wanting )(?<!wants )\bto die for\b"
+    # "to die for" is praise, not "wanting to die for two years"
+    r"(?! (?:real|sure|good|certain|(?:\w+ )?(?:days?|weeks?|months?|years?|hours?|ages|"
+    r"a while|so long|a long time))\b)"
     r"|\bdying to\b"
     r"|\bdying for (?:a|an|some|the)\b|\bdying (?:my|her|his) hair\b"
     r"|\bdie (?:my|her|his|your) (?:hair|clothes|shirt|jeans)\b"
-    r"|\bdead (?:tired|serious|on my feet|battery|phone|end)\b"
+    r"|\bdead (?:tired|serious|on my feet|battery|phone|end|set on|set against)\b"
+    r"|\bdeath warmed (?:up|over)\b|(?<!\bi )\b(?:has|had) a death wish\b"
+    # "death by drill", "death by a thousand cuts": not a method
+    r"|\bdeath by (?!suicide|overdose|hanging|drowning|gun|gunshot|cop|train|jumping|pills|"
+    r"my own hand)\w+"
+    # acting and play: "i get to fake stab myself in the play"
+    r"|\b(?:fake|pretend(?:ing)? to|pretends to) (?:stab|kill|shoot|hang|poison|cut)\w* "
+    r"(?:my ?self|him|her|them|each other)\b"
+    # "it cut so deep": words that hurt
+    r"|\b(?:it|that|this|which|what (?:he|she|they) said)(?: really)? cuts? (?:me )?(?:so |"
+    r"really |pretty |very )?deep\b"
     r"|\b(?:bored|scared|worried|sick|tickled|freezing|frozen|loved|annoyed|stressed) to death\b"
     r"|\b(?:the )?death of me\b|\bover my dead body\b"
     r"|\b(?:rather|sooner) die than\b(?! (?:go through|live|keep|feel|spend another|face|deal with|"
@@ -609,11 +627,13 @@ class _Rule:
 _I_MODALS = (
     r"(?:\bi(?:'m|'ll|'d|'ve)?(?: (?:really|just|seriously|honestly|actually|literally|fucking|"
     r"so|finally|definitely|totally|probably|genuinely|still))*"
-    r" ?(?:going to|about to|ready to|planning (?:on|to)|plan to|thinking (?:about|of)|"
+    r" ?(?:going to|about to|ready to|planning (?:on|to)|plan to|thinking (?:(?:seriously|really|a "
+    r"lot|constantly) )?(?:about|of)|"
     r"tempted to|want to|want|wanted to|will|need to|have to|got to|might|may|swear i'll|"
     r"think i'll|think i might|feel like|keep thinking (?:about|of)|can't stop thinking about|"
     r"fantasi[sz]e about|fantasi[sz]ing about|dream about|am going to|'m going to|"
-    r"been thinking (?:about|of)|gonna|intend to|decided to|'ll|'m|)"
+    r"been thinking (?:(?:seriously|really|a lot|constantly) )?(?:about|of)|gonna|intend to|"
+    r"decided to|'ll|'m|)"
     r"|^(?:honestly |seriously |really |literally |just |so )?(?:going to|about to|ready to|"
     r"want to|planning (?:on|to)|tempted to|thinking (?:about|of)|might|will|need to|swear "
     r"i'll))"
@@ -660,6 +680,7 @@ _OTHER_PHRASES = (
     r"|break(?:ing)? (?:his|her|their|" + _TARGET + r"'s) (?:neck|legs?|arms?|face|jaw|nose|"
     r"skull|teeth)"
     r"|(?:slit|slash|cut)(?:ting)? (?:his|her|their|" + _TARGET + r"'s) throat"
+    r"|put(?:ting)? (?:a|the|my) (?:\w+ )?(?:knife|blade) (?:in|into|through) " + _TARGET + r"\b"
     r"|(?:knock|kick|bash|cave|smash)(?:ing)? (?:his|her|their|" + _TARGET + r"'s) (?:teeth|"
     r"head|skull|face) in"
     r"|do (?:something|things|stuff) (?:bad |terrible |horrible |violent |awful )?to "
@@ -684,7 +705,10 @@ _ARRANGEMENTS = _c(
     r"|\b(?:paid|paying) off (?:all )?my debts\b|\b(?:sold|selling) (?:all )?my (?:stuff|"
     r"things|belongings)\b|\bput (?:all )?my affairs in order\b"
     r"|\b(?:cancel(?:led|ed|ing)?|closing|closed) (?:all )?my (?:accounts|subscriptions|"
-    r"phone plan)\b|\b(?:deleted|deleting) (?:all )?my (?:accounts|social media|photos)\b"
+    r"phone plan)\b|\b(?:deleted|deleting) (?:all )?my (?:accounts|social media|photos|"
+    r"socials|instagram|tiktok|snapchat|facebook)\b"
+    r"|\b(?:guardian|guardians|executor|beneficiary|beneficiaries) (?:in|of|on) my (?:will|"
+    r"policy|life insurance)\b"
     r"|\b(?:made|making) (?:a )?list of (?:my )?passwords\b"
     r"|\b(?:left|leaving|wrote down|writing down|gave|giving|sent|sending|shared|sharing) "
     r"(?:\w+ )?(?:all )?(?:my|of my) (?:\w+ )?passwords\b(?! (?:for|to) (?:the|my|our) (?:\w+ )?"
@@ -696,14 +720,23 @@ _RULES: tuple[_Rule, ...] = (
     _Rule(
         "suicide.kill_myself",
         SUICIDE,
-        _c(r"\b(?:kill(?:ing|ed|s)?|end(?:ing|ed)?|off(?:ing|ed)?|murder(?:ing)?) my ?self\b"),
+        _c(
+            r"\b(?:kill(?:ing|ed|s)?|end(?:ing|ed)?|off(?:ing|ed)?|murder(?:ing)?) my ?self\b"
+            r"|\bfinish(?:ing)? my ?self(?: off)?\b"
+            # "i want to kill me tonight": non-native English for "myself"
+            r"|\bi (?:want|really want|am going|'m going|need|plan|decided|will) (?:to )?kill me\b"
+            r"(?! (?:when|if|because|lol)\b)"
+        ),
         hyperbole=True,
     ),
     _Rule(
         "suicide.end_my_life",
         SUICIDE,
         _c(
-            r"\b(?:end(?:ing|ed)?|take|taking|took|finish(?:ing)?) (?:my (?:own )?life|it all)\b"
+            r"\b(?:end(?:ing|ed)?|take|taking|took|finish(?:ing)?(?: with)?) (?:my (?:own )?life|"
+            r"it all)\b"
+            # voice-to-text: "i'm going to and my life tonight"
+            r"|\b(?:going to|gonna|want to|about to|ready to|i'll) (?:just )?and my (?:own )?life\b"
             r"|\bend it all\b|\bending it all\b"
         ),
     ),
@@ -751,7 +784,7 @@ _RULES: tuple[_Rule, ...] = (
         _c(
             r"\b(?:want|wanted|wanting|wish|ready|prefer|longing|long|need"
             r"|going) to (?:just )?die\b"
-            r"|\bwish (?:that )?i (?:was|were|could be|'d be) dead\b"
+            r"|\bwish(?:ing|ed)? (?:that )?i (?:was|were|could be|'d be) dead\b"
             r"|\bwant(?:ed)? to be dead\b|\bbetter off dead\b"
             r"|\bwant to (?:just )?(?:disappear|vanish) (?:forever|for good|permanently)\b"
             r"|\bi'?d rather (?:be dead|die)\b(?! than)"
@@ -823,6 +856,9 @@ _RULES: tuple[_Rule, ...] = (
             r"easier|"
             r"peaceful|like a relief|okay|fine|appealing)\b"
             r"|\b(?:don't|never) want to wake up\b"
+            r"|\brather (?:just )?(?:stay asleep|sleep) forever\b|\bstay asleep forever\b"
+            r"|\b(?:fine|okay|ok|at peace|good) with (?:never |not )?(?:waking up|ever waking up)"
+            r"\b(?! (?:early|at|before|in time|for)\b)"
             r"|\b(?:want|wish) to sleep forever\b|\bgo to sleep forever\b"
             r"|\b(?:wish i could|want to|i'd like to|i'd love to) (?:just )?(?:fall asleep|"
             r"go to sleep|"
@@ -837,9 +873,12 @@ _RULES: tuple[_Rule, ...] = (
         SUICIDE,
         _c(
             r"\b(?:don't|no longer|never|do not|didn't|doesn't) (?:really |even |just )?"
-            r"(?:want|wish|care) to (?:live|be alive|exist|keep living|go on living|be around|"
+            r"(?:want|wish|care) (?:more |any more |anymore )?to (?:live|be alive|exist|"
+            r"keep living|"
+            r"go on living|be around|"
             r"be here|stay alive|continue|keep going|go on)\b"
-            r"(?:(?= anymore| any longer| on (?:this )?earth| in this world| no more| like this)"
+            r"(?:(?= anymore| any longer| on (?:this )?earth| in this world| like this"
+            r"| no more(?!\W+(?:on|at|in|with|during|for) ))"
             r"|(?!\s*(?:with|near|there|here|at|on|by|close|far|together|in|alone|abroad|"
             r"downtown|anywhere|somewhere|under|for|if|when|until|past|to|tonight|today|"
             r"tomorrow|this (?:week|weekend)|and|through|without)\b))"
@@ -878,13 +917,17 @@ _RULES: tuple[_Rule, ...] = (
         "suicide.no_reason_to_live",
         SUICIDE,
         _c(
-            r"\b(?:no|not (?:a|any|one)|don't have (?:a|any)|can't (?:find|think of|see) (?:a|any)|"
+            r"\b(?:no|not (?:a|any|one)|don't have (?:a|any)|(?:can't|don't|do not|cannot) "
+            r"(?:find|think of|see) (?:a|any)|"
             r"without (?:a|any)|lost (?:my|every|all|the)) (?:single )?(?:reason|point|purpose|"
             r"will) "
-            r"(?:to|in|for|of) (?:live|living|go on|going on|keep going|keep living|be alive|"
+            r"(?:to|in|for|of) (?:keep )?(?:live|living|go on|going on|keep going|keep living|"
+            r"be alive|"
             r"being alive|be here|being here|stay|staying|life|exist|existing|wake up|waking up|"
             r"carry on|carrying on)\b"
-            r"|\bnothing (?:left )?to live for\b"
+            r"|\bnothing (?:left )?to live for\b|\bno sense (?:in|to) (?:my )?(?:life|living)\b"
+            r"|\b(?:don't|can't|do not|cannot|no longer) (?:really )?see (?:the|a|any) point "
+            r"anymore\s*$"
             r"|\b(?:don't|can't|do not|cannot|no longer) see (?:the|a|any) point (?:in|of|to) "
             r"(?:living|life|going on|being alive|anything|existing|trying|waking up|carrying on|"
             r"it all|any of (?:this|it)|me being here)\b"
@@ -947,6 +990,8 @@ _RULES: tuple[_Rule, ...] = (
             r"once i'm gone|"
             r"after i'm gone)\b"
             r"|\bwithout me (?:in it|around anymore|here anymore|alive)\b"
+            r"|\bbetter (?:served|off) (?:by|with) my (?:absence|being gone|death)\b"
+            r"|\b(?:make|making) (?:that|my|this|the) absence permanent\b"
             r"|\b(?:better|easier|happier|lighter|calmer|simpler|improve|relieved)(?: off)?(?: for "
             r"(?:everyone|everybody|them|you|my \w+))? if i (?:just |simply |finally )?(?:vanished|"
             r"disappeared|was gone|were gone|died|wasn't here|weren't here|wasn't around|weren't "
@@ -985,6 +1030,9 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:around|here) (?:by|for|much longer|long|tomorrow|next|anymore|to see|after|"
             r"when|in a|any longer)\b"
             r"|\bnot be around by\b"
+            r"|\b(?:not|don't|do not|never|no longer) (?:planning|plan|intending|intend|expecting|"
+            r"expect|anticipating|anticipate) (?:on |to )?(?:still )?(?:being|be|staying|stay) "
+            r"(?:alive|breathing|around (?:by|for|after|much))\b"
             r"|\b(?:don't|do not|won't|will not|never|not going to) (?:want to |plan to |"
             r"expect to )?"
             r"(?:see|make it to|live to see|be here for|be around for) (?:another|my next|the next|"
@@ -1027,7 +1075,7 @@ _RULES: tuple[_Rule, ...] = (
             r"about |around |maybe |over |almost |at least |probably )?"
             + _TAKE_ALL
             + r" (?:of )?(?:my |the |these |those |her |his |their |mom's |dad's |\w+'s )?"
-            + r"(?:\w+ )?"
+            + r"(?:\w+'s )?(?:\w+ )?"
             + _PILLS
             + r"\b"
             + r"|\b"
@@ -1035,8 +1083,15 @@ _RULES: tuple[_Rule, ...] = (
             + r" (?:are |is )?(?:ready|lined up|counted|laid out|set up|"
             r"counted out|in front of me)\b"
             r"|\b(?:saving|saved|stockpil\w+|hoard\w*|collecting|collected|stash\w*|hid|hidden|"
-            r"hiding) (?:up )?(?:all )?(?:my |the |some |enough )?" + _PILLS + r"\b"
-            r"|\b(?:i|i'm|i've|going to|want to|will|i'll|might|just|plan to|thinking about)"
+            r"hiding|accumulat\w*) (?:up )?(?:all )?(?:my |the |some |enough )?(?:\w+ )?"
+            + _PILLS
+            + r"\b"
+            # "stockpiled my prazosin and seroquel to take all at once"
+            r"|\b(?:stockpil\w+|hoard(?:ed|ing)|stash(?:ed|ing)|"
+            r"accumulat\w*) (?:up )?(?:all )?(?:of )?"
+            r"my \w+\b(?=.{0,60}\b(?:take|swallow|at once|enough|worth|overdos\w*)\b)"
+            r"|\b(?:i|i'm|i've|going to|want to|will|i'll|might|just|plan to|thinking about|"
+            r"planning to|planning on|decided to|intend to|ready to|about to)"
             r" ?(?:just )?overdos(?:e|ed|ing)\b|\boverdos(?:e|ed|ing) (?:tonight|on (?:my|the|all|"
             r"sleeping|pain))\b|\ban overdose\b(?= tonight| of)"
             r"|\b(?:took|taken|swallowed|downed|take|taking) (?:\w+ ){0,3}"
@@ -1078,10 +1133,11 @@ _RULES: tuple[_Rule, ...] = (
             r"prescription|refill|meds|pills|script)s? early (?:so (?:i'd|i would|i can|i could|"
             r"i) (?:have|get) (?:extra|more|enough|a stash|a stockpile|a supply)|to (?:have|build "
             r"up|stock ?pile|save up|get) (?:extra|more|enough))\b"
-            r"|\b(?:took|swallowed|downed) (?:extra|double|triple|more|a few extra) (?:\w+ )?"
+            r"|\b(?:took|swallowed|downed) (?:extra|double|triple|more|a few extra) (?:of )?"
+            r"(?:my |the )?(?:\w+ )?"
             + _PILLS
-            + r"\b(?= .{0,40}\b(?:feel (?:weird|dizzy|sick|strange|funny|numb|sleepy|bad)|on "
-            r"purpose|can't stay awake|heart|throwing up))"
+            + r"\b(?= .{0,100}\b(?:feel (?:weird|dizzy|sick|strange|funny|numb|sleepy|bad)|on "
+            r"purpose|can't stay awake|heart|throwing up|(?:don't|won't|not) wake up))"
         ),
         meds_routine=True,
     ),
@@ -1091,8 +1147,9 @@ _RULES: tuple[_Rule, ...] = (
         _c(
             r"\bjump(?:ing)? (?:off|from) (?:a|the|this|that|my|our|\w+) (?:\w+ )?(?:bridge"
             r"|building|"
-            r"roof|rooftop|cliff|balcony|overpass|ledge|tower|parking (?:garage|structure)|window|"
-            r"high rise|skyscraper)\b(?! into)"
+            r"roof|rooftop|cliff|balcony|overpass|ledge|tower|parking (?:garage|structure|deck)|"
+            r"window|high rise|skyscraper|car park|multi ?stor(?:e)?y(?: car park)?|quarry|dam|"
+            r"top floor)\b(?! into)"
             r"|\b(?:jump|jumping|step|stepping|throw myself|throwing myself|walk|walking|lie|lay) "
             r"(?:out )?in front of (?:a|the|an) (?:\w+ )?(?:train|bus|car|truck|subway|lorry"
             r"|traffic)\b"
@@ -1107,10 +1164,20 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:going to|about to|ready to|want to|i'll|i will|i'm) (?:just )?jump(?:ing)?\b"
             r"(?=\s*$| (?:tonight|now|right now|today|off|from))"
             r"|\b(?:think(?:ing)?|thought|thoughts|fantasi[sz]\w*|dream\w*|urges?|tempted|"
-            r"obsess\w*|imagin\w*|pictur\w*) (?:a lot |constantly |so much |every day )?(?:about |"
-            r"of |to )?(?:just )?jump(?:ing)?\b(?=\W*$| (?:off|from|again|tonight|out (?:of )?"
+            r"obsess\w*|imagin\w*|pictur\w*|consider(?:ing)?|contemplat(?:e|ing)) (?:a lot |"
+            r"constantly |so much |every day )?(?:about |of |to )?(?:whether |if )?(?:just )?"
+            r"jump(?:ing)?\b(?=\W*$| (?:off|from|again|tonight|instead|would|out (?:of )?"
             r"(?:a|the|my) (?:window|building)|in front))"
-            r"|\bwalk(?:ing)? into (?:the )?(?:sea|ocean|lake|river|traffic)\b"
+            r"|\b(?:keep )?walk(?:ing)? into (?:the )?(?:sea|ocean|lake|river|traffic|water|waves|"
+            r"pond)\b"
+            r"|\bwalk(?:ing)? (?:in|into (?:it|the \w+))(?= and (?:not|never) (?:come|coming) "
+            r"(?:back )?out\b)"
+            r"|\b(?:think(?:ing)?|thought|tempted|urge|want|wanting) (?:about |of |to )?(?:just )?"
+            r"(?:going|go|climbing|climb|stepping|step|falling|fall) out (?:of )?(?:it|"
+            r"the (?:\w+ )?"
+            r"window)\b"
+            r"|\b(?:cliffs?|bridge|roof|rooftop|ledge|car park|tracks|balcony|quarry|top floor)\b"
+            r"(?: \S+){0,6}? (?:to|and) jump\s*$"
         ),
         subject_check=True,
         hyperbole=True,
@@ -1133,6 +1200,9 @@ _RULES: tuple[_Rule, ...] = (
             r"about|fantasi[sz]e about) (?:to )?(?:just )?(?:drive|driving|crash|crashing|swerve|"
             r"swerving|steer|steering) (?:my car )?(?:into|off)\b"
             r"|\bcrash(?:ing)? my car on purpose\b"
+            r"|\b(?:took|take|taking) my hands off the (?:steering )?wheel\b"
+            r"|\baim(?:ed|ing)? (?:the car |my car )?(?:for|at) (?:the|a) (?:wall|tree|barrier|"
+            r"bridge|pillar|lorry|truck|oncoming \w+)\b"
             r"|\b(?:want|going|thinking about|think about|thought about|tempted|urge|planning|plan|"
             r"keep thinking about|fantasi[sz]e about|imagin\w*|pictur\w*|wants?|wanting|tempted) "
             r"(?:to )?(?:just )?"
@@ -1160,7 +1230,16 @@ _RULES: tuple[_Rule, ...] = (
             r"|\bi (?:now |finally |actually )?have a plan\b(?! (?:for|to (?:pay|get|fix|talk|save|"
             r"study|finish|move|tell|ask|deal)|with)\b)|\bi've (?:got|made) a plan\b(?! for\b)"
             r"|\b(?:planning|plan|planned) (?:to|on) (?:do|doing) it\b"
-            r"|\b(?:picked|chosen|chose|set) (?:a|the) (?:date|day|time|spot|place|method)\s*$"
+            r"|\b(?:picked|chosen|chose|set) (?:a|the) (?:date|day|time|spot|place|method|beam|"
+            r"tree|branch|rafter)\s*$"
+            r"|\b(?:picked|chosen|chose|set|decided on) (?:\w+day|a date|a day|the day|the date|"
+            r"tonight|tomorrow) (?:to|for) (?:take them|do it|end it|go|take the \w+)\b"
+            r"|\b(?:not (?:leaving|going (?:home|back))|won't (?:leave|go home|come (?:back|"
+            r"home))) "
+            r"(?:here )?until (?:i've|i have|i) (?:done it|do it|finish(?:ed)? it|"
+            r"go(?:ne)? through "
+            r"with it)\b"
+            r"|\btonight(?:'s| is) it\W*$"
             r"|\btonight(?:'s| is) the night\b"
             r"|\b(?:have|got|had) (?:it|everything) (?:all )?(?:planned|figured|worked) out\b"
         ),
@@ -1173,8 +1252,9 @@ _RULES: tuple[_Rule, ...] = (
         SUICIDE,
         _c(
             r"\bthis is (?:my )?the end\b"
-            r"|\b(?:my|this is my|this will be my) (?:last|final) (?:message|text|goodbye|note|"
-            r"words|day)\b|\bgoodbye forever\b|\bgoodbye (?:everyone|world|cruel world)\b"
+            r"|\b(?:my|this is my|this will be my|this as my) (?:last|final) (?:message|text|"
+            r"goodbye|note|words|day|correspondence|letter|email|communication)\b"
+            r"|\bgoodbye forever\b|\bgoodbye (?:everyone|world|cruel world)\b"
             r"|\byou won't (?:hear from|see) me (?:again|anymore|after)\b"
             r"|\b(?:if|in case|when) you (?:don't|never|stop|won't|"
             r"do not) (?:ever )?(?:hear(?:ing)? "
@@ -1204,8 +1284,12 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:for|to) (?:everyone|everybody|my (?:family|kids|parents|friends|wife|husband|"
             r"partner|mom|dad|sister|brother)|each of|all of)"
             r"|\b(?:wrote|written|writing|finished|left) my note\b(?! (?:to|for|on|about)\b)"
-            r"|\bmy notes? (?:is|are) (?:on|in|under|next to|by) (?:my|the) (?:desk|bed|pillow|"
+            r"|\b(?:my notes? (?:is|are)|(?:my |the )?note(?:'s| is)) (?:on|in|under|next to|by) "
+            r"(?:my|the) (?:desk|bed|pillow|"
             r"table|nightstand|dresser|kitchen table|counter|fridge|laptop)\b"
+            # "i didn't want them to be the ones to find my body", "i don't want to be found"
+            r"|\b(?:to|will|won't|'ll|would|who|ones?|first to) find my body\b"
+            r"|\b(?:don't|do not) want (?:anyone |anybody )?to (?:be found|find me)\b"
             r"|\b(?:wrote|written|writing|finished|left|leaving|sending|sent|recorded|recording) "
             r"(?:a |my |the )?(?:goodbye|final|last) (?:messages?|videos?|letters?|texts?|notes?|"
             r"emails?)\b(?! (?:to|for) (?:my|the|our) (?:class|team|coworkers|colleagues|students|"
@@ -1263,6 +1347,9 @@ _RULES: tuple[_Rule, ...] = (
             r"insurance(?: money| payout| policy)?\b"
             r"|\b(?:life insurance|the policy) (?:will|'ll|should) (?:cover|take care of|pay for) "
             r"(?:them|everything|my (?:family|kids|funeral))\b"
+            r"|\b(?:family|kids|children|wife|husband|partner|parents|they|everyone)(?: \w+)? "
+            r"(?:would|'d|will|'ll) be (?:fine|better off|okay|ok|set|better) (?:with|on|"
+            r"collecting|getting) (?:the|my) (?:life )?(?:insurance|benefits|pension|va benefits)\b"
         ),
         negation="none",
         farewell=True,
@@ -1284,7 +1371,7 @@ _RULES: tuple[_Rule, ...] = (
         SUICIDE,
         _c(
             r"\b(?:won't|will not|not going to|wouldn't) (?:be )?(?:need|needing) (?:the|my|our|"
-            r"any more|anymore|another|next|any|that|thursday's|tomorrow's|this week's)? ?"
+            r"any more|anymore|another|next|any|that|thursday's|tomorrow's|this week's|a)? ?"
             r"(?:next |future |more |further )?(?:appointments?|sessions?|therapy)\b"
         ),
         negation="none",
@@ -1314,7 +1401,7 @@ _RULES: tuple[_Rule, ...] = (
             r"disappeared|vanished|was gone|were gone|stopped existing|wasn't here|weren't here|"
             r"wasn't alive)\b(?: \S+){0,10}? (?:fine|okay|ok|relieved|relief|happy|happier|glad|"
             r"blessing|welcome it|mind|grateful|thankful|at peace|better|easier|improve)\b"
-            r"|\b(?:wouldn't|would not|won't|don't) (?:even |really )?(?:mind|"
+            r"|\b(?:wouldn't|would not|'d not|won't|don't) (?:even |really )?(?:mind|"
             r"care) (?:if i (?:died|"
             r"die|got hit|didn't wake up|never woke up|got killed|disappeared|don't wake up)|dying|"
             r"not waking up|getting hit|being dead|if (?:a|the) (?:bus|car|truck|train|plane) "
@@ -1334,10 +1421,27 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:that )?(?:it|we) (?:just )?(?:crash(?:es)?|goes down|go down|never lands?|falls? "
             r"out of the sky)\b"
             r"|\b(?:hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|pray(?:s|ed|ing)?) (?:that )?"
-            r"i(?:'d|'ll| would| will)? (?:get|got) "
+            r"i(?:'d|'ll| would| will)? (?:just )?(?:get|got|have|had) "
             r"(?:hit by|cancer|killed|in a "
-            r"crash|in an accident|sick and die)\b"
-            r"|\b(?:hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|pray(?:s|ed|ing)?) (?:that )?i (?:just )?"
+            r"crash|in an accident|sick and die|a heart attack|a stroke|an aneurysm)\b"
+            r"|\b(?:hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|pray(?:s|ed|ing)?) (?:that )?"
+            r"(?:something|anything) (?:bad )?(?:will |would )?(?:just )?happens? to me\b"
+            r"|\b(?:pray(?:s|ed|ing)?|hop(?:e|es|ed|ing)|ask(?:ing)?) (?:that )?(?:god|the lord|"
+            r"jesus|allah) (?:will |would |to |would just |just )?takes? me\b"
+            r"|\b(?:it'd|it would|would|it will|it'll) be (?:a |such a )?(?:relief|blessing|"
+            r"easier|better|nice|peaceful|kinder) (?:for (?:everyone|everybody|them) )?if i "
+            r"(?:just )?(?:died|didn't exist|did not exist|wasn't here|weren't here|was gone|"
+            r"were gone|stopped existing|disappeared|didn't wake up|never woke up)\b"
+            r"|\bwish(?:es|ed|ing)? (?:the|that|it|this) (?:\w+ )?(?:had|would have|"
+            r"'d) (?:killed me|"
+            r"finished "
+            r"me(?: off)?|done (?:its|the|their) job|taken me)\b"
+            # "i want it to finish me off": a wish that something would kill me
+            r"|\b(?:want|wanting|hop(?:e|ing)|wish(?:ing)?|pray(?:ing)?) (?:that )?(?:it|this|"
+            r"that|they|the \w+)(?: will| would| to)? (?:finally |just )?(?:finish me off|kill "
+            r"me)\b"
+            r"|\b(?:hop(?:e|es|ed|ing)|wish(?:es|ed|ing)?|pray(?:s|ed|ing)?) (?:that )?"
+            r"i(?:'ll| will|'d| would)? (?:just )?"
             r"(?:crash|die|"
             r"don't make it home|"
             r"don't survive|never come back|get in (?:a|an) (?:crash|accident)|get into (?:a|an) "
@@ -1354,6 +1458,12 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:wonder\w*|imagin\w*|pictur\w*|think\w*|dream\w*|fantasi[sz]\w*) (?:about |of )?"
             r"(?:\w+ ){0,4}?my (?:own )?funeral\b"
             r"|\bwho (?:would|will|'d) (?:even )?(?:come|show up|go|cry) (?:to|at) my funeral\b"
+            # joining the dead: "it's time i joined my husband", "go be with my mama in heaven"
+            r"|\b(?:ready to|want to|going to|time to|time i|time for me to|i'll|i will|can't wait "
+            r"to) (?:go )?(?:and )?(?:be with|join|joined|see) (?:my (?:\w+ )?\w+|him|her|them) "
+            r"(?:again )?(?:in heaven|on the other side|up there|in the next life)\b"
+            r"|\b(?:time (?:i|for me to)|i'm ready to) join(?:ed)? (?:my (?:late |dear )?\w+|him|"
+            r"her|them)(?=\s*$|,| (?:now|soon|again)\b)"
             r"|\b(?:nobody|no one) (?:would|will|'d|'ll) (?:even )?(?:come|show up|go|cry|care) "
             r"(?:to|at|about) my funeral\b"
         ),
@@ -1495,6 +1605,8 @@ _RULES: tuple[_Rule, ...] = (
             r"come to|make it to|attend|show up to|be coming to|need|be needing|book) (?:any ?more|"
             r"another|any other|no more) (?:appointments?|sessions?|appts?|visits?|therapy)\b"
             r"(?! (?:this|next|until|for a|for the|before|in)\b)"
+            r"|\b(?:because|bc|cos|cause|since) i (?:won't|will not) be (?:here|around|alive)"
+            r"(?: anymore)?\s*$"
             r"|\bthere(?: won't|'s not going to|s not going to| is not going to| isn't going to|"
             r" will "
             r"not| will never|'ll never|'s no) be (?:a|another|any) next (?:time|"
@@ -1564,6 +1676,8 @@ _RULES: tuple[_Rule, ...] = (
         _c(
             r"\b(?:took|taken|swallowed|downed|ate|popped) (?:them|em|'em|those|these|it|the "
             r"(?:pills|tablets|bottle)) all\b"
+            r"|\b(?:take|taking|swallow|swallowing) (?:them|em|'em|those|these|the (?:pills|"
+            r"tablets)) all (?:tonight|now|at once|today|tomorrow|in one go)\b"
             r"|^(?:sos|help) i (?:took|swallowed|drank) (?:stuff|something|things|pills|them)\b"
         ),
         past_ok=True,
@@ -1665,8 +1779,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:at peace|okay|ok|comfortable|made peace) with (?:my|the|this) decision\s*$"
             r"|\bdon't (?:try to |come |go |bother )?(?:find|look for|looking for|stop|save|rescue|"
             r"trying to find) me\b"
-            r"|\bdon't (?:be sad|cry|blame yourself|blame yourselves|miss me)\b"
-            r"(?= .{0,40}\b(?:gone|goodbye|bye|when i'm|after i'm)\b)"
+            r"|\b(?:don't|not) (?:be sad|cry|blame yourself|blame yourselves|miss me)\b"
+            r"(?= .{0,40}\b(?:gone|goodbye|bye|when i'm|after i'm|my death|for what i)\b)"
             r"|\bi (?:love|loved) you all\b(?= .{0,40}\b(?:goodbye|bye|sorry|forgive|gone)\b)"
             r"|\bforgive me\s*$"
             r"|\bthis is (?:my )?(?:goodbye|good bye|farewell)\b"
@@ -1739,6 +1853,8 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:me|myself)|not wake up|overdose|end it)\b"
             r"|\b(?:lethal|fatal|deadly) (?:dose|doses|amount|amounts)\b"
             r"|\bpainless(?:ly)? (?:ways?|methods?|death|to die|way out)\b|\bways to die\b"
+            r"|\b(?:whether|if|how) (?:jumping|hanging|drowning|overdosing|an overdose|the fall) "
+            r"would (?:be (?:quick|painless|instant|fast)|hurt|kill me|work)\b"
             r"|\bdie painlessly\b"
             r"|\bhow (?:long|fast|quickly) (?:\w+ ){0,3}?(?:to bleed out|to die|to overdose|"
             r"until i "
@@ -1755,8 +1871,11 @@ _RULES: tuple[_Rule, ...] = (
         SUICIDE,
         _c(
             r"\b(?:i'm|i am|standing|sitting|here|currently|right now|i've been|been|came|drove|"
-            r"walked|went|climbed|parked) (?:up |out |right |here )?(?:on|at|by|near|under|onto|to|"
-            r"over|up to|on top of) (?:the|a|this|that) (?:edge of (?:the|a) )?(?:bridge|ledge|"
+            r"walked|walking|went|climbed|parked) (?:up |out |right |here )?(?:on|at|by|near|under|"
+            r"onto|to|over|up to|on top of|along) (?:the|a|this|that) (?:edge of (?:the|a) )?"
+            r"(?:bridge railings?|railings? of the bridge|quarry|dam|pier|multi ?stor(?:e)?y|"
+            r"top floor of (?:the|a) (?:\w+ )?(?:car park|parking (?:garage|structure))|bridge|"
+            r"ledge|"
             r"rooftop|train tracks|railway tracks|railroad tracks|tracks|railway|overpass|cliff|"
             r"cliff edge|roof of (?:the|a|my) (?:building|parking|garage|hospital|school|"
             r"apartment)|top of (?:the|a|my) (?:building|parking garage|parking structure|bridge|"
@@ -1764,8 +1883,16 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:going|heading|walking|driving|on my way|went|drove|walked) (?:back )?(?:to|up "
             r"to) (?:the|that) (?:bridge|tracks|train tracks|railway tracks|cliff|cliffs|ledge|"
             r"overpass|rooftop|top of the (?:building|parking garage))\b(?! (?:club|game|party|"
-            r"tour)\b)(?= (?:after|tonight|now|right now|again|later|when|today|alone|one last)"
+            r"tour)\b)(?= (?:after|tonight|now|right now|again|later|when|today|alone|one last|"
+            r"this (?:afternoon|morning|evening)|to jump|to do it|near)"
             r"|\s*$)"
+            r"|\b(?:i'll|i will|i'm going to) (?:go|walk|drive) (?:down |up |out )?to (?:the|that) "
+            r"(?:bridge|tracks|train tracks|railway|cliffs?|ledge|overpass|rooftop|quarry)\b"
+            r"|\b(?:climb|climbing|climbed) (?:back )?over (?:the )?(?:railing|edge|barrier|fence|"
+            r"parapet)\b"
+            r"|\b(?:tracks|railway|railroad|level crossing|platform)\b(?: \S+){0,8}? (?:wait|"
+            r"waiting) "
+            r"for (?:the|a) (?:\w+ )?train\b"
             r"|\b(?:the|that) (?:railing|ledge|edge|tracks|bridge|balcony|open window) (?:is|are) "
             r"(?:right )?(?:there|right there|right here|in front of me|calling (?:me|to me))\b"
             r"|\b(?:i'm|i am|standing|sitting) (?:on|at) (?:the|my|a) (?:\S+ ){0,2}(?:balcony|"
@@ -1791,8 +1918,20 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:running|idling|left|leave|leaving|start|started|starting) (?:the|my) (?:car|"
             r"engine|"
             r"motor) (?:on |running )?in (?:the|a|my) (?:closed |shut )?garage\b"
-            r"|\b(?:car|garage|engine)\b(?: \S+){0,4}? with (?:a|the) hose\b"
-            r"|\bhose (?:in|into|through) the (?:car )?window\b"
+            r"|\b(?:car|garage|engine)\b(?: \S+){0,4}? with (?:a|the) hose(?:pipe)?\b"
+            r"|\bhose(?:pipe)? (?:in|into|through) the (?:car )?window\b"
+            r"|\b(?:got|have|put|packed) (?:a|the|my) hose(?:pipe)? in (?:the|my) car\b"
+            r"|\bgarage\b(?: \S+){0,14}? (?:leave|leaving|left|keep|with) the (?:engine|car|motor) "
+            r"running\b"
+            r"|\b(?:leave|leaving|left|keep) the (?:engine|car|"
+            r"motor) running\b(?= .{0,60}\b(?:garage|"
+            r"close the door|doors? (?:shut|closed)|windows? (?:shut|closed|up))\b)"
+            r"|\b(?:belt|cord|rope|noose|scarf|sheet|dog lead|leash|cable) (?:is )?tied (?:to|"
+            r"around|"
+            r"on|over) (?:the|my) (?:\w+ )?(?:door|doorknob|door handle|beam|rafter|banister|"
+            r"railing|hook|pipe|closet rod|rail)\b"
+            r"|\b(?:bought|buy|got|have) (?:some |a bag of )?charcoal\b(?= .{0,60}\b(?:windows?|"
+            r"room|car|tape|seal|close|closed|shut)\b)"
             r"|\b(?:charcoal|coal|a grill|the grill) (?:in|inside) (?:my|the) (?:room|car|bathroom|"
             r"bedroom|tent)\b"
             r"|\b(?:drink|drank|drinking|swallow|swallowed|swallowing|chug|chugged|ingest|"
@@ -1800,11 +1939,19 @@ _RULES: tuple[_Rule, ...] = (
             r"(?:some |the |a (?:bottle|cup|glass) of )?(?:bleach|antifreeze|poison|rat poison|"
             r"drain "
             r"cleaner|pesticide|weed killer|lye|cyanide)\b"
+            r"|\b(?:bleach|antifreeze|rat poison|drain cleaner|pesticide|"
+            r"weed killer)\b(?: \S+){0,12}? "
+            r"(?:drink|drinking|drank|swallow\w*|down|downing) (?:it|the (?:bottle|lot)|"
+            r"all of it)\b"
             r"|\b(?:gun|pistol|rifle|revolver|firearm|handgun|shotgun)\b(?: \S+){0,8}? (?:i keep|"
             r"i've been|been|keep|kept|i'm|i am) (?:taking it out|holding it|looking at it|staring "
             r"at it|touching it|picking it up|loading it)\b"
             r"|\b(?:holding|loaded|loading|cocked) (?:a|the|my|dad's|\w+'s) (?:gun|pistol|rifle|"
-            r"revolver|handgun|shotgun)\b"
+            r"revolver|handgun|shotgun|45|38|9mm|glock)\b"
+            r"|\b(?:gun|pistol|rifle|revolver|handgun|shotgun) and a bottle\b"
+            r"|\b(?:gun|pistol|rifle|revolver|handgun|shotgun)\b.{0,60}\b(?:put|putting|stick|"
+            r"sticking|place|placing|hold|holding) (?:it|the (?:barrel|muzzle)) (?:in|to|against|"
+            r"under) my (?:mouth|head|temple|chin)\b"
             r"|\b(?:gun|pistol|rifle|revolver|handgun|shotgun) (?:is )?(?:loaded|in my (?:hand|lap|"
             r"mouth)|on my (?:lap|bed|desk)|next to me|to my (?:head|temple|chin))\b"
             r"|\b(?:pills|rope|noose|belt|cord)\b(?: \S+){0,8}? (?:i keep|keep|kept) (?:looking at|"
@@ -1818,9 +1965,9 @@ _RULES: tuple[_Rule, ...] = (
             r"bathroom|roof|bridge|park|motel room|hotel room|basement|attic|shed) with (?:a|the|"
             r"my|"
             r"some|all my) (?:razor|blade|rope|gun|noose|knife|pills|bottle of \w+|belt|cord)\b"
-            r"|\b(?:sitting|lying|standing|waiting|alone) (?:here )?with (?:a|the|my|"
-            r"all my) (?:razor|"
-            r"blade|rope|gun|noose|pills)\b"
+            r"|\b(?:sitting|lying|standing|waiting|alone|parked(?: outside)?) (?:here |outside )?"
+            r"with (?:(?:a|the|my|all my) )?(?:\w+'s )?(?:razor|"
+            r"blade|rope|gun|noose|pills|pistol|rifle|shotgun|handgun)\b"
             r"|\b(?:pills|tablets|meds|bottle|gun|pistol|blade|razor|rope)\b(?: \w+){0,2}? (?:in|"
             r"on) my (?:hand|hands|palm|lap|mouth)\b"
             r"|\b(?:razors?|blades?|razor blades|pills|knife)\b(?: \S+){0,6}? (?:and|with|while|"
@@ -1868,7 +2015,14 @@ _RULES: tuple[_Rule, ...] = (
             r"scratches|scratched|scratching|carve|carved|carving|bite|biting|bit|punch|punched|"
             r"punching|hurt|hurts|hurting|harm|harmed|harming|injure|injured|injuring|bang|banged|"
             r"banging|stab|stabbed|stabbing|mutilate|mutilated|mutilating|slice|sliced|slicing|"
-            r"bruise|bruised|bruising|punish|punishing) my ?self\b"
+            r"bruise|bruised|bruising|punish|punishing|struck|strike|striking|slap|slapped|"
+            r"slapping|smack|smacked|smacking) my ?self\b"
+            r"|\bi (?:\w+ )?(?:hurt|cut|burn(?:ed|t)?|stab(?:bed)?) me (?:again )?with (?:the|a|"
+            r"my) "
+            r"(?:knife|blade|razor|lighter|scissors)\b"
+            r"|\b(?:use|using) (?:it|them) on my wrists?\b"
+            r"|\b(?:use|using) (?:the|a|my) (?:razor|blade|knife|lighter|scissors) on my (?:own )?"
+            r"(?:arms?|forearms?|wrists?|legs?|thighs?|skin|stomach)\b"
             r"|\b(?:cut|cuts|cutting|carve|carved|carving|slice|sliced|slicing|slash|slashed|"
             r"slashing|"
             r"scratch|scratched|scratching|burn|burned|burnt|burning|gouge|gouged|gouging|stab|"
@@ -1900,7 +2054,7 @@ _RULES: tuple[_Rule, ...] = (
             r"resisting the urge to) (?:cutting|cut|burning)(?= again| myself|$| tonight| today|"
             r" right now| so bad"
             r"| lately| for (?:weeks|days|months|a while)| and i can't stop|"
-            r" every| more| deeper| because| when| to cope)"
+            r" every| more| deeper| because| when| to cope| since)"
             r"|\b(?:used to|would|i'd) (?:cut|burn)(?! (?:my hair|back|down|out|off|class|school|"
             r"corners|ties|the|it|things|people|in|through|up)\b)\b"
             r"|\bcut again\b|\bcutting again\b"
@@ -1918,6 +2072,7 @@ _RULES: tuple[_Rule, ...] = (
             r"|\burges? to (?:self harm|hurt myself|burn myself|cut myself|cut)\b"
         ),
         accident=True,
+        subject_check=True,  # "someone in group described the urge to cut"
     ),
     _Rule(
         "self_harm.active",
@@ -1949,6 +2104,7 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:the |my |those |these |old )?(?:urges?|cravings?|itch)(?: to (?:cut|burn|"
             r"hurt myself|self harm|harm myself|do it))? (?:is|are|'s|'re|came|come|have come|"
             r"has come|been coming|keeps? coming|is coming|are coming) back\b"
+            r"|\b(?:i've|i have|i) started (?:again|back)\b"
             r"|\bi (?:almost|nearly) (?:did it|did|gave in|cut|relapsed|went through with it)"
             r"(?: again)? (?:last night|yesterday|today|tonight|this morning|this week|earlier)\b"
         ),
@@ -1968,7 +2124,8 @@ _RULES: tuple[_Rule, ...] = (
             r"|\b(?:bought|got|carry|carrying|keeping|kept|have|found) (?:a|the|my|some|this|new|"
             r"a new|a pack of) (?:razor|blade|razor blade|box cutter|exacto|x acto|scalpel)s?\b"
             r"(?= .{0,60}\b(?:just in case|in case|in my (?:room|backpack|bag|drawer|purse|pocket|"
-            r"bathroom|desk|locker|sock|shoe)|under my|again|right now|tonight|for later|urges?|"
+            r"bathroom|desk|locker|sock|shoe|wallet|phone case)|under my|again|right now|tonight|"
+            r"for later|urges?|"
             r"today|promised|i shouldn't|shouldn't have|ashamed|don't be mad|don't tell|secret|"
             r"nobody knows|no one knows|hid)\b)"
             r"|\b(?:razor|blade|razor blade)s? (?:is|was|are|were) (?:right )?(?:there|here|"
@@ -2212,8 +2369,16 @@ _RULES: tuple[_Rule, ...] = (
             + _TARGET
             + _TARGET_END
             + r"|\b(?:thoughts?|urges?|images?|impulses?|visions?|fantasies|daydreams?|nightmares?|"
-            r"pictures) (?:of|about|to) (?:\w+ )?" + _OTHER_VERBS + r" " + _TARGET + _TARGET_END
+            r"pictures) (?:of|about|to) (?:\w+ )?"
+            + _OTHER_VERBS
+            + r" "
+            + _TARGET
+            + _TARGET_END
+            + r"|\b(?:urges?|impulses?) (?:of|about|to) (?:throw(?:ing)?|drop(?:ping)?|"
+            r"shak(?:e|ing)) (?:him|her|(?:my|the|our) (?:\w+ )?(?:baby|newborn|infant|son|"
+            r"daughter|toddler|child|kid))\b"
         ),
+        subject_check=True,  # "my sister had thoughts of hurting the baby"
     ),
     _Rule(
         "harm_to_others.want_dead",
@@ -2245,6 +2410,9 @@ _RULES: tuple[_Rule, ...] = (
             r"church|campus)\b"
             r"|\b(?:know|found out) where (?:he|she|they) (?:lives?|sleeps?)\b(?=.*\b(?:gun|knife|"
             r"kill|hurt|pay|sorry))"
+            r"|\b(?:rat poison|poison|antifreeze|bleach|weed killer)\b(?: \w+){0,3} (?:for|in|"
+            r"into) "
+            r"(?:his|her|their|\w+'s) (?:coffee|food|drink|tea|meal|dinner|lunch|water|wine|beer)\b"
         ),
     ),
     _Rule(
@@ -2304,7 +2472,8 @@ _RULES: tuple[_Rule, ...] = (
         "harm_to_others.revenge",
         HARM_TO_OTHERS,
         _c(
-            r"\b(?:make|making) " + _TARGET + r" (?:pay|suffer|regret (?:it|this|that|what|ever|"
+            r"\b(?:make|making) " + _TARGET + r" (?:pay|suffer|bleed|hurt|beg|regret (?:it|this|"
+            r"that|what|ever|"
             r"crossing|messing|hurting|everything|the day|it all|being born))\b(?! (?:for (?:the|a|"
             r"an|my|his|her|their|our|dinner|lunch|"
             r"breakfast|drinks|rent|it|half|gas|parking|the bill)\b|back|rent|half|attention|child "
@@ -2388,8 +2557,13 @@ _RULES: tuple[_Rule, ...] = (
         "harm_to_others.violent_act",
         HARM_TO_OTHERS,
         _c(
-            r"\bi (?:\w+ )?(?:shoved|hit|slapped|choked|strangled|punched|kicked|beat|attacked|"
-            r"threw \w+ at|shook|stabbed) "
+            r"\bi (?:\w+ )?held (?:a|the) pillow (?:over|on|against) (?:his|her|their|\w+'s) "
+            r"(?:face|mouth|head)\b"
+            r"|\bi (?:\w+ )?(?:pushed|shoved|threw) " + _TARGET + r" (?:down|off|into|out of|"
+            r"through|over) (?:the|a) (?:stairs|window|balcony|wall|road|traffic|railing|edge|"
+            r"glass|table)\b"
+            r"|\bi (?:\w+ )?(?:shoved|hit|slapped|choked|strangled|punched|kicked|beat|attacked|"
+            r"threw \w+ at|shook|stabbed|smothered) "
             + _TARGET
             + _TARGET_END
             + r"(?: \w+){0,3}? (?:so hard|hard|again|until|till|today|tonight|last night|yesterday|"
@@ -2426,7 +2600,7 @@ _NOT_NEGATING = _c(
     r"\b(?:can't|cannot|couldn't|won't|don't|didn't) (?:stop|help|quit|shake|get rid of|"
     r"seem to stop|control)\b"
     r"|\b(?:not|never) (?:sure|certain|okay|ok|fine|alright|well|doing (?:well|great|good|ok|"
-    r"okay|fine)|coping|safe|able to stop|just|only|because|even sure)\b"
+    r"okay|fine)|coping|safe|able to stop|just|only|because of|even sure)\b"
     r"|\b(?:don't|didn't|doesn't) know(?: (?:if|why|whether|how|what|when))?\b"
     r"|\bno (?:one|matter|idea|way out|reason|point|longer)\b|\bnobody\b"
     r"|\b(?:don't|doesn't) (?:care|matter)\b|\bnot (?:going to|gonna) lie\b|\bwon't lie\b"
@@ -2438,6 +2612,8 @@ _NOT_NEGATING = _c(
     r"|\btrying (?:so hard |really hard |my best )?not to\b|\bnot to act on\b"
     r"|\b(?:no|not any)\s+(?:other\s+)?(?:option|choice|way|answer)\s+(?:left\s+)?"
     r"(?:but|except|than)\b"
+    r"|\b(?:isn't|is not|wasn't|was not|not) (?:on you|about you|your fault|anyone's fault|"
+    r"(?:on|about) anyone)\b"
 )
 _COMPLEMENT_WORDS = frozenset(
     [
@@ -2480,7 +2656,9 @@ _COMPLEMENT_WORDS = frozenset(
     ]
 )
 _SCOPE_BREAK = _c(
-    r",|;|:|\b(?:and|or|so|because|cause|then|also|plus|except|yet|while|until|unless)\b"
+    r",|;|:|\b(?:and|so|because|cause|then|also|plus|except|yet|while|until|unless)\b"
+    # "or" carries a negation on ("no thoughts of self-harm or suicide"), unless a new
+    # subject follows ("don't call anyone or i'll do it": cut at "i" anyway)
 )
 _FIRST_PERSON_START = _c(r"\bi(?:'m|'ve|'d|'ll)?\b")
 _FIRST_PERSON_SUBJECT = _c(r"\b(?:i|i'm|i've|i'd|i'll|me|myself)\b")
@@ -2494,18 +2672,22 @@ _THIRD_PARTY = _c(
     r"we|you|your|protagonist|narrator|author|rapper|band|victim|victims|roommates?|flatmates?|"
     r"housemates?|bestie|bff|boss|manager|teacher|niece|nephew|grandson|granddaughter|"
     r"step(?:dad|mom|mum|father|mother|son|daughter|brother|sister)|fianc\w*|spouse|ex|"
-    r"siblings?|child|children|baby|toddler|parents?|bf|gf|grandmother|grandfather|"
+    r"siblings?|child|children|baby|toddler|parents?|bf|gf|grandmother|grandfather|buddy|"
+    r"buddies|mate|pal|"
     r"(?!(?:there|it|that|what|here|who|where|how|life|everything|nothing|everyone)'s)\w+'s)\b"
 )
 _TOPIC = _c(
     r"\b(?:movie|movies|film|films|show|shows|tv|series|episode|episodes|book|books|novel|"
     r"story|stories|song|songs|lyrics?|album|essay|paper|article|report|podcast|documentary|"
     r"class|course|lecture|seminar|training|research|study|assignment|homework|thesis|"
-    r"presentation|video ?game|character|news|awareness|prevention|statistics|stats|rates?|"
+    r"presentation|video ?game|character|(?<!good )(?<!bad )news(?! is)|awareness|prevention|"
+    r"statistics|stats|rates?|"
     r"form|questionnaire|survey|intake|workshop|webinar|volunteer|volunteering|debate|play|"
     r"musical|poem by|quote|meme|memes|tiktok|youtube|reddit|thread|anime|manga|comic|"
-    r"scene|chapter|textbook|screening|hotline number for my|month|week of|day of|charity|"
-    r"fundraiser|walk for|curriculum|policy|guidelines|\d+ reasons why)\b"
+    r"scene|chapter|textbook|screening|hotline number for my|(?:awareness|history|pride) month|"
+    r"week of|day of|charity|"
+    r"fundraiser|walk for|curriculum|policy|guidelines|\d+ reasons why|lab|laboratory|"
+    r"toxicolog\w*|pharmacolog\w*)\b"
 )
 _TOPIC_FRAME = _c(
     r"\b(?:movie|film|show|series|episode|book|novel|story|song|lyrics?|album|essay|paper|"
@@ -2513,6 +2695,8 @@ _TOPIC_FRAME = _c(
     r"game|character|news|poem|play|scene|chapter|video|post|meme|tiktok)s?\b"
     r"(?:\s+\w+){0,4}?\s+(?:about|called|titled|named|on|where|in which|that (?:says|goes)|"
     r"says|said|goes|like)\b"
+    r"|\b(?:the|that) (?:part|bit|scene) (?:about|where|when|with) (?!i\b|i'm\b|me\b|"
+    r"my\b)"
 )
 _THIRD_PARTY_EVENT = _c(
     r"\b(?:died by|died of|committed|lost (?:him|her|them|my \w+|a \w+) to|took (?:his|her|"
@@ -2546,7 +2730,40 @@ _DISTANT_PAST = _c(
     r"the (?:year|summer|winter|spring|fall|month|months|years) (?:after|before|when|that)|"
     r"(?:during|in) (?:that|those) (?:year|years|time|period|days|months)|at the time|"
     r"(?:my )?(?:last|latest|previous|most recent) (?:\w+ ){0,2}(?:relapse|attempt|episode) "
-    r"(?:was|happened))\b"
+    r"(?:was|happened)|"
+    # therapy talk about how it began: "when i first came in", "the thoughts i came in with"
+    r"when i (?:first )?(?:came (?:in|here|to (?:you|see you|this practice|the practice|"
+    r"the clinic|this country|the group))|started(?: (?:here|therapy|treatment|coming|seeing "
+    r"you|with you|the (?:programme|program|group|course)|them|it))?|arrived|began|first "
+    r"(?:met you|saw you))|i came (?:in|here|to (?:you|see you|the practice|this practice)) "
+    r"(?:with|after|because)|started (?:coming|seeing you) (?:after|because)|"
+    r"back (?:after|before|during)|(?:in|of|during|throughout) (?:19\d\d|20[0-2]\d)|"
+    r"in (?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december) i (?:was|had|tried|wanted|thought|felt|used|spent)|"
+    r"(?:in|during) my (?:\w+ ){0,2}(?:year|years|semester|term) (?:of|at|in) (?:\w+ )?"
+    r"(?:school|college|uni|university)|"
+    r"the (?:night|day|time|week|morning|evening|weekend|month|year) (?:when |that )?i "
+    r"(?:was|tried|almost|nearly|wanted|planned|attempted|went|took|did)|"
+    r"survivor of (?:a|an|my) (?:suicide )?(?:attempt|overdose)|long recovered|"
+    r"distant memory|when my (?:\w+ )?(?:was born|was a baby)|(?:in|during) the war|"
+    r"my old (?:goodbye |suicide )?(?:notes?|letters?)|"
+    r"(?:years?|months?) since (?:my|i) last|"
+    r"(?:the )?(?:first|last) time i \w+(?: \w+){0,2} was (?:\d{1,2}|in (?:19|20)\d\d|\w+ "
+    r"(?:years?|months?) ago))\b"
+)
+# "five years since i put a gun to my head": the cue is what the years are counted from (no
+# "and" or "but" between: "two months since my last session and i want to die" is now).
+_SINCE_THEN = _c(
+    r"\b(?:years?|months?|decades?) since (?:i|my|the (?:day|night) i)\b"
+    r"(?:(?!\b(?:and|but|so|now|yet)\b)[^,;])*$"
+)
+# "three years ago today", "a year ago this week", "around this time last year": the date of
+# an anniversary, not the present.
+_ANNIVERSARY_DATE = _c(
+    r"\b(?:ago|since) (?:today|this (?:week|month|morning))\b"
+    r"|\b(?:around|about) this time\b|\bat this time (?:last year|of (?:the )?year|\w+ years? "
+    r"ago)\b|\b(?:this (?:week|month)|today|tonight) marks\b"
+    r"|\blast year (?:around|about|at) this time\b"
 )
 # "after 8 months clean", "for a year": how long a streak lasted, said of a relapse that
 # happened now; it does not make the relapse itself history.
@@ -2571,7 +2788,9 @@ _RECENT = _c(
     r"\b(?:again|right now|tonight|today|this (?:morning|afternoon|evening|week)|last night|"
     r"yesterday|still(?! (?:here|alive|standing|breathing|around))|currently|lately|"
     r"these days|recently|at the moment|anymore|this weekend|"
-    r"an hour ago|minutes ago|just now|earlier)\b|\b(?:i'm|i am) (?:going to|about to)\b"
+    r"an hour ago|minutes ago|just now|earlier)\b"
+    r"|\b(?:i'm|i am) (?:going to|about to|planning (?:to|on))\b|\bi plan to\b"
+    r"|\b(?:for|in) the (?:last|past) (?:hour|few hours|\d+ (?:minutes|hours))\b"
     # the present, next to the past: "i keep looking at the pills", "i'm right back there"
     r"|\bi keep (?:looking|thinking|wanting|staring|getting|having|going back|checking|"
     r"hearing|feeling|picturing|imagining|googling|researching|planning|counting|holding)\b"
@@ -2595,9 +2814,15 @@ _RECOVERY = _c(
     r"(?:days?|weeks?|months?|years?) (?:strong|free))\b"
 )
 _RELAPSE = _c(
-    r"\b(?:again|relaps(?:e|ed|ing)|(?:are|is|came|coming|have come|has come|been coming) "
-    r"back|returned|returning|started (?:cutting|again|to come back)|back to (?:cutting|square "
-    r"one|how it was))\b"
+    r"\b(?:again|relaps(?:e|ed|ing)|(?:are|is|came|(?<!i'm )(?<!i am )coming|have come|has come|"
+    r"'s come|'ve come|been coming|has all come|'s all come|have all come) back|returned|"
+    # "a returning client" comes back to therapy, not to the thoughts
+    r"returning(?! (?:client|patient|customer|member|to (?:therapy|you|the practice|sessions?|"
+    r"work|school)))|"
+    r"started (?:cutting|again|to come back)|back to (?:cutting|square one|how it was)|"
+    r"(?:i'm|i am) back (?:doing it|to doing it|at it)|"
+    r"(?:been|i'm|i am) back (?:at|on) the (?:bridge|ledge|tracks|cliff|roof|"
+    r"rooftop|edge))\b"
     r"|(?:'re|'s) back\b(?! (?:to (?:work|school|normal|the|my|our)|from|home|at|in|on|with|"
     r"together|up)\b)"
 )
@@ -2607,15 +2832,17 @@ _RELAPSE_NEGATED = _c(
 )
 _JOKE = _c(
     r"\b(?:lol|lols|lmao|lmfao|rofl|haha\w*|hehe\w*|jk|j/k|just kidding|kidding|jokes?|"
-    r"joking|xd)\b|[\U0001f602\U0001f923\U0001f606\U0001f61c\U0001f92a]"
+    r"joking|xd)\b|[\U0001f602\U0001f923\U0001f606\U0001f61c\U0001f92a\U0001f480]"
 )
 _SERIOUS = _c(
     r"\b(?:i mean it|i mean that|i really mean it|not exaggerating|no exaggeration|"
     r"i'm serious|i am serious|not (?:even )?joking|not (?:even )?kidding|"
     r"no joke|not a joke|for real|seriously|dead serious|i swear|i'm not playing|"
-    r"i really will|i will do it|i'll do it)\b"
+    r"i really will|i will do it|i'll do it|not (?:even )?lol|(?:actually |really )?not jk)\b"
 )
-_SERIOUS_WITHOUT_JOKE = _c(r"\bnot (?:even )?(?:joking|kidding)\b|\bno joke\b|\bnot a joke\b")
+_SERIOUS_WITHOUT_JOKE = _c(
+    r"\bnot (?:even )?(?:joking|kidding|lol|jk)\b|\bno joke\b|\bnot a joke\b"
+)
 _TRIVIAL = _c(
     r"\b(?:if i have to|if (?:he|she|they|you|this|that|my \w+) (?:\w+ ){0,4}(?:again|one more "
     r"time)|exam|test|quiz|class|homework|meeting|meetings|traffic|work|song|episode|game|"
@@ -2657,7 +2884,7 @@ _ON_PURPOSE = _c(
     # Self-harm said as a habit or a pull, not a mishap: "it felt like relief", "the blade
     # against my wrist", "getting deeper", "i can't stop".
     r"relief|urges?|wrists?|deeper|hide it|hiding (?:it|them|the)|can't (?:seem to )?stop|"
-    r"every night|felt good)\b"
+    r"every night|felt good|relaps\w*|see the (?:marks|cuts|burns|scars|wounds))\b"
 )
 _ABSENCE_BENIGN = _c(
     r"\b(?:vacation|holiday|holidays|trip|travel\w*|out of town|away|abroad|conference|flight|"
@@ -2674,7 +2901,7 @@ _SCHEDULE_BENIGN = _c(
     r"ill|flu|covid|work|job|exam|doctor|dentist|surgery|childcare|babysitter|car|weather|snow|"
     r"conflict|busy|wedding|funeral|family emergency|going well|discharged|finished|"
     r"graduat\w*|ending therapy|done with therapy|goals|progress|improv\w*|taking a break|"
-    r"pause|afford|cost|money|budget|switch\w*|transfer\w*|referr\w*|group|in person|"
+    r"pause|afford|cost|money|budget|switch\w*|transfer\w*|referr\w*|group(?! chat)|in person|"
     r"video|online|telehealth|booked|book|time|date|slot|instead|until|after|next month|"
     r"doing (?:great|well|fine|good)|feeling (?:great|good|fine))\b"
 )
@@ -2721,7 +2948,9 @@ _MEDS_ROUTINE = _c(
     r"dinner)|side effects|dosage|daily|every (?:day|morning|night|evening)|each (?:day|"
     r"morning|night)|schedule|routine|doctor (?:said|says|told)|morning|evening|bedtime|"
     r"pill (?:box|organi[sz]er)|organi[sz]er|weekly|antibiotics|course of|in order|supposed to|"
-    r"taper\w*|doc said|like the doc\w*|as directed|directed|so i don't forget)\b"
+    r"taper\w*|doc said|like the doc\w*|as directed|directed|so i don't forget|"
+    # disposal, as of old bottles saved for a pharmacy take-back day
+    r"take ?back|disposal|dispose|dispos(?:ed|ing) of)\b"
 )
 # A means that is no medication: a medication routine ("every morning") does not explain it.
 _NOT_MEDS = _c(
@@ -2732,7 +2961,8 @@ _MEDS_DANGER = _c(
     r"\b(?:at once|at the same time|in one go|all together|altogether|the whole bottle|to end|"
     r"so i (?:don't|won't|can't|never) (?:wake|have to|feel|exist|live|come back|suffer)|"
     r"so i can (?:die|sleep forever|end it|go)|and (?:never|not) wake|to die|to sleep forever|"
-    r"enough to|overdose|with (?:vodka|alcohol|wine|whiskey)|ready|early so|you know (?:why|what "
+    r"enough to|overdos\w*|intention of|with (?:vodka|alcohol|wine|whiskey)|ready|early so|"
+    r"you know (?:why|what "
     r"for)|so i'd have (?:extra|enough|more)|"
     # More than prescribed, to be numb: "took more than i'm supposed to, just to feel nothing".
     r"more (?:\w+ ){0,4}than (?:i'm|i am|i was|i should|i'm supposed|prescribed|i'm meant)|"
@@ -2751,11 +2981,13 @@ _FINALITY = _c(
     r"you did (?:everything|all) you could|couldn't be saved|my time)\b"
 )
 _NOT_FINAL = _c(
-    r"\b(?:see you|next (?:week|session|time|month|appointment)|until next|looking forward|"
+    r"\b(?:(?<!won't )(?<!never )(?<!not )(?<!can't )see you|next (?:week|session|time|month|"
+    r"appointment)|until next|looking forward|"
     r"tomorrow's session|can't wait|talk soon|see ya|this week's session|our session on)\b"
 )
 _SCREENING = _c(
-    r"\b(?:asked|asks|asking|ask) (?:me |us )?(?:if|whether|about|how often)\b"
+    r"\b(?:asked|asks|asking|ask) (?:me |us )?(?:(?:on|in) (?:the|a|my|your) \w+ )?(?:if|whether|"
+    r"about|how often)\b"
     r"|\b(?:screen(?:ed|ing)? for|questions? about|the question (?:about|on)|checklist)\b"
 )
 _AFFIRM = _c(
@@ -2786,13 +3018,16 @@ _RISK_CONTEXT = _c(
     r"everything(?:'s| is) (?:ready|"
     r"set|in place|sorted|arranged|prepared)|(?:i'm|i am) (?:right )?(?:back )?there again|"
     r"right back there|back (?:in|to) (?:that|the)(?: same)? (?:place|headspace|hole|spot)|dark "
-    r"(?:period|time|patch|phase|spell|days)|attempt\w*|overdos\w*|you know (?:why|what for))\b"
+    r"(?:period|time|patch|phase|spell|days)|attempt\w*|overdos\w*|you know (?:why|what for)|"
+    r"burning|burn myself|self harm\w*|cutting|gave away|giving away|railing|tracks)\b"
 )
 _DENIAL_ANSWER = _c(
     r"^(?:no|none|nope|never|not really|not at all|nah|definitely not|absolutely not|"
     r"of course not|god no|no way|not anymore|n/a)\b"
 )
-_POST_DENIAL = _c(r"^\s*[:?\-]?\s*(?:no|none|nope|never|not really|not at all|nah)\b")
+_POST_DENIAL = _c(
+    r"^\s*[:?\-]?\s*(?:no(?! more| longer)|none|nope|never|not really|not at all|nah)\b"
+)
 # A goodbye that is final: "bye" alone is not enough.
 _ENDING = _c(
     r"\b(?:sorry for (?:everything|wasting|being (?:such|a|so)|all (?:the|of)|the trouble)|"
@@ -2824,7 +3059,9 @@ _FAREWELL_BENIGN = _c(
     r"old (?:clothes|stuff|things|books|toys|furniture|"
     r"laptop|phone)|outgrown|declutter\w*|spring cleaning|garage sale|yard sale|baby clothes|"
     r"wrap(?:ping)? up (?:our |my |the )?(?:sessions?|therapy|treatment|work)|finish(?:ing)? "
-    r"(?:therapy|treatment|our sessions)|(?:do|handle|manage) (?:this|things|it) on my own)\b"
+    r"(?:therapy|treatment|our sessions)|(?:do|handle|manage) (?:this|things|it) on my own|"
+    r"(?:stop|stopping|end|ending|pause|pausing) (?:our |my |the )?(?:sessions|therapy|"
+    r"treatment)|(?:since|after) the move)\b"
 )
 _PERMANENT_REASON = _c(
     r"\b(?:moving|moved|relocat\w*|new (?:job|city|state|therapist|provider|clinician|practice)|"
@@ -2869,11 +3106,13 @@ _WEAPON = _c(
 _MEANS_BENIGN = _c(
     r"\b(?:hunting(?! (?:rifle|gun|knife|shotgun))|hunt|hunted|hunter|hunts|the range|"
     r"shooting range|deer|season|target practice|safety course|"
-    r"cooking|kitchen|knife set|chef|carpentry|woodworking|baseball|softball|little league|league|"
+    r"cooking|kitchen(?! knife| knives)|knife set|chef|carpentry|woodworking|baseball|softball|"
+    r"little league|league|"
     r"batting|camping|collection|steak|cutting board|traffic|stuck|running late|omw|on my way|"
     r"commute|toll|photos?|pictures?|the view|sunset|sunrise|fishing|picnic|tour|jog|jogging|"
     r"bike ride|festival|fireworks|selfie|construction|detour|fixing|repair\w*|gutters|"
-    r"climbing|tent|boat|sailing|clothesline|hammock|tarp|tie down|security guard|police|"
+    r"climbing(?! (?:back )?over)|tent|boat|sailing|clothesline|hammock|tarp|tie down|"
+    r"security guard|police|"
     r"officer|license|permit|"
     r"shingles|inspection)\b"
 )
@@ -2892,8 +3131,16 @@ _RETRACT = _c(
 _RETRACT_WORDS = _c(
     r"^(?:i (?:was|am|'m) |i'm |just |only |i was only |i was just )?(?:exaggerating|kidding|"
     r"joking|"
-    r"being dramatic|being sarcastic)\b|^i (?:didn't|don't) (?:really |actually )?mean "
+    r"being dramatic|being sarcastic|joke|jk|(?:that was|it's|it was) (?:a |just a )?joke)\b"
+    r"|^(?:but )?not (?:for|like) (?:that|that reason|those reasons|the reason you think)\W*$"
+    r"|^i (?:didn't|don't) (?:really |actually )?mean "
     r"(?:it|that)\b|^(?:i )?(?:wasn't|was not|am not|i'm not) (?:being )?serious\b"
+)
+# A reassurance taken half back in a sentence of its own: "i'm not going to do anything.
+# probably.", "i'll close it in a minute. or not.", "i'm fine. i think."
+_HEDGE = _c(
+    r"(?:^|[.!?,]\s*)(?:or not|probably|maybe|i think|i guess|i hope|hopefully|we'll see|"
+    r"or maybe not|probably not|not sure)\W*(?:$|\n)"
 )
 _GROUP_TARGET = _c(
     r"\b(?:everyone|everybody|all of (?:them|you)|them all|people|classmates|coworkers|"
@@ -2907,7 +3154,8 @@ _SEVERE = _c(
 # The message is about self-harm: "i relapsed" or "the urge is back" is about that.
 _SELF_HARM_CONTEXT = _c(
     r"\b(?:cut|cuts|cutting|self harm\w*|blades?|razors?|(?:burn\w*|hurt\w*|harm\w*) myself|"
-    r"scars?|sh free|(?:clean|free) (?:from|of) (?:self harm\w*|cutting|it)|self injur\w*)\b"
+    r"scars?|sh free|(?:clean|free) (?:from|of) (?:self harm\w*|cutting|it)|self injur\w*|"
+    r"(?:the|my) (?:burning|cutting)(?! sensation))\b"
 )
 _ANAPHORA = _c(
     r"\b(?:i|i'm|i've|i still|i keep|i sometimes)(?: \w+){0,2} (?:think|thinking|thought|"
@@ -2945,6 +3193,7 @@ class _Message:
     provoked: bool
     arrangements: int
     self_harm_context: bool
+    hedged: bool
 
 
 # A benign reason the message itself denies is no reason: "it's not for hunting", "i don't
@@ -2964,8 +3213,10 @@ def _unnegated(pattern: re.Pattern[str], text: str) -> bool:
 
 def _message_cues(norm: str) -> _Message:
     # "relapsed 4 years ago, nothing since" is history, not a relapse now.
+    # ... unless the present is said too: "at 34 i'm back doing it and tonight i can't stop".
     relapse = any(
-        _RELAPSE.search(part) and not _DISTANT_PAST.search(_STREAK.sub(" ", part))
+        _RELAPSE.search(part)
+        and (not _DISTANT_PAST.search(_STREAK.sub(" ", part)) or _RECENT.search(part))
         for part in _CLAUSE_SPLIT.split(norm)
     ) and not _RELAPSE_NEGATED.search(norm)
     serious = bool(_SERIOUS.search(norm))
@@ -2996,6 +3247,7 @@ def _message_cues(norm: str) -> _Message:
         provoked=bool(_PROVOKED.search(norm)),
         arrangements=len(_ARRANGEMENTS.findall(norm)),
         self_harm_context=bool(_SELF_HARM_CONTEXT.search(norm)),
+        hedged=bool(_HEDGE.search(norm)),
     )
 
 
@@ -3016,7 +3268,9 @@ def _scoped_prefix(prefix: str) -> str:
 def _is_negated(scope: str, after: str) -> bool:
     text = _NOT_NEGATING.sub(" ~ ", scope)
     words = text.split()
-    window = " ".join(words[-7:])
+    # The last item of a list under a negation: "no thoughts of self harm or suicide".
+    span = 10 if re.search(r"\b(?:or|nor)(?:\s+\S+){0,2}\s*$", text) else 7
+    window = " ".join(words[-span:])
     hits = list(_NEGATOR.finditer(window))
     if not hits:
         return False
@@ -3025,9 +3279,17 @@ def _is_negated(scope: str, after: str) -> bool:
     return not (m.group(0) == "never" and re.search(r"^\W*(?:so|this) (?:badly|much)|more", after))
 
 
+# "i told you", "i promised her": the person told is an object, not the subject of what follows.
+_TOLD_OBJECT = _c(
+    r"\b(i|i've|i'd) (?:\w+ )?(?:told|tell|asked|ask|promised|promise|warned|showed|texted|"
+    r"messaged|emailed) (?:you|him|her|them)\b"
+)
+
+
 def _third_party(scope: str, clause: str, cue: str = "") -> bool:
     if _THIRD_PARTY_EVENT.search(clause):
         return True
+    scope = _TOLD_OBJECT.sub(r"\1", scope)
     # The nearest subject wins: "i think he wants to die" is about him.
     last = max((m.end() for m in _FIRST_PERSON_SUBJECT.finditer(scope)), default=0)
     if cue and _FIRST_PERSON_SUBJECT.search(cue):
@@ -3048,7 +3310,7 @@ def _dampener(rule: _Rule, clause: _Clause, text: str, m: re.Match[str],
             return "negated"
         if _POST_DENIAL.search(after):
             return "negated"
-    if nxt is not None and not nxt.quoted and not msg.serious:
+    if nxt is not None and not nxt.quoted and not msg.serious and not msg.hedged:
         if rule.category == HARM_TO_OTHERS and _RETRACT.search(nxt.text):
             return "retracted"  # "i want to punch him, but i won't"
         if _RETRACT_WORDS.search(nxt.text):
@@ -3083,7 +3345,9 @@ def _dampener(rule: _Rule, clause: _Clause, text: str, m: re.Match[str],
     # when something else in the clause happens today.
     if rule.past_ok and _PAST_FRAME.search(scope + " " + m.group(0)) and not _RELAPSE.search(after):
         return "past"
-    if rule.past_ok and not _RECENT.search(text):
+    if rule.past_ok and not _RECENT.search(_ANNIVERSARY_DATE.sub(" ", text)):
+        if _SINCE_THEN.search(prefix):
+            return "past"
         if _DISTANT_PAST.search(_STREAK.sub(" ", text)):
             return "past"
         if msg.recovery and re.search(
@@ -3096,7 +3360,12 @@ def _dampener(rule: _Rule, clause: _Clause, text: str, m: re.Match[str],
     if rule.accident and _ACCIDENT.search(text) and not _ON_PURPOSE.search(text):
         return "accident"
     # Benign reasons.
-    if rule.absence and msg.absence_benign and not _NOT_ALIVE.search(m.group(0)):
+    if (
+        rule.absence
+        and msg.absence_benign
+        and not _NOT_ALIVE.search(m.group(0))
+        and not msg.arrangements
+    ):
         return "benign_reason"
     if rule.schedule and msg.schedule_benign:
         return "benign_reason"
@@ -3203,7 +3472,8 @@ _SENSITIVE_MEANS = _c(
 _SENSITIVE_PULL = _c(
     r"\b(?:keep (?:thinking|looking|going|staring|checking|picturing)|thinking (?:about|of)|"
     r"thoughts? of|rn|right now|right here|tonight|tonite|high enough|nothing left|want to|"
-    r"going to|again|ready|saving|collecting|stockpil\w*|hoard\w*|just wanted someone to know|"
+    r"going to|again|ready|saving|collecting|stockpil\w*|hoard\w*|accumulat\w*|consider(?:ing)?|"
+    r"contemplat\w*|wanting to|just wanted someone to know|"
     r"looking at|staring at|standing on|on the edge|edge of|how (?:many|much)|enough to|"
     r"all of (?:them|my)|the whole|wish|no one|nobody|alone|garage|closet|"
     r"more (?:\w+ ){0,4}than (?:i'm|i am|i was|i should|i'm supposed|prescribed|i'm meant)|"
@@ -3252,7 +3522,8 @@ _SENSITIVE_BENIGN = _c(
     r"furnace|meter|hearing aid|coffee maker|coffee machine|kettle|microwave|toaster|"
     r"dishwasher|washer|dryer|water heater|keyboard|mouse|controller|headphones|earbuds|"
     r"airpods|speaker|mic|microphone|camera|webcam|houseplants?|succulents?|garden|lawn|"
-    r"tomatoes|basil|link|zoom|line|call|pen|watch|ipad|kindle|scooter|bike)"
+    r"tomatoes|basil|link|zoom|line|call|pen|watch|ipad|kindle|scooter|bike|umbrella|legs|"
+    r"arms|feet|thighs|calves|muscles)"
     r"(?:'s| is| are| was| were| has| had| must| will| should| can)?"
     r" (?:\w+ )?(?:dead|dying|died|die|gone)|dead (?:end|zone|line|on (?:his|her|their|my) "
     r"feet|battery|weight|heat|air|tired|serious|quiet|easy|good|poets|after (?:that|the|a|my) "
@@ -3271,6 +3542,7 @@ _SENSITIVE_BENIGN = _c(
     r"(?:blood|bloods) (?:test|tests|work|draw|donation|drive|pressure|sugar|type|orange)|"
     r"(?:gave|give|giving|donat\w*) blood|blood (?:moon|brother|sister|relative|family)|"
     r"nose ?bleed|nosebleed|period|gums?|pierc\w*|tattoo\w*|shav\w*|shower|dull|sharpen(?!er)\w*|"
+    r"bleed(?:ing)? (?:money|cash|us dry|me dry)|"
     r"blender|mower|lawnmower|paper ?cut|vaccin\w*|injection|jab|dentist|"
     r"razor scooter|razor burn|sunburn\w*|burn(?:ed|t|ing)? (?:the|dinner|toast|calories|rice|"
     r"food|pizza|a cd|bridges|the candle|incense|out|through)|"
@@ -3291,7 +3563,12 @@ _SENSITIVE_BENIGN = _c(
     r"respawn\w*|spawn\w*|npc|extra life|checkpoint|my (?:sims?|char|toon)|"
     r"in (?:the|a|this) game|game over|elden ring|dark souls|roblox|valorant|warzone|"
     r"(?:talk|ask|asking|question|questions|chat) about (?:my |the |changing |switching )?"
-    r"(?:meds|pills|tablets|medication)|closed|late|traffic|drop dead|dead to the world|"
+    r"(?:meds|pills|tablets|medication)|closed|traffic|drop dead|dead to the world|"
+    # "running late", not "my late husband's pills"
+    r"late(?! (?:husband|wife|partner|mother|father|mum|mom|dad|son|daughter|brother|sister|"
+    r"friend|grandma|grandpa|grandmother|grandfather|uncle|aunt|\w+'s))|"
+    r"died a (?:\w+ )?death|(?:the|my|his|her|their|our) dead (?:\w+ )?(?:grandparents|"
+    r"relatives|ancestors|" + _PERSON_NOUNS + r")|"
     r"slicing|chopping|band ?aid|plaster|"
     r"done with (?:this|the|that|my) (?:week|day|month|semester|term|shift|exam|course|class|"
     r"job|project)|see u|see you|could (?:just )?die(?=,)|"
@@ -3301,9 +3578,11 @@ _SENSITIVE_BENIGN = _c(
     r"(?:link|url)\b.{0,30}\b(?:is|was|went|'s) dead|"
     # Old scars healing, blades thrown away, a slot given up, an ordinary annoyance.
     r"(?:scars? (?:\w+ ){0,3}(?:faded|fading|healed|healing|cream|revision|laser|removal|"
-    r"treatment|showing)|(?:faded|fading|healed) scars?|scar (?:cream|revision|removal|"
-    r"treatment|tissue|gel)|short sleeves)(?!.{0,40}\b(?:opened|reopened|cut|picked|ripped|"
-    r"tore)\b)|"
+    r"treatment|showing)|(?:faded|fading|healed|(?<!at my )(?<!at )(?:old|faint|white|"
+    r"silver)) scars?|scar (?:cream|revision|removal|"
+    r"treatment|tissue|gel)|short sleeves)(?!.{0,40}\b(?:open|opened|opening|reopened|cut|"
+    r"picked|ripped|tore|bleed\w*)\b)|"
+    r"letters? to (?:my |our |his |her )?(?:late|dead) \w+|"
     r"(?:threw|throw|thrown|tossed|toss|got rid of|binned|trashed|gave|give|handed) (?:out |away )?"
     r"(?:\w+ ){0,2}(?:blades?|razors?|blade box)(?! (?:back|again))|"
     r"(?:blades?|razors?|it)(?:'s| is| are) (?:in the trash|gone for good)|"
@@ -3334,6 +3613,24 @@ _STOPPED_MEDS = _c(
     r"\b(?:stopped|stop|quit|quitting|stopping|not (?:refilling|taking))(?: (?:taking|"
     r"using|refilling))?(?: all)?(?: of)?(?: my| the| her| his)?(?: [\w']+){0,2} $"
 )
+
+
+# Old scars acted on are new harm, whatever benign reading the scars have on their own ("old
+# scars" fading is recovery; "tonight I opened the old scars" is a relapse).
+_REOPENED_SCARS = _c(
+    r"\b(?:opened|reopened|re opened|cut|cutting|picked|picking|ripped|tore|torn|carved|"
+    r"scratched|dug|slashed)\b(?: (?:up|open|into|at|through))?(?: \w+){0,2} "
+    r"(?:old|faint|white|silver|healed|faded|fading) scars?\b"
+)
+
+
+# Intent next to a means word, in its own clause.
+_SENSITIVE_INTENT_PULL = _c(
+    r"\b(?:thinking (?:about|of)|think about|want to|wanting to|going to|i'll|i will|ready to|"
+    r"whether|keep (?:thinking|looking|picturing)|planning|plan to|decided to)\b"
+)
+# The means words that are acts, which have a subject (the nouns do not).
+_MEANS_ACT = _c(r"(?:jump|hang|overdos|od\b|od'd)")
 
 
 def _sensitive_rule(name: str, category: str, **flags: Any) -> _Rule:
@@ -3386,7 +3683,25 @@ def _sensitive_dampener(
         # is a recovery word too). The rules do not flag it (stopping a medication is often a
         # side effect or a plan with the prescriber); a missing sign, so the learned tier reads it.
         return "no_context"
-    if why == "past" and (_RECENT.search(text) or _SENSITIVE_NOW.search(text)):
+    if (
+        why == "benign_reason"
+        and rule.name == "sensitive.means"
+        and _SENSITIVE_INTENT_PULL.search(text)
+        and not _unnegated(_MEANS_BENIGN, text)
+    ):
+        # An ordinary reason elsewhere ("the view's nice") does not explain an intent in the
+        # risk word's own clause ("thinking about whether jumping would be quick").
+        why = None
+    if (
+        why is None
+        and rule.name == "sensitive.means"
+        and _MEANS_ACT.match(m.group(0))
+        and _third_party(_scoped_prefix(text[: m.start()]), text)
+    ):
+        return "third_party"
+    if why == "past" and (
+        _RECENT.search(_ANNIVERSARY_DATE.sub(" ", text)) or _SENSITIVE_NOW.search(text)
+    ):
         why = None  # history words next to the present: "back in my bag", "from school"
     intent = bool(_SENSITIVE_INTENT.search(text[: m.start()]))
     if why == "topic" and intent:
@@ -3397,7 +3712,7 @@ def _sensitive_dampener(
     # risk word's own clause (or, for a quotation, the clause it sits in): "invoice
     # attached. i want to die" stands.
     ctx = text + " " + clause.host
-    if _SENSITIVE_BENIGN.search(ctx):
+    if _SENSITIVE_BENIGN.search(ctx) and not _REOPENED_SCARS.search(ctx):
         return "everyday"
     if _SENSITIVE_RECOVERED.search(ctx) and not _RELAPSE.search(text):
         return "past"
