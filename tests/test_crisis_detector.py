@@ -1764,19 +1764,6 @@ TERSE_AND_MEANS_NOT_CRISIS: list[str] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "category"), TERSE_AND_MEANS_CRISIS)
-def test_terse_and_means_phrasings_are_flagged_by_the_rules(text: str, category: str) -> None:
-    result = assess_rules(text).assessment
-    assert result.crisis, (text, result.reasons)
-    assert category in result.categories, (text, result)
-
-
-@pytest.mark.parametrize("text", TERSE_AND_MEANS_NOT_CRISIS)
-def test_their_everyday_twins_are_not_flagged_by_the_rules(text: str) -> None:
-    result = assess_rules(text).assessment
-    assert not result.crisis, (text, result.reasons)
-
-
 def test_stopping_a_medication_is_not_a_denial() -> None:
     """'i stopped taking my heart pills': the rules do not flag it, but it is not set aside as
     negated (nor as history): a missing sign, so the learned tier may read it."""
@@ -1912,15 +1899,17 @@ VOICES_AND_CONTEXT_NOT_CRISIS: list[str] = [
 ]
 
 
-@pytest.mark.parametrize(("text", "category"), VOICES_AND_CONTEXT_CRISIS)
-def test_voices_and_context_phrasings_are_flagged_by_the_rules(text: str, category: str) -> None:
+# The kinds of phrasing the rules were widened on with the training sets (terse and means in
+# session 10, voices and context in session 11), asserted on the rules alone.
+@pytest.mark.parametrize(("text", "category"), TERSE_AND_MEANS_CRISIS + VOICES_AND_CONTEXT_CRISIS)
+def test_phrasings_the_rules_were_widened_on_are_flagged(text: str, category: str) -> None:
     result = assess_rules(text).assessment
     assert result.crisis, (text, result.reasons)
     assert category in result.categories, (text, result)
 
 
-@pytest.mark.parametrize("text", VOICES_AND_CONTEXT_NOT_CRISIS)
-def test_their_safe_twins_are_not_flagged_by_the_rules(text: str) -> None:
+@pytest.mark.parametrize("text", TERSE_AND_MEANS_NOT_CRISIS + VOICES_AND_CONTEXT_NOT_CRISIS)
+def test_their_everyday_twins_are_not_flagged_by_the_rules(text: str) -> None:
     result = assess_rules(text).assessment
     assert not result.crisis, (text, result.reasons)
 
