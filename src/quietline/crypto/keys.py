@@ -236,10 +236,11 @@ class KeyRing:
         self._reload_lock = threading.Lock()
         self._practice_keys: dict[str, bytes] = {}
         self._conversation_keys: OrderedDict[tuple[UUID, str], bytes] = OrderedDict()
-        # Opened conversation titles, keyed by their ciphertext: the conversation list shows
-        # up to hundreds at a time, and opening them was a sixth of its time. A renamed title
-        # has a new ciphertext, so an entry is never stale; it holds nothing the cached
-        # conversation key would not open anyway.
+        # Opened conversation titles, keyed by conversation id and ciphertext: the conversation
+        # list shows up to hundreds at a time, and opening them was a sixth of its time. A
+        # renamed title has a new ciphertext, so an entry is never stale; a ciphertext moved to
+        # another conversation misses and fails authentication as before; it holds nothing the
+        # cached conversation key would not open anyway.
         self._titles: OrderedDict[tuple[UUID, bytes], str] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
