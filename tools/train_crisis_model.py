@@ -58,7 +58,10 @@ most 1%, (c) every recall ratchet of ``tests/test_crisis_evaluation.py`` and (d)
 precision floor of 0.8 on every evaluation set, both with the all-data model (those sets are
 training data: a constraint, not a measure), and (e) none of the ordinary short practice texts
 of the unit tests (``SHORT_PRACTICE_TEXTS``) flagged by the detector with the all-data model,
-and (f) none of their ordinary cancellations and apologies (``ORDINARY_CANCELLATIONS``).
+and (f) none of their ordinary cancellations and apologies (``ORDINARY_CANCELLATIONS``), and
+(g) no more of the unit tests' hard negatives flagged than their ratchet
+(``LEARNED_TIER_HARD_NEGATIVE_ALARMS``; added in session 11: the top pick had twice been a
+block that let the model override the rules' everyday readings and flagged far more of them).
 The short-message gate (``min_words``) is chosen
 with it, among :data:`GATES`. Rules and model are combined by the server's own
 :func:`quietline.safety.crisis.combine`. Candidates are ranked by the mean held-out recall of
@@ -322,7 +325,8 @@ class Choice:
 # readings, the rule picks block everyday_or_scheduling, C = 30, balanced, min count 3,
 # threshold 0.65, gate 8. In session 11 the rules were widened (voices and context sets) and
 # the model retrained with these settings on the same fourteen sets; the sixteen-set selection
-# (C = 30, min count 2, 0.60) was measured and not shipped (RULES_ONLY_SETS).
+# (C = 30, min count 2, 0.60) was measured and not shipped (RULES_ONLY_SETS). Since then the
+# rule also has (g), the unit hard-negative ratchet, so the excluded blocks cannot rank first.
 CHOSEN = Choice(
     Candidate(FeatureConfig(words=True, bigrams=True, char_min=0, char_max=0), 30.0, "balanced", 3),
     threshold=0.65,
@@ -647,6 +651,13 @@ def unit_cancellations() -> tuple[str, ...]:
 
 
 @cache
+def unit_alarm_ratchet() -> int:
+    """(g): how many unit-test hard negatives the detector may flag (the unit tests' ratchet)."""
+    module = _load_test_module(UNIT_TESTS, "_crisis_unit_examples")
+    return int(module.LEARNED_TIER_HARD_NEGATIVE_ALARMS)
+
+
+@cache
 def ratchet_floors() -> dict[str, tuple[float, float]]:
     """The minimum recall and precision tests/test_crisis_evaluation.py holds each set to."""
     module = _load_test_module(EVALUATION_TESTS, "_crisis_evaluation_ratchets")
@@ -727,7 +738,8 @@ def allowed(scores: FoldScores, choice: Choice, rows: Sequence[Fold]) -> bool:
     folds at least PRECISION_TARGET, (b) held-out false alarms on plain logistics at most
     LOGISTICS_MAX_ALARM_RATE of them, (c) and (d) :func:`ratchets_hold`, (e) no short
     practice text of the unit tests flagged (:func:`short_texts_flagged`), (f) none of their
-    ordinary cancellations flagged (:func:`cancellations_flagged`)."""
+    ordinary cancellations flagged (:func:`cancellations_flagged`), (g) no more of their hard
+    negatives flagged than their ratchet allows (:func:`unit_alarm_ratchet`)."""
     alarms, total = logistics_alarms(rows)
     return (
         selection_means(rows)[1] >= PRECISION_TARGET
@@ -735,6 +747,7 @@ def allowed(scores: FoldScores, choice: Choice, rows: Sequence[Fold]) -> bool:
         and ratchets_hold(scores, choice)
         and short_texts_flagged(scores, choice) == 0
         and cancellations_flagged(scores, choice) == 0
+        and unit_false_alarms(scores, choice) <= unit_alarm_ratchet()
     )
 
 
