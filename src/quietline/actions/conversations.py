@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -11,7 +10,6 @@ from quietline.actions.client_senders import may_message_clients
 from quietline.actions.context import Actor
 from quietline.actions.on_call import may_break_glass
 from quietline.actions.supervision import supervision_read
-from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import seal_conversation_title
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
@@ -19,8 +17,6 @@ from quietline.domain.events import Event, conversation_topic, user_topic
 from quietline.domain.models import Conversation
 from quietline.domain.policy import MAX_TTL_SECONDS, MIN_TTL_SECONDS
 from quietline.storage.unit import Unit
-
-log = logging.getLogger(__name__)
 
 MAX_GROUP_MEMBERS = 500
 MAX_TITLE = 120
@@ -118,16 +114,10 @@ def _view(
     urgent_unread: bool = False,
     may_message_client: bool | None = None,
 ) -> ConversationView:
-    title = None
-    try:
-        title = unit.conversation_title(conversation)
-    except DecryptionError:
-        # A damaged title must not take the whole conversation list down with it.
-        log.error("title of conversation %s cannot be decrypted", conversation.id)
     return ConversationView(
         id=conversation.id,
         kind=conversation.kind,
-        title=title,
+        title=unit.conversation_title(conversation),
         member_ids=member_ids
         if member_ids is not None
         else unit.conversations.member_ids(conversation.practice_id, conversation.id),

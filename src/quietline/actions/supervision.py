@@ -26,14 +26,12 @@ supervisees' clients, and every such read is recorded and shown to the thread's 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from quietline.actions.clients import record_clients_shown
 from quietline.actions.context import Actor, check_admin
-from quietline.crypto.envelope import DecryptionError
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, InvalidInput, NotFound
 from quietline.domain.events import Event, conversation_topic, user_topic
@@ -41,8 +39,6 @@ from quietline.domain.models import Conversation, User
 from quietline.domain.roles import Role
 from quietline.storage.stores.supervision import Supervision, SupervisionViewRecord
 from quietline.storage.unit import Unit
-
-log = logging.getLogger(__name__)
 
 # Who may supervise, and who may be supervised.
 SUPERVISOR_ROLES = frozenset({Role.SUPERVISOR, Role.OWNER})
@@ -262,14 +258,6 @@ class SupervisedThreads:
     threads: list[SupervisedThreadView]
 
 
-def _title(unit: Unit, conversation: Conversation) -> str | None:
-    try:
-        return unit.conversation_title(conversation)
-    except DecryptionError:
-        log.error("title of conversation %s cannot be decrypted", conversation.id)
-        return None
-
-
 def list_supervised_threads(unit: Unit, actor: Actor) -> SupervisedThreads:
     """The client threads the actor may read as a supervisor, most recent activity first
     (the same rule as :func:`supervision_read`). Empty while the policy is off, or for
@@ -285,7 +273,7 @@ def list_supervised_threads(unit: Unit, actor: Actor) -> SupervisedThreads:
         SupervisedThreadView(
             conversation_id=t.conversation.id,
             client_id=t.conversation.client_id,
-            title=_title(unit, t.conversation),
+            title=unit.conversation_title(t.conversation),
             supervisee_ids=t.supervisee_ids,
             last_seq=t.conversation.last_seq,
             last_activity_at=t.conversation.last_activity_at,

@@ -3,11 +3,13 @@ the key ring, the audit writer and the events to publish after commit."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.engine import Connection
 
+from quietline.crypto.envelope import DecryptionError
 from quietline.crypto.fields import open_conversation_title
 from quietline.crypto.keys import KeyRing, WrappedKey
 from quietline.domain.audit import AuditKind
@@ -33,6 +35,8 @@ from quietline.storage.stores.staff_lifecycle import StaffLifecycleStore
 from quietline.storage.stores.status import StatusStore
 from quietline.storage.stores.supervision import SupervisionStore
 from quietline.storage.stores.users import UserStore
+
+log = logging.getLogger(__name__)
 
 
 class Unit:
@@ -122,18 +126,24 @@ class Unit:
         )
 
     def conversation_title(self, conversation: Conversation) -> str | None:
-        """The conversation's title, opened once per process (raises ``DecryptionError``)."""
+        """The conversation's title, opened once per process. None when it has none, or when
+        it cannot be opened: a damaged title must not take a whole list down with it (logged
+        by conversation id only)."""
         sealed = conversation.title_sealed
         if sealed is None:
             return None
         title = self.keyring.cached_title(conversation.id, sealed)
         if title is None:
-            title = open_conversation_title(
-                self.conversation_key(conversation),
-                conversation.practice_id,
-                conversation.id,
-                sealed,
-            )
+            try:
+                title = open_conversation_title(
+                    self.conversation_key(conversation),
+                    conversation.practice_id,
+                    conversation.id,
+                    sealed,
+                )
+            except DecryptionError:
+                log.error("title of conversation %s cannot be decrypted", conversation.id)
+                return None
             self.keyring.remember_title(conversation.id, sealed, title)
         return title
 
