@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from quietline.actions.messages import do_purge_expired
@@ -305,3 +307,15 @@ def test_markers_never_reach_the_sqlite_files(
     check("while the server is running")
     services.close()
     check("after closing")
+
+
+def test_the_api_reports_nothing_to_opentelemetry(client: TestClient) -> None:
+    """FastAPI 0.16x sends spans, metrics and logs of each request to any OpenTelemetry provider
+    the process holds; Quietline turns all three off, so nothing leaves that an operator did
+    not set up. (FastAPI versions without native telemetry report nothing and pass as is.)"""
+    app = client.app
+    assert isinstance(app, FastAPI)
+    config = getattr(app, "_telemetry", None)
+    if config is None:
+        pytest.skip("this FastAPI has no native telemetry")
+    assert (config["tracing"], config["metrics"], config["logs"]) == (False, False, False)
