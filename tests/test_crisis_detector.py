@@ -1936,3 +1936,55 @@ def test_old_scars_acted_on_are_not_recovery(text: str, crisis_now: bool) -> Non
 )
 def test_misspelled_myself_is_read_as_myself(text: str) -> None:
     assert assess_rules(text).assessment.crisis, text
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis_now"),
+    [
+        # Means thrown away and bought anew: the past reading does not stand.
+        ("I got rid of my razors last year. bought a new pack tonight and used one", True),
+        ("threw out my blades months ago but i bought more today", True),
+        ("i tossed all my blades in the summer. got new ones this week and i've used them", True),
+        # A streak that ended.
+        ("I hadn't cut since last summer but I did it tonight", True),
+        ("i hadnt hurt myself in two years until yesterday", True),
+        ("I hadn't cut in a year and then last night happened", True),
+        # Thoughts that used to be only thoughts.
+        (
+            "the thoughts of hurting my son used to just be flashes, now they stay for hours "
+            "and i'm scared",
+            True,
+        ),
+        ("the urge to jump used to be fleeting. now i find myself at the window every night", True),
+        # The same shapes, where what follows is better or nothing came back.
+        ("I haven't cut since June and I'm proud of that", False),
+        ("I haven't cut since June but today I went for a walk", False),
+        ("i used to think about dying all the time, now i just feel tired sometimes", False),
+        ("the thoughts used to be just flashes, now they're rare and manageable", False),
+        ("intrusive thoughts about hurting my baby used to be constant. now they're gone", False),
+        ("i threw out my pills and got new ones from the pharmacy, the old ones expired", False),
+        ("i hadn't been to the gym in months until today, feels good", False),
+    ],
+)
+def test_what_comes_back_or_grows_is_not_the_past(text: str, crisis_now: bool) -> None:
+    """Escalation (decision 0015, "Escalation"): a cue set aside as past, denied or everyday
+    stands again when the message says it came back or grew."""
+    outcome = assess_rules(text)
+    assert outcome.assessment.crisis is crisis_now, (text, outcome.assessment.reasons)
+    if crisis_now:
+        assert any(r.endswith("+escalation") for r in outcome.assessment.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis_now"),
+    [
+        ("are my pills ready for pickup?", False),
+        ("my pills are ready for pick up, thanks", False),
+        ("my meds ready to be picked up?", False),
+        ("the pills are ready. tonight", True),
+        ("pills are lined up", True),
+    ],
+)
+def test_a_pharmacys_ready_for_pickup_is_no_plan(text: str, crisis_now: bool) -> None:
+    result = assess_rules(text).assessment
+    assert result.crisis is crisis_now, (text, result.reasons)

@@ -1080,8 +1080,9 @@ _RULES: tuple[_Rule, ...] = (
             + r"\b"
             + r"|\b"
             + _PILLS
-            + r" (?:are |is )?(?:ready|lined up|counted|laid out|set up|"
-            r"counted out|in front of me)\b"
+            # "my pills are ready": unless for the pharmacy ("ready for pickup")
+            + r" (?:are |is )?(?:ready(?! (?:for (?:pick|collect|refill|me to pick)|to (?:be )?"
+            r"(?:pick|collect)))|lined up|counted|laid out|set up|counted out|in front of me)\b"
             r"|\b(?:saving|saved|stockpil\w+|hoard\w*|collecting|collected|stash\w*|hid|hidden|"
             r"hiding|accumulat\w*) (?:up )?(?:all )?(?:my |the |some |enough )?(?:\w+ )?"
             + _PILLS
@@ -2949,6 +2950,7 @@ _MEDS_ROUTINE = _c(
     r"morning|night)|schedule|routine|doctor (?:said|says|told)|morning|evening|bedtime|"
     r"pill (?:box|organi[sz]er)|organi[sz]er|weekly|antibiotics|course of|in order|supposed to|"
     r"taper\w*|doc said|like the doc\w*|as directed|directed|so i don't forget|"
+    r"ready for pick ?up|ready to (?:be )?pick(?:ed)? up|pickup|"
     # disposal, as of old bottles saved for a pharmacy take-back day
     r"take ?back|disposal|dispose|dispos(?:ed|ing) of)\b"
 )
@@ -2961,7 +2963,9 @@ _MEDS_DANGER = _c(
     r"\b(?:at once|at the same time|in one go|all together|altogether|the whole bottle|to end|"
     r"so i (?:don't|won't|can't|never) (?:wake|have to|feel|exist|live|come back|suffer)|"
     r"so i can (?:die|sleep forever|end it|go)|and (?:never|not) wake|to die|to sleep forever|"
-    r"enough to|overdos\w*|intention of|with (?:vodka|alcohol|wine|whiskey)|ready|early so|"
+    r"enough to|overdos\w*|intention of|with (?:vodka|alcohol|wine|whiskey)|"
+    # "ready", but not a pharmacy's "ready for pickup"
+    r"ready(?! (?:for pick ?up|for pickup|to (?:be )?pick(?:ed)? up))|early so|"
     r"you know (?:why|what "
     r"for)|so i'd have (?:extra|enough|more)|"
     # More than prescribed, to be numb: "took more than i'm supposed to, just to feel nothing".
@@ -3194,6 +3198,43 @@ class _Message:
     arrangements: int
     self_harm_context: bool
     hedged: bool
+    escalation: bool
+
+
+# What was over, or only a thought, has come back or grown: the cues the rules set aside as
+# the past, denied or everyday stand again. Three shapes: means thrown away and bought anew
+# ("threw out my blades in march. bought new ones today"); a streak that ended ("i hadn't
+# cut since june but i did tonight"); thoughts that used to be only thoughts ("it used to be
+# just flashes, now they stay"). Not when what follows is better ("... now i'm fine").
+_ESCALATION = _c(
+    r"\b(?:threw|thrown|throw|tossed|toss|got rid of|gave away|flushed|binned|dumped)"
+    r"(?: (?:out|away))?(?: all)?(?: of)?(?: my| the)?(?: old)? (?:blades?|razors?|razor blades|"
+    r"sharpeners?|sharps|box cutters?|lighters?|pills|stash)\b"
+    r".{0,160}?\b(?:bought|buying|got|picked up|found|ordered|took)(?: \w+){0,2}? (?:new|more|"
+    r"another|fresh|replacements?|a (?:new )?(?:pack|box|set))\b"
+    r"|\b(?:hadn't|had not|haven't|have not|hadnt|havent|didn't|did not)(?: \w+){1,5}? "
+    r"(?:since|in|for)\b.{0,60}?"
+    r"(?:\b(?:until|till|til) (?:yesterday|today|tonight|last night|this (?:morning|week|"
+    r"weekend))\b|\b(?:but|and then)(?: (?:last night|tonight|today|yesterday|this (?:morning|"
+    r"week)))? (?:i (?:did|cut|burned|burnt|relapsed|slipped|gave in|caved)|it happened|"
+    r"(?:last night|tonight|today|yesterday) happened)\b)"
+    r"|\b(?:used to|it was|they were|before it was|at first it was|at first they were)"
+    r"(?: (?:be|feel|just|only|all|seem))* (?:just |only )?(?:thoughts?|flashes|fleeting|random|"
+    r"foreign|images?|pictures?|intrusive|passing|in my head|what ifs?|\"what if)"
+    r"\b.{0,120}?\b(?:now|today|this (?:week|morning|time)|lately|these days)\b"
+)
+_ESCALATION_BETTER = _c(
+    r"\b(?:now|today|these days|lately)(?: (?:i'm|i am|it's|they're|i|im|it is))? "
+    r"(?:\w+ ){0,2}(?:fine|okay|ok|better|gone|manageable|under control|rare|just|calm|"
+    r"doing (?:well|good|better)|proud|safe|clean)\b"
+)
+
+
+def _escalates(norm: str) -> bool:
+    for m in _ESCALATION.finditer(norm):
+        if not _ESCALATION_BETTER.search(norm, m.end() - 12):
+            return True
+    return False
 
 
 # A benign reason the message itself denies is no reason: "it's not for hunting", "i don't
@@ -3248,6 +3289,7 @@ def _message_cues(norm: str) -> _Message:
         arrangements=len(_ARRANGEMENTS.findall(norm)),
         self_harm_context=bool(_SELF_HARM_CONTEXT.search(norm)),
         hedged=bool(_HEDGE.search(norm)),
+        escalation=_escalates(norm),
     )
 
 
@@ -3945,6 +3987,8 @@ def assess_rules(text: str) -> RulesOutcome:
         for category, name, why, index in set_aside:
             if why == "past" and msg.relapse:
                 fired.append((category, name + "+relapse"))
+            elif why in ("past", "negated", "everyday") and msg.escalation:
+                fired.append((category, name + "+escalation"))
             elif why == "negated" and category != HARM_TO_OTHERS and index < last_anaphora:
                 fired.append((category, name + "+anaphora"))
     categories = tuple(c for c in CATEGORIES if any(f[0] == c for f in fired))
@@ -4016,6 +4060,27 @@ def learned_tier_blocked(block: str, outcome: RulesOutcome) -> bool:
     raise ValueError(f"unknown learned-tier block mode: {block!r}")
 
 
+# How sure the model must be to stand in for the second sign a short message lacks
+# (:func:`second_sign_missing`), and the fewest words it needs: a bare "pills" or "gun" scores
+# high and says too little. Chosen on the fifth to eighth blind sets (decision 0015, "A
+# confident model as the second sign").
+CONFIDENT_SECOND_SIGN = 0.95
+CONFIDENT_MIN_WORDS = 3
+
+
+def second_sign_missing(outcome: RulesOutcome) -> bool:
+    """Whether the rules found a risk cue and set it aside only because a second sign was
+    missing ("i swallowed the pills", "have dads gun. im done": means named, nothing else
+    said), with no everyday reading and no idiom. In a message too short for the model's gate,
+    a confident model may then be that second sign; an everyday reading still stands."""
+    return (
+        bool(outcome.dampeners)
+        and outcome.dampeners <= _MISSING_SIGN
+        and not outcome.has_idiom()
+        and crisis_model.word_count(outcome.normalised) >= CONFIDENT_MIN_WORDS
+    )
+
+
 def _bucket(probability: float) -> int:
     """The probability bucket named in a reason: the largest of 50, 60 ... 95, 99 below it."""
     for edge in (99, 95, 90, 80, 70, 60):
@@ -4037,15 +4102,18 @@ def combine(
     with each held-out fold's probabilities, so the documented numbers are the server's.
     ``score`` gives the model's probability for the normalised text; it is called only when
     the rules flag nothing and the message has at least ``min_words`` words (the short-message
-    gate: "I won't be there", "idk", "tonight?" are left to the rules).
+    gate: "I won't be there", "idk", "tonight?" are left to the rules), or when a shorter
+    message holds a risk cue set aside only for want of a second sign
+    (:func:`second_sign_missing`): then the model flags it at :data:`CONFIDENT_SECOND_SIGN`.
     """
     result = outcome.assessment
     if result.crisis or not outcome.normalised.strip():
         return result
-    if crisis_model.word_count(outcome.normalised) < min_words:
+    short = crisis_model.word_count(outcome.normalised) < min_words
+    if short and not second_sign_missing(outcome):
         return result
     probability = score(outcome.normalised)
-    if probability < threshold:
+    if probability < (max(threshold, CONFIDENT_SECOND_SIGN) if short else threshold):
         return result
     reason = f"model.p{_bucket(probability)}"
     if learned_tier_blocked(block, outcome):
