@@ -194,7 +194,7 @@ BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.961)
 # Later measurements (counts only): 0.940/0.898 with the scheduling block at 0.60, 0.940/0.908
 # with the fourteen-set tier.
 BLIND5_SET = Path(__file__).parent / "data" / "crisis_eval_blind5.jsonl"
-BLIND5_MIN_RECALL = 159 / 168  # 0.946, as measured in session 12
+BLIND5_MIN_RECALL = 162 / 168  # 0.964, as measured in session 12
 BLIND5_MIN_PRECISION = 0.8  # the issue's floor (measured 0.908)
 
 
@@ -204,7 +204,7 @@ BLIND5_MIN_PRECISION = 0.8  # the issue's floor (measured 0.908)
 # 0.897/0.922 with the fourteen-set tier (0.65). The issue's floor (0.95) is NOT met; a
 # ratchet at the measurement.
 BLIND6_SET = Path(__file__).parent / "data" / "crisis_eval_blind6.jsonl"
-BLIND6_MIN_RECALL = 167 / 184  # 0.908, as measured in session 12
+BLIND6_MIN_RECALL = 172 / 184  # 0.935, as measured in session 12
 BLIND6_MIN_PRECISION = 0.8  # the issue's floor (measured 0.922)
 
 
@@ -228,6 +228,16 @@ BLIND8_MIN_RECALL = 183 / 192  # 0.953, as measured in session 12
 BLIND8_MIN_PRECISION = 0.8  # the issue's floor (measured 0.898)
 
 
+# The ninth set (docs/crisis-blind9-set.md): written blind in session 12 and committed before any
+# measurement; the training script refuses it; its texts never read. Measured twice, counts
+# only, each on a configuration fixed before the measurement: the detector as session 12 found
+# it 182 of 200 (0.910), precision 0.901; with session 12's changes (decided on the fifth to
+# eighth sets and on Spanish, before this measurement) 183 of 200 (0.915), precision 0.901.
+# The issue's floor (0.95) is NOT met on it; a ratchet at the measurement.
+BLIND9_SET = Path(__file__).parent / "data" / "crisis_eval_blind9.jsonl"
+BLIND9_MIN_RECALL = 183 / 200  # 0.915, as measured
+BLIND9_MIN_PRECISION = 0.8  # the issue's floor (measured 0.901)
+
 # Session 12 read the misses of the fifth to eighth sets (never trained on) and widened the
 # rules on the shapes they shared: escalation ("used to be just thoughts, now ..."), means
 # thrown away and bought anew, a pharmacy's "ready for pickup", and a confident model as the
@@ -244,6 +254,7 @@ BLIND_SETS = [
     (BLIND6_SET, 446, 184, BLIND6_MIN_RECALL, BLIND6_MIN_PRECISION, False),
     (BLIND7_SET, 472, 192, BLIND7_MIN_RECALL, BLIND7_MIN_PRECISION, False),
     (BLIND8_SET, 488, 192, BLIND8_MIN_RECALL, BLIND8_MIN_PRECISION, False),
+    (BLIND9_SET, 496, 200, BLIND9_MIN_RECALL, BLIND9_MIN_PRECISION, True),
 ]
 
 

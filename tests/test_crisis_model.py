@@ -188,7 +188,7 @@ def test_the_leave_one_set_out_numbers_are_the_documented_ones() -> None:
     combined = {f.held_out: (f.combined.tp, f.combined.fp, f.combined.fn) for f in rows}
     assert combined["crisis_eval_blind4"] == (142, 8, 11)  # 0.928 / 0.947 held out
     recall, precision = trainer.selection_means(rows)
-    assert (round(recall, 3), round(precision, 3)) == (0.869, 0.894)
+    assert (round(recall, 3), round(precision, 3)) == (0.872, 0.894)
     assert precision >= trainer.PRECISION_TARGET
     assert trainer.logistics_alarms(rows) == (7, 847)
     assert all(f.combined.recall >= f.rules.recall for f in rows)

@@ -52,6 +52,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from quietline.safety import crisis_model
+from quietline.safety.crisis_spanish import spanish_cues
 
 __all__ = [
     "CATEGORIES",
@@ -3969,6 +3970,12 @@ def assess_rules(text: str) -> RulesOutcome:
             fired.append((rule.category, rule.name))
         else:
             set_aside.append((rule.category, rule.name, why, clause.index))
+    # Spanish (crisis_spanish.py): its own clauses and dampeners; names start with "es.".
+    for cue in spanish_cues(norm):
+        if cue.dampener is None:
+            fired.append((cue.category, cue.rule))
+        else:
+            set_aside.append((cue.category, cue.rule, cue.dampener, 0))
     # The sensitive tier: risk vocabulary not explained away in its own clause.
     if not fired:
         more_fired, more_aside = _sensitive(clauses, msg)
