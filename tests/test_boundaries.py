@@ -32,6 +32,7 @@ from quietline.config import Settings
 from quietline.domain.client_policy import (
     DEFAULT_AFTER_HOURS_REPLY,
     DEFAULT_CRISIS_REPLY,
+    DEFAULT_CRISIS_REPLY_SPANISH,
     ClientMessagingPolicy,
     OpeningHours,
 )
@@ -350,6 +351,51 @@ def test_a_crisis_message_gets_the_crisis_reply_and_alerts_the_clinician_and_on_
     )
     assert len(outbound(services, pid, bo)) == before
     assert thread(services, pid, bo)[-1].body == words
+
+
+def test_a_crisis_message_in_spanish_gets_the_spanish_crisis_reply(
+    team: Team, clock: ManualClock
+) -> None:
+    """The detector's Spanish rules raised the flag: the reply goes in the practice's Spanish
+    words (988 answers in Spanish), with the same alerts; English gets the English words."""
+    services, pid = team.services, team.practice.id
+    clock.set(local(11))
+    relog(team)
+    lucia = new_client(services, team.dana, name="Lucía", phone="+12025550111")  # no consent
+    result = inbound(services, pid, lucia, "ya no puedo más, estoy pensando en matarme")
+    assert result.urgent
+    assert result.replies == ("crisis_reply",)
+    [reply] = outbound(services, pid, lucia)
+    assert (reply.purpose, reply.body) == ("crisis_reply", DEFAULT_CRISIS_REPLY_SPANISH)
+    assert "988" in reply.body
+    assert "911" in reply.body
+    assert "AYUDA" in reply.body
+    assert thread(services, pid, lucia)[-1].body == DEFAULT_CRISIS_REPLY_SPANISH
+
+    # An English crisis, and a Spanish everyday idiom that is no crisis. (The clock moves so
+    # that the outbox's order by time is the order of sending.)
+    clock.advance(timedelta(minutes=1))
+    assert inbound(services, pid, lucia, "I want to kill myself tonight").replies == (
+        "crisis_reply",
+    )
+    assert outbound(services, pid, lucia)[-1].body == DEFAULT_CRISIS_REPLY
+    assert inbound(services, pid, lucia, "me muero de hambre, llego tarde").replies == ()
+
+    # The practice's own Spanish words; they must keep 988 and 911 like the English ones.
+    words = "Recibimos su mensaje. Llame o envíe un texto al 988, o llame al 911."
+    assert (
+        put(team.owner, "/practice/client-messaging", {"crisis_reply_spanish": words}).status_code
+        == 200
+    )
+    refused = put(
+        team.owner, "/practice/client-messaging", {"crisis_reply_spanish": "Llame al 911."}
+    )
+    assert refused.status_code == 422
+    assert "Spanish crisis reply" in refused.json()["detail"]
+    assert "988" in refused.json()["detail"]
+    clock.advance(timedelta(minutes=1))
+    assert inbound(services, pid, lucia, "quiero morirme, ya no aguanto").urgent
+    assert outbound(services, pid, lucia)[-1].body == words
 
 
 def test_with_no_one_assigned_or_on_call_the_owners_and_admins_are_alerted(

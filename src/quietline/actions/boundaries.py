@@ -177,9 +177,12 @@ def respond_to_inbound(
     body: str,
     crisis: bool,
     channel: str,
+    spanish: bool = False,
 ) -> list[str]:
     """Answer a client's message that was just stored (see the module docstring); returns the
-    purposes of what was sent (empty: nothing). The caller holds the write transaction."""
+    purposes of what was sent (empty: nothing). The caller holds the write transaction.
+    ``spanish``: the crisis detector's Spanish rules raised the flag, so the crisis reply goes
+    in the practice's Spanish words."""
     policy = unit.practice_messaging.policy(practice_id)
     reply = partial(
         _auto_reply,
@@ -192,7 +195,8 @@ def respond_to_inbound(
         inbound_channel=channel,
     )
     if crisis:
-        if not reply(text=policy.crisis_reply, purpose="crisis_reply", name="crisis"):
+        words = policy.crisis_reply_spanish if spanish else policy.crisis_reply
+        if not reply(text=words, purpose="crisis_reply", name="crisis"):
             return []
         recipients = alert_recipients(unit, practice_id, client_id)
         unit.audit(

@@ -63,7 +63,7 @@ from quietline.domain.client_policy import ClientMessagingPolicy
 from quietline.domain.errors import Conflict, InvalidInput, NotFound, present
 from quietline.domain.models import Conversation, StoredClient
 from quietline.safety.clinical import assess_clinical
-from quietline.safety.crisis import assess
+from quietline.safety.crisis import assess, written_in_spanish
 from quietline.storage.unit import Unit
 
 log = logging.getLogger(__name__)
@@ -529,7 +529,9 @@ def receive_from_client(
         _, conversation_id, message_id, urgent = earlier
         return InboundResult(practice_id, client_id, conversation_id, message_id, False, urgent)
     thread = _thread_of(unit, client)
-    crisis = assess(text).crisis if text != EMPTY_INBOUND else False
+    assessment = assess(text) if text != EMPTY_INBOUND else None
+    crisis = assessment is not None and assessment.crisis
+    spanish = assessment is not None and written_in_spanish(assessment)
     stored = store_thread_message(
         unit,
         thread,
@@ -564,6 +566,7 @@ def receive_from_client(
             message_id=stored.id,
             body=text,
             crisis=crisis,
+            spanish=spanish,
             channel=channel,
         )
     return InboundResult(

@@ -61,6 +61,7 @@ _GSM_EXTENDED = frozenset("^{}\\[~]|€")
 # The automatic replies: (field, how a person calls it).
 _REPLY_LABELS = {
     "crisis_reply": "crisis reply",
+    "crisis_reply_spanish": "Spanish crisis reply",
     "after_hours_reply": "after-hours reply",
     "late_reply": "running-late reply",
     "help_reply": "HELP reply",
@@ -162,11 +163,11 @@ def _notice(value: object) -> str:
 def _reply(name: str, value: object) -> str:
     label = _REPLY_LABELS[name]
     text = _text(name, value, label, SMS_TEXT_MAX)
-    if name == "crisis_reply":
+    if name in ("crisis_reply", "crisis_reply_spanish"):
         missing = [n for n, pattern in _NUMBER.items() if not pattern.search(text)]
         if missing:
             raise InvalidInput(
-                "The crisis reply may be reworded but must keep the crisis resources: call or "
+                f"The {label} may be reworded but must keep the crisis resources: call or "
                 "text 988 (Suicide & Crisis Lifeline) and call 911 "
                 f"(missing: {' and '.join(missing)})."
             )

@@ -32,6 +32,14 @@ DEFAULT_CRISIS_REPLY = (
     "are in danger, please call or text 988 (Suicide & Crisis Lifeline) now, or call 911. "
     "Your care team has been alerted."
 )
+# Sent instead when the message that raised the alarm was written in Spanish (the detector's
+# Spanish rules fired). 988 answers in Spanish: press 2 on a call, or text AYUDA.
+DEFAULT_CRISIS_REPLY_SPANISH = (
+    "Recibimos su mensaje. Si está pensando en hacerse daño o en hacerle daño a otra persona, "
+    "o si está en peligro, llame o envíe un texto al 988 ahora (Línea 988 de Prevención del "
+    "Suicidio y Crisis: oprima 2 para español o envíe AYUDA al 988), o llame al 911. Ya "
+    "avisamos a su equipo de atención."
+)
 DEFAULT_AFTER_HOURS_REPLY = (
     "Thanks for your message. Our office is closed; we will reply on the next business day. "
     "In an emergency call 911. In a crisis, call or text 988 (Suicide & Crisis Lifeline)."
@@ -64,6 +72,7 @@ class ClientMessagingPolicy:
     holidays: tuple[date, ...] = ()
     after_hours_reply: str = DEFAULT_AFTER_HOURS_REPLY
     crisis_reply: str = DEFAULT_CRISIS_REPLY
+    crisis_reply_spanish: str = DEFAULT_CRISIS_REPLY_SPANISH
     late_reply: str = DEFAULT_LATE_REPLY
     help_reply: str = DEFAULT_HELP_REPLY
     notice_text: str = DEFAULT_NOTICE  # must contain {link} and nothing else variable

@@ -4128,6 +4128,12 @@ def combine(
     return CrisisAssessment(True, (SUICIDE,), (reason, *result.reasons))
 
 
+def written_in_spanish(result: CrisisAssessment) -> bool:
+    """Whether a flag was raised by a Spanish rule (``es.*``): the crisis reply then goes in
+    Spanish. A Spanish cue that was set aside does not count."""
+    return result.crisis and any(r.startswith("es.") and "~" not in r for r in result.reasons)
+
+
 def assess(text: str) -> CrisisAssessment:
     """Assess one message. Pure and fast: no I/O (the model is read once), no state.
 

@@ -43,6 +43,11 @@ class ClientMessagingIn(Strict):
     crisis_reply: str | None = Field(
         default=None, max_length=_TEXT, description="Must keep 988 and 911"
     )
+    crisis_reply_spanish: str | None = Field(
+        default=None,
+        max_length=_TEXT,
+        description="Sent instead when the message was in Spanish; must keep 988 and 911",
+    )
     late_reply: str | None = Field(default=None, max_length=_TEXT)
     help_reply: str | None = Field(default=None, max_length=_TEXT)
     notice_text: str | None = Field(
@@ -77,6 +82,7 @@ class ClientMessagingOut(BaseModel):
     holidays: list[date]
     after_hours_reply: str
     crisis_reply: str
+    crisis_reply_spanish: str
     late_reply: str
     help_reply: str
     notice_text: str

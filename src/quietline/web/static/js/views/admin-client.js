@@ -22,6 +22,7 @@ const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Satur
 
 const TEXTS = [
   { key: 'crisis_reply', label: 'Crisis reply', rows: 4, hint: 'Sent at once, at any hour and even without consent, when a client’s message reads as a crisis. Reword it freely, but keep 988 (call or text) and 911.' },
+  { key: 'crisis_reply_spanish', label: 'Crisis reply in Spanish', rows: 4, hint: 'Sent instead of the crisis reply when the client wrote in Spanish. Reword it freely, but keep 988 (call or text; 988 answers in Spanish) and 911.' },
   { key: 'after_hours_reply', label: 'After-hours reply', rows: 3, hint: 'Sent once to a client who writes outside office hours or on a holiday. Say when to expect an answer; keep 911 for emergencies.' },
   { key: 'late_reply', label: 'Running-late reply', rows: 2, hint: 'Sent when a client writes that they are running late.' },
   { key: 'help_reply', label: 'HELP reply', rows: 3, hint: 'The answer to a text of HELP. It must say how to stop texts (reply STOP).' },
@@ -41,7 +42,7 @@ const NUMBERS = [
 ];
 // Words of the server's sentences -> the field they are about (for showing them next to it).
 const DETAIL_FIELDS = [
-  ['crisis reply', 'crisis_reply'], ['after-hours reply', 'after_hours_reply'], ['running-late reply', 'late_reply'],
+  ['spanish crisis reply', 'crisis_reply_spanish'], ['crisis reply', 'crisis_reply'], ['after-hours reply', 'after_hours_reply'], ['running-late reply', 'late_reply'],
   ['help reply', 'help_reply'], ['notice', 'notice_text'], ['consent warning', 'consent_warning'],
   ['sms number', 'sms_number'], ['sender address', 'email_from'], ['time zone', 'timezone'],
   ['office hours', 'hours'], ['holiday', 'holidays'], ['reminders', 'reminder_hours_before'],
