@@ -15,10 +15,12 @@ import pyotp
 import pytest
 from argon2 import PasswordHasher, Type, extract_parameters
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from quietline.app import Services, build_services, create_app
 from quietline.config import Settings
 from quietline.domain.clock import ManualClock
+from quietline.storage.tables import recovery_codes
 from quietline.storage.unit import Unit
 from tests.conftest import PASSWORD, Api, PracticeHandle, add_staff, make_practice, sign_in
 
@@ -527,6 +529,66 @@ def test_required_second_factor_restricts_until_enrolled(
     full = attempt(client, practice.slug, "ana@riverbend.test", otp_code=totp_now(secret, clock))
     assert full.status_code == 200, full.text
     assert full.json()["restricted"] is False
+
+
+# -- account recovery --------------------------------------------------------------------------
+def test_an_admin_resets_a_lost_second_factor(
+    client: TestClient, practice: PracticeHandle, owner: Api, clock: ManualClock
+) -> None:
+    """Ana lost the phone with her authenticator and her recovery codes."""
+    ana_id = add_staff(owner, "ana@riverbend.test")
+    admin_id = add_staff(owner, "adi@riverbend.test", "admin")
+    ana = sign_in(client, practice.slug, "ana@riverbend.test")
+    secret, codes = enroll_totp(ana, clock)
+    adi = sign_in(client, practice.slug, "adi@riverbend.test")
+    enroll_totp(adi, clock)
+    enroll_totp(owner, clock)
+    assert owner.patch("/practice/policy", {"require_second_factor": True}).status_code == 200
+    # Without the code, Ana cannot sign in.
+    assert attempt(client, practice.slug, "ana@riverbend.test").status_code == 401
+
+    # Only an owner or an admin may; not for oneself; an admin not for an owner.
+    clock.advance(timedelta(seconds=30))  # a code is good once
+    clinician = sign_in(
+        client,
+        practice.slug,
+        "ana@riverbend.test",
+        device="tablet",
+        otp_code=totp_now(secret, clock),
+    )
+    assert_problem(clinician.post(f"/users/{admin_id}/second-factor/reset"), 403, "forbidden")
+    assert_problem(adi.post(f"/users/{admin_id}/second-factor/reset"), 403, "forbidden")
+    body = assert_problem(adi.post(f"/users/{owner.user_id}/second-factor/reset"), 403, "forbidden")
+    assert "owner" in body["detail"]
+    assert_problem(adi.post(f"/users/{uuid4()}/second-factor/reset"), 404, "not-found")
+
+    reset = adi.post(f"/users/{ana_id}/second-factor/reset")
+    assert reset.status_code == 204, reset.text
+    # Every device of hers is signed out; the old code and recovery codes are gone.
+    assert ana.get("/me").status_code == 401
+    assert clinician.get("/me").status_code == 401
+    services = client.app.state.services  # type: ignore[attr-defined]
+
+    def factors(unit: Unit) -> tuple[bool, int]:
+        user = unit.users.get(practice.id, ana_id)
+        assert user is not None
+        left = unit.conn.execute(
+            select(func.count())
+            .select_from(recovery_codes)
+            .where(recovery_codes.c.user_id == ana_id)
+        ).scalar_one()
+        return user.totp_secret_sealed is not None, int(left)
+
+    assert services.db.read_sync(factors) == (False, 0)
+    assert len(codes) > 0
+    fresh = attempt(client, practice.slug, "ana@riverbend.test")
+    assert fresh.status_code == 200, fresh.text
+    # The practice requires a second factor: she must set up a new one before anything else.
+    assert fresh.json()["restricted"] is True
+    [entry] = audit(owner, "auth.second_factor_disabled")
+    assert entry["subject_id"] == str(ana_id)
+    assert entry["actor_user_id"] == str(admin_id)
+    assert entry["details"] == {"by_admin": True, "authenticator_app": True, "passkeys_removed": 0}
 
 
 # -- the audit trail ---------------------------------------------------------------------------

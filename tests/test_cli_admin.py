@@ -236,6 +236,62 @@ def test_offboarding_and_devices(
     assert cam.get("/me").status_code == 401
 
 
+def test_reset_password_second_factor_and_reactivate(
+    tmp_path: Path, live_server: LiveServer, practice: PracticeHandle, http: httpx.Client
+) -> None:
+    """Ana forgot her password, then lost her authenticator; later she left and came back."""
+    session = cli_sign_in(tmp_path, live_server.url, practice.slug, practice.owner_email, "own")
+    owner = sign_in(http, practice.slug, practice.owner_email)
+    add_staff(owner, "ana@riverbend.test", "clinician", "Ana Again")
+    ana = sign_in(http, practice.slug, "ana@riverbend.test")
+    secret = ana.post("/me/second-factor/totp").json()["secret"]
+    code = pyotp.TOTP(secret).now()
+    assert ana.post("/me/second-factor/totp/confirm", {"code": code}).status_code == 200
+
+    new_password = tmp_path / "ana-password.txt"
+    new_password.write_text("anas brand new passphrase\n", encoding="utf-8")
+    done = admin(
+        session, "staff", "reset-password", "ana@riverbend.test", "--password-file", new_password
+    )
+    assert done.exit_code == 0, done.output
+    assert "every device of theirs is signed out" in words(done.output)
+    assert "anas brand new passphrase" not in done.output
+    assert ana.get("/me").status_code == 401
+
+    sign_in_body = {
+        "practice": practice.slug,
+        "email": "ana@riverbend.test",
+        "password": "anas brand new passphrase",
+    }
+    assert http.post("/api/v1/auth/sign-in", json=sign_in_body).status_code == 401  # code asked
+    asked = CliRunner().invoke(
+        app,
+        [
+            "admin",
+            "--session-file",
+            str(session),
+            "staff",
+            "reset-second-factor",
+            "ana@riverbend.test",
+        ],
+        input="n\n",
+        catch_exceptions=False,
+    )
+    assert asked.exit_code == 1
+    assert "Nothing was changed." in asked.output
+    reset = admin(session, "staff", "reset-second-factor", "ana@riverbend.test", "--yes")
+    assert reset.exit_code == 0, reset.output
+    assert "Second factor removed" in words(reset.output)
+    assert http.post("/api/v1/auth/sign-in", json=sign_in_body).status_code == 200
+
+    assert admin(session, "staff", "deactivate", "ana@riverbend.test").exit_code == 0
+    assert http.post("/api/v1/auth/sign-in", json=sign_in_body).status_code == 401
+    back = admin(session, "staff", "reactivate", "ana@riverbend.test")
+    assert back.exit_code == 0, back.output
+    assert "Ana Again is active again." in words(back.output)
+    assert http.post("/api/v1/auth/sign-in", json=sign_in_body).status_code == 200
+
+
 def test_policy_audit_and_holds(
     tmp_path: Path, live_server: LiveServer, practice: PracticeHandle, http: httpx.Client
 ) -> None:

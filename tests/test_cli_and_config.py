@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyotp
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -223,6 +224,131 @@ def test_audit_verify_passes_on_an_intact_database_and_names_a_tampered_entry(
     assert "BROKEN" in said
     assert "(first bad entry: 2)" in said
     assert said.count("chain intact") == 1  # the other practice is still fine
+
+
+# -- recover-account ----------------------------------------------------------------------------
+
+
+def test_recover_account_lets_a_locked_out_solo_owner_back_in(tmp_path: Path) -> None:
+    """Maya, the only owner, forgot her password and lost her authenticator: from the server,
+    a new password and no second factor; her old sessions end; the audit trail says so."""
+    data_dir = tmp_path / "data"
+    assert init(tmp_path, "--data-dir", data_dir).exit_code == 0
+    settings = load_settings(None, data_dir=data_dir, **_fast())
+    new_password = "a new passphrase for maya 7"
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(services)) as client:
+            signed_in = client.post(
+                "/api/v1/auth/sign-in",
+                json={
+                    "practice": "riverbend",
+                    "email": "maya@riverbend.test",
+                    "password": OWNER_PASSWORD,
+                },
+            )
+            assert signed_in.status_code == 200, signed_in.text
+            old_token = signed_in.json()["token"]
+            headers = {"Authorization": f"Bearer {old_token}"}
+            begun = client.post("/api/v1/me/second-factor/totp", headers=headers)
+            secret = begun.json()["secret"]
+            code = pyotp.TOTP(secret).now()
+            confirmed = client.post(
+                "/api/v1/me/second-factor/totp/confirm", json={"code": code}, headers=headers
+            )
+            assert confirmed.status_code == 200, confirmed.text
+    finally:
+        services.close()
+
+    password_file = tmp_path / "new-password.txt"
+    password_file.write_text(new_password + "\n")
+    unknown = cli(
+        "recover-account",
+        "--data-dir",
+        data_dir,
+        "--practice-code",
+        "riverbend",
+        "--email",
+        "nobody@riverbend.test",
+        "--password-file",
+        password_file,
+    )
+    assert unknown.exit_code == 1
+    assert "No such account" in words(unknown.output)
+    weak = tmp_path / "weak.txt"
+    weak.write_text("short\n")
+    refused = cli(
+        "recover-account",
+        "--data-dir",
+        data_dir,
+        "--practice-code",
+        "riverbend",
+        "--email",
+        "maya@riverbend.test",
+        "--password-file",
+        weak,
+    )
+    assert refused.exit_code == 1
+    assert "12" in words(refused.output)
+
+    result = cli(
+        "recover-account",
+        "--data-dir",
+        data_dir,
+        "--practice-code",
+        "RiverBend",
+        "--email",
+        "Maya@Riverbend.test",
+        "--password-file",
+        password_file,
+        "--reset-second-factor",
+    )
+    assert result.exit_code == 0, result.output
+    said = words(result.output)
+    assert "password set, second factor removed; every session ended" in said
+    assert new_password not in result.output
+
+    services = build_services(settings)
+    try:
+        with TestClient(create_app(services)) as client:
+            assert (
+                client.get(
+                    "/api/v1/me", headers={"Authorization": f"Bearer {old_token}"}
+                ).status_code
+                == 401
+            )
+            old = client.post(
+                "/api/v1/auth/sign-in",
+                json={
+                    "practice": "riverbend",
+                    "email": "maya@riverbend.test",
+                    "password": OWNER_PASSWORD,
+                },
+            )
+            assert old.status_code == 401
+            new = client.post(
+                "/api/v1/auth/sign-in",
+                json={
+                    "practice": "riverbend",
+                    "email": "maya@riverbend.test",
+                    "password": new_password,
+                },
+            )
+            assert new.status_code == 200, new.text  # no code asked: the factor is gone
+            entries = client.get(
+                "/api/v1/audit",
+                params={"limit": 1000},
+                headers={"Authorization": f"Bearer {new.json()['token']}"},
+            ).json()
+            console = [e for e in entries if e["details"].get("via") == "server_console"]
+            assert sorted(e["kind"] for e in console) == [
+                "auth.password_changed",
+                "auth.second_factor_disabled",
+            ]
+            assert all(e["actor_user_id"] is None for e in console)
+    finally:
+        services.close()
+    assert cli("audit", "verify", "--data-dir", data_dir).exit_code == 0
 
 
 # -- configuration errors ---------------------------------------------------------------------

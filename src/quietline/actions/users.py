@@ -201,3 +201,110 @@ def do_reset_password(
         reason="password_reset",
         by=actor,
     )
+
+
+def _remove_second_factors(unit: Unit, practice_id: UUID, user_id: UUID) -> dict[str, object]:
+    """Take away someone's authenticator app, recovery codes and passkeys; what was there."""
+    user = unit.users.get(practice_id, user_id)
+    had_app = user is not None and user.has_second_factor
+    unit.users.update(
+        practice_id,
+        user_id,
+        totp_secret_sealed=None,
+        totp_pending_sealed=None,
+        totp_enabled_at=None,
+        totp_last_step=None,
+    )
+    unit.users.replace_recovery_codes(practice_id, user_id, [])
+    passkeys = unit.passkeys.for_user(practice_id, user_id)
+    for passkey in passkeys:
+        unit.passkeys.delete(practice_id, user_id, passkey.id)
+    return {"authenticator_app": had_app, "passkeys_removed": len(passkeys)}
+
+
+def do_reset_second_factor(unit: Unit, actor: Actor, user_id: UUID) -> None:
+    """Someone lost the phone with their authenticator and their recovery codes: an admin
+    takes away their second factors and signs them out everywhere. They sign in with their
+    password and set up a new second factor (at once, where the practice requires one)."""
+    check_admin(actor)
+    target = get_user(unit, actor, user_id)
+    if target.id == actor.user_id:
+        raise Forbidden(
+            "You cannot reset your own second factor here: change it in your own settings "
+            "(it asks for your password), or ask another owner or admin."
+        )
+    if not may_assign_role(actor.user.role, target.role):
+        raise Forbidden("Only an owner can reset an owner's second factor.")
+    removed = _remove_second_factors(unit, actor.practice_id, user_id)
+    unit.audit(
+        AuditKind.SECOND_FACTOR_DISABLED,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="user",
+        subject_id=user_id,
+        details={"by_admin": True, **removed},
+    )
+    revoke_sessions(
+        unit,
+        actor.practice_id,
+        unit.sessions.live_ids_for_user(actor.practice_id, user_id),
+        reason="second_factor_reset",
+        by=actor,
+    )
+
+
+def do_recover_account(
+    unit: Unit,
+    passwords: Passwords,
+    *,
+    practice_code: str,
+    email: str,
+    new_password: str,
+    reset_second_factor: bool,
+) -> User:
+    """From the server's console (``quietline recover-account``): a new password for someone
+    who cannot sign in, and no second factor if asked; every session of theirs ends. For the
+    owner of a solo practice nobody else can reset. Whoever runs it holds the database and
+    the key files, which is all of the practice's data anyway; it is audited as done from the
+    console, by no one in the practice."""
+    practice = unit.practices.get_by_slug(practice_code.strip().lower())
+    user = (
+        None if practice is None else unit.users.get_by_email(practice.id, normalize_email(email))
+    )
+    if practice is None or user is None:
+        raise NotFound("account")  # the same answer for either: nothing to tell apart
+    problem = password_problem(new_password)
+    if problem:
+        raise InvalidInput(problem)
+    unit.users.update(
+        practice.id,
+        user.id,
+        password_hash=passwords.hash(new_password),
+        password_changed_at=unit.now,
+    )
+    details: dict[str, object] = {"via": "server_console"}
+    unit.audit(
+        AuditKind.PASSWORD_CHANGED,
+        practice.id,
+        subject_type="user",
+        subject_id=user.id,
+        details=details,
+    )
+    if reset_second_factor:
+        removed = _remove_second_factors(unit, practice.id, user.id)
+        unit.audit(
+            AuditKind.SECOND_FACTOR_DISABLED,
+            practice.id,
+            subject_type="user",
+            subject_id=user.id,
+            details={**details, **removed},
+        )
+    revoke_sessions(
+        unit,
+        practice.id,
+        unit.sessions.live_ids_for_user(practice.id, user.id),
+        reason="account_recovered",
+        by=None,
+    )
+    return user  # as it was found: who was recovered

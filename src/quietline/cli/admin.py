@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import ssl
+import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -492,6 +493,60 @@ def staff_deactivate(ctx: typer.Context, user: UserArg, as_json: JsonOption = Fa
         _print_json(answer)
         return
     out.print(f"{escape(answer['display_name'])} is deactivated.")
+
+
+@staff_app.command("reactivate")
+def staff_reactivate(ctx: typer.Context, user: UserArg, as_json: JsonOption = False) -> None:
+    """Let a deactivated account sign in again (back from leave, rehired)."""
+    user_id = _resolve_user(ctx, user)
+    answer = call_json(ctx, "POST", f"/users/{user_id}/reactivate")
+    if as_json:
+        _print_json(answer)
+        return
+    out.print(f"{escape(answer['display_name'])} is active again.")
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(
+    ctx: typer.Context,
+    user: UserArg,
+    password_file: Annotated[
+        Path | None, typer.Option("--password-file", help="File holding the new password")
+    ] = None,
+) -> None:
+    """Set a new password for someone who forgot theirs; all their devices are signed out.
+    Pass it on privately; they can change it in their settings."""
+    user_id = _resolve_user(ctx, user)
+    if password_file is not None:
+        password = password_file.read_text().strip()
+    elif sys.stdin.isatty():
+        password = getpass.getpass("New password for them (12+ characters): ")
+        if getpass.getpass("Repeat it: ") != password:
+            _fail("The passwords differ. Nothing was changed.")
+    else:
+        _fail("Give --password-file (no terminal to ask on).")
+    call(ctx, "POST", f"/users/{user_id}/password", body={"new_password": password})
+    out.print("Password set; every device of theirs is signed out.")
+
+
+@staff_app.command("reset-second-factor")
+def staff_reset_second_factor(
+    ctx: typer.Context,
+    user: UserArg,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask first")] = False,
+) -> None:
+    """For someone who lost their authenticator and recovery codes: removes their second
+    factors (app, recovery codes, passkeys) and signs them out everywhere."""
+    user_id = _resolve_user(ctx, user)
+    if not yes and not typer.confirm(
+        "Remove their authenticator app, recovery codes and passkeys, and sign them out?"
+    ):
+        _fail("Nothing was changed.")
+    call(ctx, "POST", f"/users/{user_id}/second-factor/reset")
+    out.print(
+        "Second factor removed; every device of theirs is signed out. They sign in with "
+        "their password and set up a new one."
+    )
 
 
 @staff_app.command("offboard")

@@ -303,6 +303,69 @@ def audit_verify(config: ConfigOption = None, data_dir: DataDirOption = None) ->
         raise typer.Exit(1)
 
 
+@app.command("recover-account")
+def recover_account(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    practice_code: Annotated[str, typer.Option(help="The practice's code")] = "",
+    email: Annotated[str, typer.Option(help="The e-mail the person signs in with")] = "",
+    password_file: Annotated[
+        Path | None, typer.Option(help="File holding the new password (else prompted)")
+    ] = None,
+    reset_second_factor: Annotated[
+        bool,
+        typer.Option(
+            "--reset-second-factor",
+            help="Also remove their authenticator app, recovery codes and passkeys",
+        ),
+    ] = False,
+) -> None:
+    """On the server: a new password for someone who cannot sign in and has nobody to reset
+    it (the owner of a solo practice). Every session of theirs ends; it is audited."""
+    from quietline.actions.users import do_recover_account
+    from quietline.domain.errors import QuietlineError
+
+    if not practice_code or not email:
+        raise _fail("Give --practice-code and --email: whose account to recover.")
+    if password_file is not None:
+        password = password_file.read_text().strip()
+    elif sys.stdin.isatty():
+        password = getpass.getpass("New password (12+ characters): ")
+        if getpass.getpass("Repeat it: ") != password:
+            raise _fail("The passwords differ. Nothing was changed.")
+    else:
+        raise _fail("Give --password-file (no terminal to ask on).")
+    services = _services(_settings(config, data_dir=data_dir))
+    try:
+        user = services.db.write_sync(
+            lambda unit: do_recover_account(
+                unit,
+                services.passwords,
+                practice_code=practice_code,
+                email=email,
+                new_password=password,
+                reset_second_factor=reset_second_factor,
+            )
+        )
+    except QuietlineError as exc:
+        message = (
+            "No such account: check the practice code and the e-mail."
+            if exc.status == 404
+            else exc.detail
+        )
+        raise _fail(message) from None
+    finally:
+        services.close()
+    done = "password set, second factor removed" if reset_second_factor else "password set"
+    out.print(f"[green]Account {user.id} ({user.role.value}): {done}; every session ended.[/green]")
+    if not user.is_active:
+        out.print(
+            "[yellow]This account is deactivated: it cannot sign in until an owner or admin "
+            "reactivates it.[/yellow]"
+        )
+    out.print("Recorded in the audit trail as done from the server console.")
+
+
 @app.command()
 def purge(
     config: ConfigOption = None,

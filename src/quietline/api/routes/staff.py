@@ -13,6 +13,7 @@ from quietline.actions.users import (
     do_deactivate_user,
     do_reactivate_user,
     do_reset_password,
+    do_reset_second_factor,
     do_update_user,
     get_user,
     list_users,
@@ -89,6 +90,15 @@ async def reset_password(
     await svc.db.write(
         lambda unit: do_reset_password(unit, svc.passwords, actor, user_id, body.new_password)
     )
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/second-factor/reset", status_code=204)
+async def reset_second_factor(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> Response:
+    """For someone who lost their authenticator and recovery codes: their authenticator app,
+    recovery codes and passkeys are removed and every device of theirs is signed out. They
+    sign in with their password and set up a new second factor."""
+    await svc.db.write(lambda unit: do_reset_second_factor(unit, actor, user_id))
     return Response(status_code=204)
 
 
