@@ -9,6 +9,7 @@ import re
 import time
 from pathlib import Path
 
+import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -230,6 +231,49 @@ def test_owner_runs_the_practice(devices: Devices, team: Team, tmp_path: Path) -
     expect(verified).to_contain_text("OK")
     expect(verified).to_contain_text("The last one succeeded")
     expect(checks.filter(has_text="Backups")).to_contain_text("Problem")
+
+
+def test_an_owner_gets_a_locked_out_colleague_back_in(devices: Devices, team: Team) -> None:
+    """Avery lost the phone with the authenticator on it; Blake forgot a password. The owner
+    resets both from the staff page; their devices are signed out."""
+    avery = team.api(team.avery, "Avery's phone")
+    secret = avery.post("/me/second-factor/totp").json()["secret"]
+    code = pyotp.TOTP(secret).now()
+    assert avery.post("/me/second-factor/totp/confirm", {"code": code}).status_code == 200
+    blake = team.api(team.blake, "Blake's laptop")
+
+    desk = devices.open("desktop", "owner")
+    page = desk.page
+    ui.sign_in(desk, team.practice.slug, team.practice.owner_email)
+    open_admin(page)
+
+    page.get_by_role("button", name=f"Reset two-step sign-in for {team.avery.name}").click()
+    dialog = page.get_by_role("dialog", name=f"Reset two-step sign-in for {team.avery.name}?")
+    expect(dialog).to_contain_text("Make sure it is really them asking")
+    with page.expect_response(
+        ui.answer_to("POST", f"/api/v1/users/{team.avery.id}/second-factor/reset")
+    ) as reset:
+        dialog.get_by_role("button", name="Reset two-step sign-in", exact=True).click()
+    assert reset.value.status == 204, reset.value.text()
+    expect(page.get_by_text("two-step sign-in is reset")).to_be_visible(timeout=ui.SHOW)
+    assert avery.get("/me").status_code == 401
+    again = team.api(team.avery, "Avery's new phone")  # the password alone signs in now
+    assert again.get("/me").json()["user"]["has_second_factor"] is False
+
+    page.get_by_role("button", name=f"Set a new password for {team.blake.name}").click()
+    dialog = page.get_by_role("dialog", name=f"Set a new password for {team.blake.name}?")
+    dialog.get_by_label(f"New password for {team.blake.name}", exact=True).fill(NEW_PASSWORD)
+    with page.expect_response(
+        ui.answer_to("POST", f"/api/v1/users/{team.blake.id}/password")
+    ) as changed:
+        dialog.get_by_role("button", name="Set password", exact=True).click()
+    assert changed.value.status == 204, changed.value.text()
+    expect(page.get_by_text("New password set for")).to_be_visible(timeout=ui.SHOW)
+    assert blake.get("/me").status_code == 401
+    sign_in(team.http, team.practice.slug, team.blake.email, password=NEW_PASSWORD, device="new")
+    kinds = [e["kind"] for e in team.owner.get("/audit", params={"limit": 50}).json()]
+    assert "auth.second_factor_disabled" in kinds
+    assert "auth.password_changed" in kinds
 
 
 def test_members_see_emergency_access(devices: Devices, team: Team) -> None:

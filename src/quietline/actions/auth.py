@@ -576,6 +576,19 @@ def do_regenerate_recovery_codes(unit: Unit, actor: Actor, code: str) -> list[st
     return codes
 
 
+def remove_authenticator(unit: Unit, practice_id: UUID, user_id: UUID) -> None:
+    """Forget someone's authenticator app (set up or half set up) and recovery codes."""
+    unit.users.update(
+        practice_id,
+        user_id,
+        totp_secret_sealed=None,
+        totp_pending_sealed=None,
+        totp_enabled_at=None,
+        totp_last_step=None,
+    )
+    unit.users.replace_recovery_codes(practice_id, user_id, [])
+
+
 def do_disable_totp(unit: Unit, passwords: Passwords, actor: Actor, password: str) -> None:
     if actor.practice.policy.require_second_factor:
         raise Forbidden("Your practice requires a second factor, so it cannot be turned off.")
@@ -583,15 +596,7 @@ def do_disable_totp(unit: Unit, passwords: Passwords, actor: Actor, password: st
         raise Forbidden("The password is not right.")
     if not actor.user.has_second_factor:
         return
-    unit.users.update(
-        actor.practice_id,
-        actor.user_id,
-        totp_secret_sealed=None,
-        totp_pending_sealed=None,
-        totp_enabled_at=None,
-        totp_last_step=None,
-    )
-    unit.users.replace_recovery_codes(actor.practice_id, actor.user_id, [])
+    remove_authenticator(unit, actor.practice_id, actor.user_id)
     unit.audit(
         AuditKind.SECOND_FACTOR_DISABLED,
         actor.practice_id,

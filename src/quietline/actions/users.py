@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from uuid import UUID, uuid4
 
-from quietline.actions.auth import normalize_email, revoke_sessions
+from quietline.actions.auth import normalize_email, remove_authenticator, revoke_sessions
 from quietline.actions.context import Actor, check_admin
 from quietline.crypto.passwords import Passwords, password_problem
 from quietline.domain.audit import AuditKind
@@ -207,15 +207,7 @@ def _remove_second_factors(unit: Unit, practice_id: UUID, user_id: UUID) -> dict
     """Take away someone's authenticator app, recovery codes and passkeys; what was there."""
     user = unit.users.get(practice_id, user_id)
     had_app = user is not None and user.has_second_factor
-    unit.users.update(
-        practice_id,
-        user_id,
-        totp_secret_sealed=None,
-        totp_pending_sealed=None,
-        totp_enabled_at=None,
-        totp_last_step=None,
-    )
-    unit.users.replace_recovery_codes(practice_id, user_id, [])
+    remove_authenticator(unit, practice_id, user_id)
     passkeys = unit.passkeys.for_user(practice_id, user_id)
     for passkey in passkeys:
         unit.passkeys.delete(practice_id, user_id, passkey.id)

@@ -15,6 +15,7 @@ import {
 } from '../dom.js';
 import { emit, on, state } from '../state.js';
 import { roleLabel } from './list.js';
+import { confirmStep } from './parts.js';
 
 export const ADMIN_SECTIONS = [
   { key: 'staff', label: 'Staff', title: 'Staff' },
@@ -96,27 +97,6 @@ function showFailure(body, err, what) {
   fill(body, h('div', { class: 'callout callout-problem', role: 'alert' },
     icon('alert'),
     h('div', null, h('p', { class: 'callout-title' }, `${what} could not be loaded.`), h('p', null, err ? err.detail || err.message : ''))));
-}
-
-/** A confirmation step in a dialog: resolves true when the person chose `action`. */
-function confirmStep(titleText, lines, action, { danger = true } = {}) {
-  return new Promise((resolve) => {
-    let chosen = false;
-    const { dialog } = openDialog(titleText, (body, close) => {
-      const go = h('button', { type: 'button', class: danger ? 'button danger' : 'button primary' }, action);
-      const cancel = h('button', { type: 'button', class: 'button subtle' }, 'Cancel');
-      go.addEventListener('click', () => {
-        chosen = true;
-        close();
-      });
-      cancel.addEventListener('click', close);
-      fill(body,
-        lines.map((line) => h('p', { class: 'dialog-lead' }, line)),
-        h('div', { class: 'form-actions' }, go, cancel));
-      setTimeout(() => cancel.focus(), 0);
-    });
-    dialog.addEventListener('close', () => resolve(chosen));
-  });
 }
 
 function peopleMap(users) {
@@ -403,10 +383,46 @@ function staffPage(body, ctx) {
         });
         const offboard = h('button', { type: 'button', class: 'button danger-outline small', 'aria-label': `Offboard ${u.display_name}` }, 'Offboard');
         offboard.addEventListener('click', () => openOffboard(u, people));
+        // Locked out: a forgotten password, or a lost phone with the authenticator on it.
+        const setPassword = h('button', { type: 'button', class: 'button subtle small', 'aria-label': `Set a new password for ${u.display_name}` }, 'Set new password');
+        setPassword.addEventListener('click', async () => {
+          const input = h('input', { type: 'password', autocomplete: 'new-password', minlength: '12', maxlength: '1024' });
+          const pw = field(`New password for ${u.display_name}`, input, { hint: 'At least 12 characters. Pass it on privately; they can change it in their settings.' });
+          const ok = await confirmStep(`Set a new password for ${u.display_name}?`, [
+            'Every device of theirs is signed out at once.',
+          ], 'Set password', { danger: false, extra: pw.wrap });
+          if (!ok) return;
+          busy(setPassword, async () => {
+            try {
+              await api.post(`/users/${api.seg(u.id)}/password`, { new_password: input.value });
+              notify(`New password set for ${u.display_name}; their devices are signed out.`, { kind: 'success' });
+            } catch (err) {
+              report(err);
+            }
+          });
+        });
+        const resetFactor = h('button', { type: 'button', class: 'button subtle small', 'aria-label': `Reset two-step sign-in for ${u.display_name}` }, 'Reset two-step sign-in');
+        resetFactor.addEventListener('click', async () => {
+          const ok = await confirmStep(`Reset two-step sign-in for ${u.display_name}?`, [
+            'For someone who lost the phone with their authenticator app and their recovery codes. Make sure it is really them asking (call them).',
+            'Their authenticator app, recovery codes and passkeys are removed and every device of theirs is signed out. They sign in with their password and set up a new second factor.',
+          ], 'Reset two-step sign-in');
+          if (!ok) return;
+          busy(resetFactor, async () => {
+            try {
+              await api.post(`/users/${api.seg(u.id)}/second-factor/reset`);
+              notify(`${u.display_name}’s two-step sign-in is reset; their devices are signed out.`, { kind: 'success' });
+              await load();
+            } catch (err) {
+              report(err);
+            }
+          });
+        });
         const roleField = field(`Role of ${u.display_name}`, select, { className: 'role-field' });
         row.appendChild(h('div', { class: 'staff-actions' },
           h('div', { class: 'role-edit' }, roleField.wrap, saveRole),
-          h('div', { class: 'form-actions' }, toggle, offboard)));
+          h('div', { class: 'form-actions' }, toggle, offboard),
+          u.is_active ? h('div', { class: 'form-actions' }, setPassword, resetFactor) : null));
       }
       return row;
     }));
