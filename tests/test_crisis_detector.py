@@ -1988,3 +1988,48 @@ def test_what_comes_back_or_grows_is_not_the_past(text: str, crisis_now: bool) -
 def test_a_pharmacys_ready_for_pickup_is_no_plan(text: str, crisis_now: bool) -> None:
     result = assess_rules(text).assessment
     assert result.crisis is crisis_now, (text, result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "crisis_now"),
+    [
+        # Wanting to is no mishap, whatever the household object.
+        ("I want to burn myself with the curling iron so bad right now", True),
+        ("I burned myself on the iron this morning, ouch", False),
+        # A streak that ended, the habit gone back to.
+        ("six months clean and last night I cut again", True),
+        (
+            "two years clean and tonight I hurt myself with a steak knife. scared how easy it was",
+            True,
+        ),
+        ("broke my self harm streak yesterday", True),
+        ("i stopped for a while but i went back to the blades", True),
+        ("6 months clean and today I finally got my chip", False),
+        ("broke my running streak yesterday", False),
+        # A streak kept.
+        ("it's been 200 days since i self harmed", False),
+        ("Been 300 days since I cut. feeling good", False),
+        ("3 days since i cut and the urges are bad tonight", True),
+        # Survival as a condition; the same words about an office or a trip.
+        ("can we push my appointment to thursday? if I'm still here by then", True),
+        ("see you monday if I'm still alive", True),
+        ("if I'm still here at 5 I'll call you from the office", False),
+        ("if i'm still around next week let's grab coffee", False),
+        ("if i'm still alive after this exam lol", False),
+        # Affairs in order; non-native "thinking to".
+        ("I'm getting my affairs in order and I won't be needing appointments after this", True),
+        ("I keep thinking to jump from my balcony", True),
+        ("the pills are in my drawer and i know what they're for", True),
+        # Everyday words.
+        ("I bombed the audition, totally died up there", False),
+        ("last session next week, I want to end it on a good note", False),
+        ("the tablets are too big, can I cut them in half?", False),
+        ("I finally beat the final boss last night", False),
+        ("my son has been self harming and I don't know what to do", False),
+    ],
+)
+def test_shapes_the_ninth_set_taught(text: str, crisis_now: bool) -> None:
+    """Session 12, from the ninth blind set's misses and false alarms (decision 0015), in new
+    words, with their everyday twins."""
+    result = assess(text)
+    assert result.crisis is crisis_now, (text, result.reasons)

@@ -233,16 +233,26 @@ BLIND8_MIN_PRECISION = 0.8  # the issue's floor (measured 0.898)
 # only, each on a configuration fixed before the measurement: the detector as session 12 found
 # it 182 of 200 (0.910), precision 0.901; with session 12's changes (decided on the fifth to
 # eighth sets and on Spanish, before this measurement) 183 of 200 (0.915), precision 0.901.
-# The issue's floor (0.95) is NOT met on it; a ratchet at the measurement.
+# The issue's floor (0.95) is NOT met on it. Then its misses and false alarms were read and the
+# rules widened on their shapes (decision 0015, "Session 12"): 189 of 200, a development number.
 BLIND9_SET = Path(__file__).parent / "data" / "crisis_eval_blind9.jsonl"
-BLIND9_MIN_RECALL = 183 / 200  # 0.915, as measured
-BLIND9_MIN_PRECISION = 0.8  # the issue's floor (measured 0.901)
+BLIND9_MIN_RECALL = 189 / 200  # 0.945, after the rules were widened on it
+BLIND9_MIN_PRECISION = 0.8  # the issue's floor (measured 0.901; 0.926 after)
+
+# The tenth set (docs/crisis-blind10-set.md): written blind in session 12, committed unread, its
+# texts never read. Measured twice, counts only, on configurations fixed before: 183 of 202
+# (0.906), precision 0.897, both before and after the rules were widened on the ninth set's
+# misses. The issue's floor (0.95) is NOT met; a ratchet at the measurement.
+BLIND10_SET = Path(__file__).parent / "data" / "crisis_eval_blind10.jsonl"
+BLIND10_MIN_RECALL = 183 / 202  # 0.906, as measured
+BLIND10_MIN_PRECISION = 0.8  # the issue's floor (measured 0.897)
 
 # Session 12 read the misses of the fifth to eighth sets (never trained on) and widened the
 # rules on the shapes they shared: escalation ("used to be just thoughts, now ..."), means
 # thrown away and bought anew, a pharmacy's "ready for pickup", and a confident model as the
 # second sign of a short message (decision 0015, "Session 12"). From then on they are
-# development sets for the rules, like the first four; the ninth set is the unseen one.
+# development sets for the rules, like the first four. The ninth set was measured unseen, then
+# its misses read in turn; the tenth is the unseen one.
 
 # The blind sets' ratchets, and the sizes their documents give. A set still unseen (its misses
 # never read) names counts in a failure, not the messages.
@@ -254,7 +264,8 @@ BLIND_SETS = [
     (BLIND6_SET, 446, 184, BLIND6_MIN_RECALL, BLIND6_MIN_PRECISION, False),
     (BLIND7_SET, 472, 192, BLIND7_MIN_RECALL, BLIND7_MIN_PRECISION, False),
     (BLIND8_SET, 488, 192, BLIND8_MIN_RECALL, BLIND8_MIN_PRECISION, False),
-    (BLIND9_SET, 496, 200, BLIND9_MIN_RECALL, BLIND9_MIN_PRECISION, True),
+    (BLIND9_SET, 496, 200, BLIND9_MIN_RECALL, BLIND9_MIN_PRECISION, False),
+    (BLIND10_SET, 498, 202, BLIND10_MIN_RECALL, BLIND10_MIN_PRECISION, True),
 ]
 
 

@@ -522,6 +522,9 @@ _IDIOMS = _c(
     r"(?! (?:real|sure|good|certain|(?:\w+ )?(?:days?|weeks?|months?|years?|hours?|ages|"
     r"a while|so long|a long time))\b)"
     r"|\bdying to\b"
+    r"|\b(?:died|dying|die) (?:up there|on stage|out there)\b"
+    r"|\bend (?:it|things|the year|the session) on a (?:good|high|positive|nice|happy) note\b"
+    r"|\bcut (?:them|it|the|these|those|my|each|a) (?:\w+ )?in (?:half|halves|two|quarters)\b"
     r"|\bdying for (?:a|an|some|the)\b|\bdying (?:my|her|his) hair\b"
     r"|\bdie (?:my|her|his|your) (?:hair|clothes|shirt|jeans)\b"
     r"|\bdead (?:tired|serious|on my feet|battery|phone|end|set on|set against)\b"
@@ -629,7 +632,7 @@ _I_MODALS = (
     r"(?:\bi(?:'m|'ll|'d|'ve)?(?: (?:really|just|seriously|honestly|actually|literally|fucking|"
     r"so|finally|definitely|totally|probably|genuinely|still))*"
     r" ?(?:going to|about to|ready to|planning (?:on|to)|plan to|thinking (?:(?:seriously|really|a "
-    r"lot|constantly) )?(?:about|of)|"
+    r"lot|constantly) )?(?:about|of|to)|"
     r"tempted to|want to|want|wanted to|will|need to|have to|got to|might|may|swear i'll|"
     r"think i'll|think i might|feel like|keep thinking (?:about|of)|can't stop thinking about|"
     r"fantasi[sz]e about|fantasi[sz]ing about|dream about|am going to|'m going to|"
@@ -704,7 +707,8 @@ _ARRANGEMENTS = _c(
     r"|\b(?:gave|given|giving|give|rehomed|rehoming) (?:away )?my (?:dog|cat|pets?|bird|fish|"
     r"rabbit|bunny|hamster|plants)(?: away| to)\b"
     r"|\b(?:paid|paying) off (?:all )?my debts\b|\b(?:sold|selling) (?:all )?my (?:stuff|"
-    r"things|belongings)\b|\bput (?:all )?my affairs in order\b"
+    r"things|belongings)\b|\b(?:put|putting|get|getting|got|sort|sorting|sorted) (?:out )?"
+    r"(?:all )?my affairs(?: in order)?\b"
     r"|\b(?:cancel(?:led|ed|ing)?|closing|closed) (?:all )?my (?:accounts|subscriptions|"
     r"phone plan)\b|\b(?:deleted|deleting) (?:all )?my (?:accounts|social media|photos|"
     r"socials|instagram|tiktok|snapchat|facebook)\b"
@@ -1395,6 +1399,18 @@ _RULES: tuple[_Rule, ...] = (
         everyday=True,
     ),
     _Rule(
+        # Survival as a condition of the next appointment: "see you monday if i'm still
+        # alive", "move it to friday? if i'm still here by then". "Here" and "around" only
+        # with "by then": "if i'm still here at 5" is the office, "still around" a trip.
+        "suicide.if_still_alive",
+        SUICIDE,
+        _c(
+            r"\bif i(?:'m| am) still (?:alive|breathing)\b"
+            r"|\bif i(?:'m| am) still (?:here|around) (?:by then|by that (?:day|time|point))\b"
+        ),
+        hyperbole=True,  # "if i'm still alive after this exam lol"
+    ),
+    _Rule(
         "suicide.passive",
         SUICIDE,
         _c(
@@ -2080,7 +2096,10 @@ _RULES: tuple[_Rule, ...] = (
         "self_harm.active",
         SELF_HARM,
         _c(
-            r"\b(?:i|i've|i'm|i've been|been|started|start|keep|kept|relapsed(?: on| with| into)?|"
+            # "been" alone drops its subject ("been self harming again"); after "she's" or
+            # "has" it is someone else's
+            r"\b(?:i|i've|i'm|i've been|(?<!'s )(?<!has )(?<!have )(?<!'ve )(?<!'re )been|started|"
+            r"start|keep|kept|relapsed(?: on| with| into)?|"
             r"want to|wanted to|urges? to|going to|about to|need to|tempted to|did|almost|"
             r"ended up|i just|just) (?:\w+ )?self harm(?:ed|ing)?\b"
             r"|\bself harm(?:ed|ing)? (?:again|tonight|today|last night|yesterday|this (?:morning|"
@@ -2786,6 +2805,16 @@ _PAST_FRAME = _c(
     r"three) "
     r"years ago)\b"
 )
+# A streak kept: "it's been 200 days since i self harmed" (with nothing recent in the clause).
+_STREAK_KEPT = _c(
+    r"\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|many|several) (?:days?|"
+    r"weeks?|months?|years?) since\s+(?:i|my)\b"
+)
+# ... and then not: "been 3 years since i self harmed and i just did".
+_STREAK_BROKEN = _c(
+    r"\b(?:and|but|until|till|then)\b(?: [\w']+){0,3}? (?:did|done|again|relapsed|slipped|caved|"
+    r"gave in|cut|burned|burnt|happened|today|tonight|yesterday)\b"
+)
 _RECENT = _c(
     r"\b(?:again|right now|tonight|today|this (?:morning|afternoon|evening|week)|last night|"
     r"yesterday|still(?! (?:here|alive|standing|breathing|around))|currently|lately|"
@@ -2854,6 +2883,8 @@ _TRIVIAL = _c(
     r"wifi|printer|queue|line|group chat|group project|"
     r"so embarrassing|mortified|awkward|autocorrect|typo|deadline|report card|chess|cards|"
     r"poker|golf|scrabble|monopoly|fortnite|mario ?kart|minecraft|call of duty|video games?|"
+    r"final boss|boss fight|boss level|raid|paintball|laser tag|airsoft|nerf|water guns?|"
+    r"water balloons?|snowball fight|dodgeball|"
     r"board games?|pickleball|surprise|gift|propos\w*|printer|laptop|spreadsheet|semester|"
     r"finals|essay|taxes|laundry|chores?|cleaning|meme|by accident|accidentally sent|wrong "
     r"(?:person|chat|email|number|group)|reply all|replied all)\b"
@@ -2886,7 +2917,10 @@ _ON_PURPOSE = _c(
     # Self-harm said as a habit or a pull, not a mishap: "it felt like relief", "the blade
     # against my wrist", "getting deeper", "i can't stop".
     r"relief|urges?|wrists?|deeper|hide it|hiding (?:it|them|the)|can't (?:seem to )?stop|"
-    r"every night|felt good|relaps\w*|see the (?:marks|cuts|burns|scars|wounds))\b"
+    r"every night|felt good|relaps\w*|see the (?:marks|cuts|burns|scars|wounds)|"
+    # Wanting to is no mishap: "i want to burn myself with the iron so badly".
+    r"(?:want|wanted|need|needed|going|planning|tempted|about) to (?:\w+ )?(?:hurt|cut|burn|"
+    r"harm|scratch|hit|punish) my ?self|so badly)\b"
 )
 _ABSENCE_BENIGN = _c(
     r"\b(?:vacation|holiday|holidays|trip|travel\w*|out of town|away|abroad|conference|flight|"
@@ -2939,6 +2973,7 @@ _SCHEDULING_FINAL = _c(
     r"(?:now|today|this week) or ever|any (?:after|more after) (?:that|this)|"
     r"(?:it|everything|all of (?:it|this))(?:'ll| will) be over|won't matter|doesn't matter|"
     r"(?:don't|do not|no point|don't bother) (?:to )?reschedul\w*|close my file|"
+    r"don't bother (?:booking|scheduling|rebooking|putting me|with (?:me|the|my))|"
     r"this world|(?:won't|will not) be (?:a|any) (?:me|one|anyone|more)|went through with|"
     r"go(?:ing)? through with|(?:after|past) (?:tonight|tomorrow|today|this weekend|friday|"
     r"saturday|sunday|monday|tuesday|wednesday|thursday)|(?:i've|i have) decided(?=\s*[.!]|$)|"
@@ -3024,7 +3059,8 @@ _RISK_CONTEXT = _c(
     r"set|in place|sorted|arranged|prepared)|(?:i'm|i am) (?:right )?(?:back )?there again|"
     r"right back there|back (?:in|to) (?:that|the)(?: same)? (?:place|headspace|hole|spot)|dark "
     r"(?:period|time|patch|phase|spell|days)|attempt\w*|overdos\w*|you know (?:why|what for)|"
-    r"burning|burn myself|self harm\w*|cutting|gave away|giving away|railing|tracks)\b"
+    r"burning|burn myself|self harm\w*|cutting|gave away|giving away|railing|tracks|"
+    r"i know (?:exactly )?what (?:it's|it is|they're|they are|this is) for)\b"
 )
 _DENIAL_ANSWER = _c(
     r"^(?:no|none|nope|never|not really|not at all|nah|definitely not|absolutely not|"
@@ -3219,6 +3255,12 @@ _ESCALATION = _c(
     r"weekend))\b|\b(?:but|and then)(?: (?:last night|tonight|today|yesterday|this (?:morning|"
     r"week)))? (?:i (?:did|cut|burned|burnt|relapsed|slipped|gave in|caved)|it happened|"
     r"(?:last night|tonight|today|yesterday) happened)\b)"
+    r"|\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten|several|many) (?:days?|"
+    r"weeks?|months?|years?) (?:clean|free|strong)\b.{0,40}?\b(?:and|but|until|then)\b"
+    r".{0,20}?\b(?:today|tonight|yesterday|last night|this (?:morning|week))\b"
+    r"|\bbroke (?:my|the) (?:[\w-]+ ){0,2}streak\b"
+    r"|\b(?:went|gone|going|i'm going) back to (?:the (?:razor|blades?|knife|lighter)|"
+    r"cutting|burning|hurting myself)\b"
     r"|\b(?:used to|it was|they were|before it was|at first it was|at first they were)"
     r"(?: (?:be|feel|just|only|all|seem))* (?:just |only )?(?:thoughts?|flashes|fleeting|random|"
     r"foreign|images?|pictures?|intrusive|passing|in my head|what ifs?|\"what if)"
@@ -3391,6 +3433,8 @@ def _dampener(rule: _Rule, clause: _Clause, text: str, m: re.Match[str],
     if rule.past_ok and not _RECENT.search(_ANNIVERSARY_DATE.sub(" ", text)):
         if _SINCE_THEN.search(prefix):
             return "past"
+        if _STREAK_KEPT.search(prefix + " " + m.group(0)) and not _STREAK_BROKEN.search(after):
+            return "past"
         if _DISTANT_PAST.search(_STREAK.sub(" ", text)):
             return "past"
         if msg.recovery and re.search(
@@ -3521,7 +3565,8 @@ _SENSITIVE_PULL = _c(
     r"all of (?:them|my)|the whole|wish|no one|nobody|alone|garage|closet|"
     r"more (?:\w+ ){0,4}than (?:i'm|i am|i was|i should|i'm supposed|prescribed|i'm meant)|"
     r"doubled? up|(?:feel|be|go) numb|feel nothing|stop feeling|(?:be|get) out of it|"
-    r"unconscious|a bunch|handful)\b"
+    r"unconscious|a bunch|handful|"
+    r"i know (?:exactly )?what (?:it's|it is|they're|they are|this is|that's) for)\b"
 )
 _SENSITIVE_GOODBYE = _c(
     r"\b(?:goodbye|good bye|farewell|sorry for everything"
