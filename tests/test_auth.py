@@ -5,6 +5,8 @@ Everything goes through the HTTP API; the ManualClock stands in for waiting.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -17,8 +19,16 @@ from argon2 import PasswordHasher, Type, extract_parameters
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from quietline.actions.auth import (
+    PasswordVerdict,
+    SignedIn,
+    SignInRefused,
+    SignInRequest,
+    do_sign_in,
+)
 from quietline.app import Services, build_services, create_app
 from quietline.config import Settings
+from quietline.crypto.passwords import PasswordCheck
 from quietline.domain.clock import ManualClock
 from quietline.storage.tables import recovery_codes
 from quietline.storage.unit import Unit
@@ -529,6 +539,74 @@ def test_required_second_factor_restricts_until_enrolled(
     full = attempt(client, practice.slug, "ana@riverbend.test", otp_code=totp_now(secret, clock))
     assert full.status_code == 200, full.text
     assert full.json()["restricted"] is False
+
+
+# -- the password check and the single writer ----------------------------------------------
+def test_the_password_is_checked_off_the_writer_thread(
+    client: TestClient,
+    practice: PracticeHandle,
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """argon2id takes tens of milliseconds: in the group-commit writer it would hold up every
+    write queued behind a sign-in (decision 0003)."""
+    threads: list[str] = []
+    real = services.passwords.verify
+
+    def spy(stored_hash: str | None, password: str) -> PasswordCheck:
+        threads.append(threading.current_thread().name)
+        return real(stored_hash, password)
+
+    monkeypatch.setattr(services.passwords, "verify", spy)
+    assert attempt(client, practice.slug, practice.owner_email).status_code == 200
+    assert (
+        attempt(client, practice.slug, practice.owner_email, password="not it at all").status_code
+        == 401
+    )
+    assert attempt(client, practice.slug, "nobody@riverbend.test").status_code == 401
+    assert len(threads) == 3
+    assert not [name for name in threads if name.startswith("quietline-writer")]
+
+
+def test_a_password_changed_after_the_early_check_is_checked_again(
+    practice: PracticeHandle, services: Services
+) -> None:
+    """The early verdict names the hash it was made against; if the password changed in
+    between, the transaction checks the password again."""
+    old_hash = stored_hash(services, practice.id, practice.owner_id)
+    req = SignInRequest(
+        practice_slug=practice.slug,
+        email=practice.owner_email,
+        password=PASSWORD,
+        device_name="laptop",
+        address="127.0.0.1",
+    )
+    early = PasswordVerdict(old_hash, services.passwords.verify(old_hash, PASSWORD))
+    assert early.check.ok
+
+    def change(unit: Unit) -> None:
+        unit.users.update(
+            practice.id, practice.owner_id, password_hash=services.passwords.hash(NEW_PASSWORD)
+        )
+
+    services.db.write_sync(change)
+    result = services.db.write_sync(
+        lambda unit: do_sign_in(unit, services.passwords, services.lookup_key, req, early)
+    )
+    assert isinstance(result, SignInRefused)  # the old password no longer opens a session
+    # A verdict that says no, against the current hash, is taken as it is.
+    current = stored_hash(services, practice.id, practice.owner_id)
+    wrong = PasswordVerdict(current, PasswordCheck(ok=False))
+    new_req = dataclasses.replace(req, password=NEW_PASSWORD)
+    refused = services.db.write_sync(
+        lambda unit: do_sign_in(unit, services.passwords, services.lookup_key, new_req, wrong)
+    )
+    assert isinstance(refused, SignInRefused)
+    fresh = PasswordVerdict(current, services.passwords.verify(current, NEW_PASSWORD))
+    opened = services.db.write_sync(
+        lambda unit: do_sign_in(unit, services.passwords, services.lookup_key, new_req, fresh)
+    )
+    assert isinstance(opened, SignedIn)
 
 
 # -- account recovery --------------------------------------------------------------------------

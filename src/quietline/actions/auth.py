@@ -12,7 +12,7 @@ from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_requ
 from quietline.crypto import second_factor
 from quietline.crypto.envelope import read_header
 from quietline.crypto.fields import open_user_secret, seal_user_secret
-from quietline.crypto.passwords import Passwords, password_problem
+from quietline.crypto.passwords import PasswordCheck, Passwords, password_problem
 from quietline.crypto.tokens import keyed_hash, new_token, token_hash
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import (
@@ -99,26 +99,60 @@ def _throttle_keys(lookup_key: bytes, req: SignInRequest) -> tuple[bytes, bytes]
     return account, address
 
 
+@dataclass(frozen=True, slots=True)
+class PasswordVerdict:
+    """A sign-in's password checked before its transaction (:func:`check_password_first`),
+    against the stored hash it names (``None``: no such account, the dummy hash was used)."""
+
+    stored_hash: str | None
+    check: PasswordCheck
+
+
+def _throttled(unit: Unit, account_key: bytes, address_key: bytes) -> bool:
+    return (
+        unit.throttle.failures(account_key, unit.now, THROTTLE_WINDOW) >= MAX_ACCOUNT_FAILURES
+        or unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW) >= MAX_ADDRESS_FAILURES
+    )
+
+
+def sign_in_hash(unit: Unit, lookup_key: bytes, req: SignInRequest) -> tuple[bool, str | None]:
+    """Read only, before a sign-in: whether it is throttled, and the stored hash its password
+    is to be checked against (None for an account that does not exist)."""
+    account_key, address_key = _throttle_keys(lookup_key, req)
+    if _throttled(unit, account_key, address_key):
+        return True, None
+    practice = unit.practices.get_by_slug(req.practice_slug.strip().lower())
+    user = unit.users.get_by_email(practice.id, normalize_email(req.email)) if practice else None
+    return False, user.password_hash if user else None
+
+
 def do_sign_in(
-    unit: Unit, passwords: Passwords, lookup_key: bytes, req: SignInRequest
+    unit: Unit,
+    passwords: Passwords,
+    lookup_key: bytes,
+    req: SignInRequest,
+    verdict: PasswordVerdict | None = None,
 ) -> SignedIn | SignInRefused:
     """Check credentials and open a device session.
 
     Every refusal says the same thing whether or not the account exists, and takes the same
-    password-hash time.
+    password-hash time. ``verdict``: the password already checked outside the transaction
+    (argon2id takes tens of milliseconds, which would hold up every write queued behind this
+    one); used only if the stored hash is still the one it was checked against.
     """
     account_key, address_key = _throttle_keys(lookup_key, req)
     practice = unit.practices.get_by_slug(req.practice_slug.strip().lower())
-    if (
-        unit.throttle.failures(account_key, unit.now, THROTTLE_WINDOW) >= MAX_ACCOUNT_FAILURES
-        or unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW) >= MAX_ADDRESS_FAILURES
-    ):
+    if _throttled(unit, account_key, address_key):
         if practice is not None:
             unit.audit(AuditKind.SIGN_IN_THROTTLED, practice.id, details={})
         return SignInRefused(TooManyRequests(_THROTTLED, headers={"Retry-After": "900"}))
 
     user = unit.users.get_by_email(practice.id, normalize_email(req.email)) if practice else None
-    check = passwords.verify(user.password_hash if user else None, req.password)
+    stored = user.password_hash if user else None
+    if verdict is not None and verdict.stored_hash == stored:
+        check = verdict.check
+    else:  # not checked first, or the password changed in between
+        check = passwords.verify(stored, req.password)
 
     def refuse(reason: str, error: Exception | None = None) -> SignInRefused:
         unit.throttle.record_failure(account_key, unit.now, THROTTLE_WINDOW)

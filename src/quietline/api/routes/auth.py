@@ -1,14 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
 
 from quietline.actions.auth import (
-    SignedIn as SignedInResult,
-)
-from quietline.actions.auth import (
+    PasswordVerdict,
     SignInRequest,
     do_begin_totp,
     do_change_password,
@@ -19,6 +18,10 @@ from quietline.actions.auth import (
     do_sign_in,
     do_sign_out,
     list_devices,
+    sign_in_hash,
+)
+from quietline.actions.auth import (
+    SignedIn as SignedInResult,
 )
 from quietline.api import schemas as s
 from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny, SignedInEvenLocked
@@ -48,7 +51,16 @@ async def open_session(
         recovery_code=body.recovery_code,
         **extra,
     )
-    result = await svc.db.write(lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req))
+    # The argon2id check runs on a worker thread (it releases the GIL), not in the single
+    # writer, where it would hold up every send behind it; the write re-checks the hash.
+    throttled, stored = await svc.db.read(lambda unit: sign_in_hash(unit, svc.lookup_key, req))
+    verdict = None
+    if not throttled:  # a throttled guess costs no hashing
+        check = await asyncio.to_thread(svc.passwords.verify, stored, req.password)
+        verdict = PasswordVerdict(stored, check)
+    result = await svc.db.write(
+        lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req, verdict)
+    )
     if not isinstance(result, SignedInResult):
         raise result.error
     return result
