@@ -34,10 +34,14 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from quietline.actions.app_lock import do_unlock
+from quietline.actions.auth import authenticate
 from quietline.app import Services, create_app
 from quietline.config import Settings
+from quietline.crypto.passwords import PasswordCheck
 from quietline.domain.clock import ManualClock
 from quietline.domain.models import DeviceSession
+from quietline.storage.unit import Unit
 from tests.conftest import PASSWORD, Api, LiveServer, PracticeHandle, add_staff, sign_in
 from tests.live_support import create_direct, history, send_message
 
@@ -682,6 +686,45 @@ def test_a_successful_unlock_resets_the_count(web: Web) -> None:
         refused = web.post("/web/unlock", {"pin": "9517"})
         assert problem(refused, 401, "unauthenticated")["tries_left"] == left
     assert web.post("/web/unlock", {"pin": PIN}).status_code == 204
+    assert web.locked() is False
+
+
+def test_unlock_checks_the_pin_off_the_writer_thread(
+    web: Web, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PIN or password is checked on a worker thread (argon2id in the single writer would
+    hold up every queued send); tries are still counted in order, in the write."""
+    assert web.put("/me/pin", {"pin": PIN, "password": PASSWORD}).status_code == 204
+    threads: list[str] = []
+    real = services.passwords.verify
+
+    def spy(stored_hash: str | None, secret: str) -> PasswordCheck:
+        threads.append(threading.current_thread().name)
+        return real(stored_hash, secret)
+
+    monkeypatch.setattr(services.passwords, "verify", spy)
+    assert web.post("/web/lock").status_code == 204
+    assert (
+        problem(web.post("/web/unlock", {"pin": "9517"}), 401, "unauthenticated")["tries_left"] == 4
+    )
+    assert web.post("/web/unlock", {"password": PASSWORD}).status_code == 204
+    assert len(threads) == 2
+    assert not [name for name in threads if name.startswith("quietline-writer")]
+
+
+def test_an_unlock_verdict_for_another_hash_is_checked_again(web: Web, services: Services) -> None:
+    """A PIN changed between the early check and the write: the write checks it again."""
+    assert web.put("/me/pin", {"pin": PIN, "password": PASSWORD}).status_code == 204
+    assert web.post("/web/lock").status_code == 204
+
+    def unlock(checked: tuple[str, bool]) -> object:
+        def run(unit: Unit) -> object:
+            actor = authenticate(unit, web.token, allow_locked=True).actor
+            return do_unlock(unit, services.passwords, actor, pin=PIN, checked=checked)
+
+        return services.db.write_sync(run)
+
+    assert unlock(("$argon2id$not-the-stored-hash", False)) is None  # checked again: right
     assert web.locked() is False
 
 

@@ -54,6 +54,14 @@ def unlock_passkey_options(unit: Unit, actor: Actor, rp: RelyingParty) -> dict[s
     return options
 
 
+def unlock_secret_hash(actor: Actor, *, pin: str | None, password: str | None) -> str | None:
+    """The stored hash an unlock with a PIN or the password is checked against (None: a
+    passkey, or no PIN set)."""
+    if pin is not None:
+        return actor.user.pin_hash
+    return actor.user.password_hash if password is not None else None
+
+
 def do_unlock(
     unit: Unit,
     passwords: Passwords,
@@ -63,7 +71,11 @@ def do_unlock(
     password: str | None = None,
     passkey: dict[str, Any] | None = None,
     rp: RelyingParty | None = None,
+    checked: tuple[str, bool] | None = None,
 ) -> UnlockRefused | None:
+    """Reopen a locked app. ``checked``: (hash, ok), the PIN or password already checked
+    against that hash outside the transaction (argon2id would hold up the single writer);
+    used only if it is still the hash to check. Failures are counted here, in order."""
     if sum(x is not None for x in (pin, password, passkey)) != 1:
         raise InvalidInput("Unlock with exactly one of: pin, password, passkey.")
     method = "pin" if pin is not None else "password" if password is not None else "passkey"
@@ -76,9 +88,9 @@ def do_unlock(
     if pin is not None:
         if user.pin_hash is None:
             raise InvalidInput("You have not set a PIN. Unlock with your password or a passkey.")
-        ok = passwords.verify(user.pin_hash, pin).ok
+        ok = _verified(passwords, user.pin_hash, pin, checked)
     elif password is not None:
-        ok = passwords.verify(user.password_hash, password).ok
+        ok = _verified(passwords, user.password_hash, password, checked)
     else:
         ok = (
             rp is not None
@@ -118,6 +130,14 @@ def do_unlock(
     return UnlockRefused(
         f"That did not match. {tries} before this device is signed out.", left, False
     )
+
+
+def _verified(
+    passwords: Passwords, stored: str, secret: str, checked: tuple[str, bool] | None
+) -> bool:
+    if checked is not None and checked[0] == stored:
+        return checked[1]
+    return passwords.verify(stored, secret).ok
 
 
 def do_set_pin(unit: Unit, passwords: Passwords, actor: Actor, pin: str, password: str) -> None:

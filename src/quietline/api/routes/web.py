@@ -3,11 +3,17 @@ the app lock. See docs/web-app.md."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from quietline.actions.app_lock import do_lock, do_unlock, unlock_passkey_options
+from quietline.actions.app_lock import (
+    do_lock,
+    do_unlock,
+    unlock_passkey_options,
+    unlock_secret_hash,
+)
 from quietline.api import schemas as s
 from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedInEvenLocked
 from quietline.api.routes.auth import open_session
@@ -80,6 +86,13 @@ async def unlock(
     this device out."""
     actor = auth.actor
     rp = relying_party(request, svc.settings)
+    # The PIN or password is checked on a worker thread, not in the single writer.
+    stored = unlock_secret_hash(actor, pin=body.pin, password=body.password)
+    secret = body.pin if body.pin is not None else body.password
+    checked = None
+    if stored is not None and secret is not None and body.passkey is None:
+        ok = (await asyncio.to_thread(svc.passwords.verify, stored, secret)).ok
+        checked = (stored, ok)
     refused = await svc.db.write(
         lambda unit: do_unlock(
             unit,
@@ -89,6 +102,7 @@ async def unlock(
             password=body.password,
             passkey=body.passkey,
             rp=rp,
+            checked=checked,
         )
     )
     if refused is not None:
