@@ -475,6 +475,9 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
         "QUIETLINE_DATABASE_URL": str(settings.database_url),
         "QUIETLINE_ARGON2_TIME_COST": "1",
         "QUIETLINE_ARGON2_MEMORY_KIB": "8",
+        # One line per message however long the temporary paths: a name that must not be
+        # printed cannot hide by being wrapped across two lines.
+        "COLUMNS": "1000",
     }
 
 
