@@ -370,6 +370,7 @@ def test_a_crisis_message_in_spanish_gets_the_spanish_crisis_reply(
     assert "988" in reply.body
     assert "911" in reply.body
     assert "AYUDA" in reply.body
+    assert sms_segments(reply.body) <= 3  # accented letters: 67 characters a part
     assert thread(services, pid, lucia)[-1].body == DEFAULT_CRISIS_REPLY_SPANISH
 
     # An English crisis, and a Spanish everyday idiom that is no crisis. (The clock moves so

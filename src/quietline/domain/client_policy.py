@@ -33,12 +33,12 @@ DEFAULT_CRISIS_REPLY = (
     "Your care team has been alerted."
 )
 # Sent instead when the message that raised the alarm was written in Spanish (the detector's
-# Spanish rules fired). 988 answers in Spanish: press 2 on a call, or text AYUDA.
+# Spanish rules fired). 988 answers in Spanish: press 2 on a call, or text AYUDA. Accented
+# letters make it UCS-2 (67 characters a part): kept to 3 SMS.
 DEFAULT_CRISIS_REPLY_SPANISH = (
-    "Recibimos su mensaje. Si está pensando en hacerse daño o en hacerle daño a otra persona, "
-    "o si está en peligro, llame o envíe un texto al 988 ahora (Línea 988 de Prevención del "
-    "Suicidio y Crisis: oprima 2 para español o envíe AYUDA al 988), o llame al 911. Ya "
-    "avisamos a su equipo de atención."
+    "Recibimos su mensaje. Si piensa en hacerse daño o en dañar a alguien, o si está en "
+    "peligro, llame o envíe un texto al 988 (oprima 2 o envíe AYUDA para español) o llame al "
+    "911. Ya avisamos a su equipo."
 )
 DEFAULT_AFTER_HOURS_REPLY = (
     "Thanks for your message. Our office is closed; we will reply on the next business day. "
