@@ -101,8 +101,8 @@ def _throttle_keys(lookup_key: bytes, req: SignInRequest) -> tuple[bytes, bytes]
 
 @dataclass(frozen=True, slots=True)
 class PasswordVerdict:
-    """A sign-in's password checked before its transaction (:func:`check_password_first`),
-    against the stored hash it names (``None``: no such account, the dummy hash was used)."""
+    """A sign-in's password checked before its transaction, on a worker thread, against the
+    stored hash :func:`sign_in_hash` read (``None``: no such account, the dummy hash was used)."""
 
     stored_hash: str | None
     check: PasswordCheck
