@@ -13,10 +13,10 @@ Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON fi
 **Data.** Fourteen labelled sets, listed by name, never globbed (the fifth, sixth and seventh
 blind sets, ``crisis_eval_blind5.jsonl``, ``crisis_eval_blind6.jsonl`` and
 ``crisis_eval_blind7.jsonl``, the eighth, ``crisis_eval_blind8.jsonl``, the ninth,
-``crisis_eval_blind9.jsonl``, the tenth, ``crisis_eval_blind10.jsonl`` (both written in
-session 12), and the inbox evaluation set ``crisis_eval_inbox.jsonl`` must never be read here,
-and :func:`_data_file` refuses any name containing ``blind5`` to ``blind10`` or
-``eval_inbox``): the
+``crisis_eval_blind9.jsonl``, the tenth, ``crisis_eval_blind10.jsonl``, the eleventh,
+``crisis_eval_blind11.jsonl`` (all written in session 12), and the inbox evaluation set
+``crisis_eval_inbox.jsonl`` must never be read here, and :func:`_data_file` refuses any name
+containing ``blind5`` to ``blind11`` or ``eval_inbox``): the
 four evaluation sets (``tests/data/crisis_eval.jsonl``, ``crisis_eval_holdout.jsonl``,
 ``crisis_eval_blind3.jsonl``, ``crisis_eval_blind4.jsonl``; blind4 was measured blind once and
 then became training data) and the ten training sets written blind to the detector
@@ -142,8 +142,9 @@ RULES_TUNED_ON: frozenset[str] = frozenset(EVAL_SETS[:3])
 # tests/data/crisis_eval_blind5.jsonl (the never-trained ratchet, read by the tests only),
 # crisis_eval_blind6.jsonl and crisis_eval_blind7.jsonl (the lead's measurements), the eighth
 # (crisis_eval_blind8.jsonl, written in session 10, measured in session 11), the ninth
-# (crisis_eval_blind9.jsonl, session 12), the tenth (crisis_eval_blind10.jsonl, session 12,
-# kept unmeasured) and the inbox evaluation set: this script refuses them.
+# (crisis_eval_blind9.jsonl, session 12), the tenth (crisis_eval_blind10.jsonl, session 12),
+# the eleventh (crisis_eval_blind11.jsonl, session 12, kept unmeasured) and the inbox
+# evaluation set: this script refuses them.
 NEVER_READ: tuple[str, ...] = (
     "blind5",
     "blind6",
@@ -151,6 +152,7 @@ NEVER_READ: tuple[str, ...] = (
     "blind8",
     "blind9",
     "blind10",
+    "blind11",
     "eval_inbox",
 )
 # Training negatives only, never a fold: ordinary client inbox messages (cancellations,
@@ -360,7 +362,7 @@ class Example:
 def _data_file(stem: str) -> Path:
     if any(name in stem.lower() for name in NEVER_READ):
         raise ValueError(
-            "the fifth to tenth blind sets and the inbox evaluation set are never read by the "
+            "the fifth to eleventh blind sets and the inbox evaluation set are never read by the "
             "training script"
         )
     return DATA / f"{stem}.jsonl"
