@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import DEFAULT_ROOT
-from quietline.actions.auth import PasswordVerdict, SignInRequest, do_sign_in, sign_in_hash
+from quietline.actions.auth import SignInRequest, do_sign_in
 from quietline.actions.practices import do_create_practice
+from quietline.api.routes.auth import check_password_first
 from quietline.app import Services, build_services, ensure_key_files
 from quietline.config import Settings
 from quietline.storage.migrate import upgrade
@@ -65,11 +66,7 @@ async def _in_writer(services: Services) -> None:
 
 
 async def _checked_first(services: Services) -> None:
-    _, stored = await services.db.read(
-        lambda unit: sign_in_hash(unit, services.lookup_key, REQUEST)
-    )
-    check = await asyncio.to_thread(services.passwords.verify, stored, PASSWORD)
-    verdict = PasswordVerdict(stored, check)
+    verdict = await check_password_first(services, REQUEST)  # the route's own step
     await services.db.write(
         lambda unit: do_sign_in(unit, services.passwords, services.lookup_key, REQUEST, verdict)
     )

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from quietline.actions.practices import do_create_practice
 from quietline.app import Services, build_services, create_app, ensure_key_files
 from quietline.config import Settings
+from quietline.crypto.passwords import PasswordCheck
 from quietline.domain.clock import ManualClock
 from quietline.storage.migrate import upgrade
 from quietline.storage.tables import metadata
@@ -317,3 +318,18 @@ def debug_logs() -> Iterator[Capture]:
             logger = logging.getLogger(name)
             logger.setLevel(level)
             logger.disabled = disabled
+
+
+@pytest.fixture
+def password_check_threads(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that check a password or PIN (argon2id), in order: such a
+    check must never run on the group-commit writer (decision 0003)."""
+    threads: list[str] = []
+    real = services.passwords.verify
+
+    def spy(stored_hash: str | None, secret: str) -> PasswordCheck:
+        threads.append(threading.current_thread().name)
+        return real(stored_hash, secret)
+
+    monkeypatch.setattr(services.passwords, "verify", spy)
+    return threads

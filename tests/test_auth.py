@@ -6,7 +6,6 @@ Everything goes through the HTTP API; the ManualClock stands in for waiting.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -543,21 +542,11 @@ def test_required_second_factor_restricts_until_enrolled(
 
 # -- the password check and the single writer ----------------------------------------------
 def test_the_password_is_checked_off_the_writer_thread(
-    client: TestClient,
-    practice: PracticeHandle,
-    services: Services,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient, practice: PracticeHandle, password_check_threads: list[str]
 ) -> None:
     """argon2id takes tens of milliseconds: in the group-commit writer it would hold up every
     write queued behind a sign-in (decision 0003)."""
-    threads: list[str] = []
-    real = services.passwords.verify
-
-    def spy(stored_hash: str | None, password: str) -> PasswordCheck:
-        threads.append(threading.current_thread().name)
-        return real(stored_hash, password)
-
-    monkeypatch.setattr(services.passwords, "verify", spy)
+    threads = password_check_threads
     assert attempt(client, practice.slug, practice.owner_email).status_code == 200
     assert (
         attempt(client, practice.slug, practice.owner_email, password="not it at all").status_code

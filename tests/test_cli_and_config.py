@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pyotp
@@ -120,18 +121,19 @@ def test_init_creates_private_keys_and_says_to_back_them_up(tmp_path: Path) -> N
     services = build_services(settings)
     try:
         with TestClient(create_app(services)) as client:
-            signed_in = client.post(
-                "/api/v1/auth/sign-in",
-                json={
-                    "practice": "riverbend",
-                    "email": "maya@riverbend.test",
-                    "password": OWNER_PASSWORD,
-                },
-            )
+            signed_in = maya_signs_in(client, OWNER_PASSWORD)
             assert signed_in.status_code == 200, signed_in.text
             assert signed_in.json()["user"]["role"] == "owner"
     finally:
         services.close()
+
+
+def maya_signs_in(client: TestClient, password: str) -> Any:
+    """Maya, the owner ``init`` made, signs in through the API (the answer, whatever it is)."""
+    return client.post(
+        "/api/v1/auth/sign-in",
+        json={"practice": "riverbend", "email": "maya@riverbend.test", "password": password},
+    )
 
 
 def _fast() -> dict[str, object]:
@@ -244,14 +246,7 @@ def test_recover_account_lets_a_locked_out_solo_owner_back_in(tmp_path: Path) ->
     services = build_services(settings)
     try:
         with TestClient(create_app(services)) as client:
-            signed_in = client.post(
-                "/api/v1/auth/sign-in",
-                json={
-                    "practice": "riverbend",
-                    "email": "maya@riverbend.test",
-                    "password": OWNER_PASSWORD,
-                },
-            )
+            signed_in = maya_signs_in(client, OWNER_PASSWORD)
             assert signed_in.status_code == 200, signed_in.text
             old_token = signed_in.json()["token"]
             headers = {"Authorization": f"Bearer {old_token}"}
@@ -322,23 +317,9 @@ def test_recover_account_lets_a_locked_out_solo_owner_back_in(tmp_path: Path) ->
                 ).status_code
                 == 401
             )
-            old = client.post(
-                "/api/v1/auth/sign-in",
-                json={
-                    "practice": "riverbend",
-                    "email": "maya@riverbend.test",
-                    "password": OWNER_PASSWORD,
-                },
-            )
+            old = maya_signs_in(client, OWNER_PASSWORD)
             assert old.status_code == 401
-            new = client.post(
-                "/api/v1/auth/sign-in",
-                json={
-                    "practice": "riverbend",
-                    "email": "maya@riverbend.test",
-                    "password": new_password,
-                },
-            )
+            new = maya_signs_in(client, new_password)
             assert new.status_code == 200, new.text  # no code asked: the factor is gone
             entries = client.get(
                 "/api/v1/audit",

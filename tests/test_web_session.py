@@ -38,7 +38,6 @@ from quietline.actions.app_lock import do_unlock
 from quietline.actions.auth import authenticate
 from quietline.app import Services, create_app
 from quietline.config import Settings
-from quietline.crypto.passwords import PasswordCheck
 from quietline.domain.clock import ManualClock
 from quietline.domain.models import DeviceSession
 from quietline.storage.unit import Unit
@@ -690,19 +689,13 @@ def test_a_successful_unlock_resets_the_count(web: Web) -> None:
 
 
 def test_unlock_checks_the_pin_off_the_writer_thread(
-    web: Web, services: Services, monkeypatch: pytest.MonkeyPatch
+    web: Web, password_check_threads: list[str]
 ) -> None:
     """The PIN or password is checked on a worker thread (argon2id in the single writer would
     hold up every queued send); tries are still counted in order, in the write."""
     assert web.put("/me/pin", {"pin": PIN, "password": PASSWORD}).status_code == 204
-    threads: list[str] = []
-    real = services.passwords.verify
-
-    def spy(stored_hash: str | None, secret: str) -> PasswordCheck:
-        threads.append(threading.current_thread().name)
-        return real(stored_hash, secret)
-
-    monkeypatch.setattr(services.passwords, "verify", spy)
+    threads = password_check_threads
+    threads.clear()  # setting the PIN checks the password in its write (rare; decision 0003)
     assert web.post("/web/lock").status_code == 204
     assert (
         problem(web.post("/web/unlock", {"pin": "9517"}), 401, "unauthenticated")["tries_left"] == 4

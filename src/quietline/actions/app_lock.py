@@ -54,12 +54,12 @@ def unlock_passkey_options(unit: Unit, actor: Actor, rp: RelyingParty) -> dict[s
     return options
 
 
-def unlock_secret_hash(actor: Actor, *, pin: str | None, password: str | None) -> str | None:
-    """The stored hash an unlock with a PIN or the password is checked against (None: a
-    passkey, or no PIN set)."""
+def unlock_secret(actor: Actor, *, pin: str | None, password: str | None) -> tuple[str, str] | None:
+    """What an unlock with a PIN or the password checks: (stored hash, what was typed).
+    None for a passkey, or a PIN when none is set (the action says why)."""
     if pin is not None:
-        return actor.user.pin_hash
-    return actor.user.password_hash if password is not None else None
+        return (actor.user.pin_hash, pin) if actor.user.pin_hash is not None else None
+    return (actor.user.password_hash, password) if password is not None else None
 
 
 def do_unlock(

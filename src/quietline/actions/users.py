@@ -203,15 +203,13 @@ def do_reset_password(
     )
 
 
-def _remove_second_factors(unit: Unit, practice_id: UUID, user_id: UUID) -> dict[str, object]:
+def _remove_second_factors(unit: Unit, user: User) -> dict[str, object]:
     """Take away someone's authenticator app, recovery codes and passkeys; what was there."""
-    user = unit.users.get(practice_id, user_id)
-    had_app = user is not None and user.has_second_factor
-    remove_authenticator(unit, practice_id, user_id)
-    passkeys = unit.passkeys.for_user(practice_id, user_id)
+    remove_authenticator(unit, user.practice_id, user.id)
+    passkeys = unit.passkeys.for_user(user.practice_id, user.id)
     for passkey in passkeys:
-        unit.passkeys.delete(practice_id, user_id, passkey.id)
-    return {"authenticator_app": had_app, "passkeys_removed": len(passkeys)}
+        unit.passkeys.delete(user.practice_id, user.id, passkey.id)
+    return {"authenticator_app": user.has_second_factor, "passkeys_removed": len(passkeys)}
 
 
 def do_reset_second_factor(unit: Unit, actor: Actor, user_id: UUID) -> None:
@@ -227,7 +225,7 @@ def do_reset_second_factor(unit: Unit, actor: Actor, user_id: UUID) -> None:
         )
     if not may_assign_role(actor.user.role, target.role):
         raise Forbidden("Only an owner can reset an owner's second factor.")
-    removed = _remove_second_factors(unit, actor.practice_id, user_id)
+    removed = _remove_second_factors(unit, target)
     unit.audit(
         AuditKind.SECOND_FACTOR_DISABLED,
         actor.practice_id,
@@ -284,7 +282,7 @@ def do_recover_account(
         details=details,
     )
     if reset_second_factor:
-        removed = _remove_second_factors(unit, practice.id, user.id)
+        removed = _remove_second_factors(unit, user)
         unit.audit(
             AuditKind.SECOND_FACTOR_DISABLED,
             practice.id,

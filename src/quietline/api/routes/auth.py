@@ -36,6 +36,18 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def check_password_first(svc: Services, req: SignInRequest) -> PasswordVerdict | None:
+    """The sign-in's argon2id check, on a worker thread (it releases the GIL) against the hash
+    read on the read pool, so that it does not run in the single writer and hold up every send
+    behind it; the write re-checks that the hash is unchanged. None when throttled: a throttled
+    guess costs no hashing."""
+    throttled, stored = await svc.db.read(lambda unit: sign_in_hash(unit, svc.lookup_key, req))
+    if throttled:
+        return None
+    check = await asyncio.to_thread(svc.passwords.verify, stored, req.password)
+    return PasswordVerdict(stored, check)
+
+
 async def open_session(
     svc: Services, body: s.SignInIn, request: Request, **extra: Any
 ) -> SignedInResult:
@@ -51,13 +63,7 @@ async def open_session(
         recovery_code=body.recovery_code,
         **extra,
     )
-    # The argon2id check runs on a worker thread (it releases the GIL), not in the single
-    # writer, where it would hold up every send behind it; the write re-checks the hash.
-    throttled, stored = await svc.db.read(lambda unit: sign_in_hash(unit, svc.lookup_key, req))
-    verdict = None
-    if not throttled:  # a throttled guess costs no hashing
-        check = await asyncio.to_thread(svc.passwords.verify, stored, req.password)
-        verdict = PasswordVerdict(stored, check)
+    verdict = await check_password_first(svc, req)
     result = await svc.db.write(
         lambda unit: do_sign_in(unit, svc.passwords, svc.lookup_key, req, verdict)
     )

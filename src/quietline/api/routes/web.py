@@ -12,7 +12,7 @@ from quietline.actions.app_lock import (
     do_lock,
     do_unlock,
     unlock_passkey_options,
-    unlock_secret_hash,
+    unlock_secret,
 )
 from quietline.api import schemas as s
 from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedInEvenLocked
@@ -87,12 +87,11 @@ async def unlock(
     actor = auth.actor
     rp = relying_party(request, svc.settings)
     # The PIN or password is checked on a worker thread, not in the single writer.
-    stored = unlock_secret_hash(actor, pin=body.pin, password=body.password)
-    secret = body.pin if body.pin is not None else body.password
+    typed = unlock_secret(actor, pin=body.pin, password=body.password)
     checked = None
-    if stored is not None and secret is not None and body.passkey is None:
-        ok = (await asyncio.to_thread(svc.passwords.verify, stored, secret)).ok
-        checked = (stored, ok)
+    if typed is not None and body.passkey is None:
+        stored, secret = typed
+        checked = (stored, (await asyncio.to_thread(svc.passwords.verify, stored, secret)).ok)
     refused = await svc.db.write(
         lambda unit: do_unlock(
             unit,
