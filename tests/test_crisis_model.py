@@ -20,6 +20,7 @@ from quietline.safety import crisis_model
 from quietline.safety.crisis import (
     CONFIDENT_SECOND_SIGN,
     assess,
+    assess_by_words,
     assess_rules,
     combine,
     learned_tier_blocked,
@@ -215,7 +216,7 @@ def test_the_short_message_gate_is_applied_where_rules_and_model_meet() -> None:
     outcome = assess_rules(short)
     assert not outcome.assessment.crisis
     assert model.score(outcome.normalised) >= model.threshold
-    assert not assess(short).crisis
+    assert not assess_by_words(short).crisis
     assert combine(outcome, model.score, model.threshold, model.block, 0).crisis
     asked: list[str] = []
 
@@ -252,7 +253,7 @@ def test_a_confident_model_is_the_second_sign_a_short_message_lacks(
     outcome = assess_rules(text)
     assert not outcome.assessment.crisis
     assert crisis_model.word_count(outcome.normalised) < load_model().min_words
-    result = assess(text)
+    result = assess_by_words(text)
     assert result.crisis is flagged, (text, result.reasons)
     if flagged:
         assert second_sign_missing(outcome)
@@ -302,12 +303,13 @@ def test_a_flag_from_the_model_alone_names_a_probability_bucket_not_words() -> N
     ],
 )
 def test_the_model_does_not_override_an_everyday_reading(text: str, dampener: str | None) -> None:
-    """The model scores these above its threshold; the rules' reading stands."""
+    """The model scores these above its threshold; the rules' reading stands (for the linear
+    model: the meaning tier reads over everyday readings, decision 0017)."""
     outcome = assess_rules(text)
     assert load_model().score(outcome.normalised) >= load_model().threshold
     assert learned_tier_blocked("everyday_reading", outcome)
     assert not learned_tier_blocked("nothing", outcome)
-    result = assess(text)
+    result = assess_by_words(text)
     assert not result.crisis
     assert re.fullmatch(r"model\.p\d+~set_aside", result.reasons[-1]), result.reasons
     if dampener:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -194,6 +195,32 @@ def test_a_signed_text_reaches_the_thread_once(sms_client_manual: TestClient) ->
     # Twilio repeats a webhook it thinks timed out: nothing new.
     assert _post(sms_client_manual, hook).status_code == 200
     assert _thread_bodies(owner, thread_id).count(body) == 1
+
+
+def test_a_text_is_assessed_before_the_write_not_in_the_writer(
+    sms_client_manual: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crisis detector's meaning tier takes milliseconds: it runs on a worker thread
+    before the write job, never on the single writer that every send waits for."""
+    from quietline.actions import client_messages  # noqa: PLC0415
+    from quietline.safety import crisis  # noqa: PLC0415
+
+    threads: list[str] = []
+    real = crisis.assess
+
+    def spy(text: str) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(text)
+
+    monkeypatch.setattr(client_messages, "assess", spy)
+    owner, thread_id = _setup(sms_client_manual)
+    body = f"{_marker('Crisis')} I can't do this anymore, I want to kill myself tonight"
+    assert _post(sms_client_manual, sms_webhook(from_number=CLIENT_PHONE, body=body)).status_code
+    assert len(threads) == 1
+    assert not threads[0].startswith("quietline-writer")
+    response = owner.get(f"/conversations/{thread_id}/messages")
+    [stored] = [m for m in response.json()["messages"] if m["body"] == body]
+    assert stored["urgent"] is True
 
 
 def test_hooks_take_no_cookie_and_no_csrf_token(sms_client_manual: TestClient) -> None:

@@ -55,14 +55,16 @@ numbers are development-set numbers; the rules were since adjusted on kinds of p
 missed or wrongly flagged across all the training sets, decision 0015, so every rules column
 is partly a development number), recall first, subject to (a) a mean held-out precision there
 of at least 0.85, (b) held-out false alarms on the plain logistics of :data:`PLAIN_LOGISTICS` of at
-most 1%, (c) every recall ratchet of ``tests/test_crisis_evaluation.py`` and (d) the issue's
+most 1%, (c) every words-only recall ratchet of ``tests/test_crisis_evaluation.py``
+(``WORDS_MIN_RECALL``) and (d) the issue's
 precision floor of 0.8 on every evaluation set, both with the all-data model (those sets are
 training data: a constraint, not a measure), and (e) none of the ordinary short practice texts
 of the unit tests (``SHORT_PRACTICE_TEXTS``) flagged by the detector with the all-data model,
 and (f) none of their ordinary cancellations and apologies (``ORDINARY_CANCELLATIONS``), and
 (g) no more of the unit tests' hard negatives flagged than their ratchet
-(``LEARNED_TIER_HARD_NEGATIVE_ALARMS``; added in session 11: the top pick had twice been a
-block that let the model override the rules' everyday readings and flagged far more of them).
+(``WORDS_ONLY_HARD_NEGATIVE_ALARMS``, words alone since session 13; added in session 11: the
+top pick had twice been a block that let the model override the rules' everyday readings and
+flagged far more of them).
 The short-message gate (``min_words``) is chosen
 with it, among :data:`GATES`. Rules and model are combined by the server's own
 :func:`quietline.safety.crisis.combine`. Candidates are ranked by the mean held-out recall of
@@ -280,15 +282,14 @@ GATES: tuple[int, ...] = (4, 5, 6, 7, 8)
 # never tuned on them). The three sets the rules were tuned on are still folds (reported).
 SELECTION_FOLDS: tuple[str, ...] = tuple(n for n in CRISIS_SETS if n not in RULES_TUNED_ON)
 MAX_FILE_BYTES = 1_000_000  # the weights file stays small (it is read at start-up)
-# The ratchets of tests/test_crisis_evaluation.py (names of its minimum recall and precision):
-# the detector with the all-data model must keep them. The fourth set's was set from the
-# current choice, so it binds later retrains only.
-RATCHETS: dict[str, tuple[str, str]] = {
-    "crisis_eval": ("MIN_RECALL", "MIN_PRECISION"),
-    "crisis_eval_holdout": ("HOLDOUT_MIN_RECALL", "HOLDOUT_MIN_PRECISION"),
-    "crisis_eval_blind3": ("BLIND3_MIN_RECALL", "BLIND3_MIN_PRECISION"),
-    "crisis_eval_blind4": ("BLIND4_MIN_RECALL", "BLIND4_MIN_PRECISION"),
-}
+# The sets whose words-only recall ratchet (tests/test_crisis_evaluation.py's WORDS_MIN_RECALL:
+# the rules and this tier, without the meaning tier) a retrain must keep.
+RATCHETS: tuple[str, ...] = (
+    "crisis_eval",
+    "crisis_eval_holdout",
+    "crisis_eval_blind3",
+    "crisis_eval_blind4",
+)
 THRESHOLDS: tuple[float, ...] = (
     *(round(0.30 + 0.05 * i, 2) for i in range(14)),
     0.96,
@@ -664,19 +665,17 @@ def unit_cancellations() -> tuple[str, ...]:
 
 @cache
 def unit_alarm_ratchet() -> int:
-    """(g): how many unit-test hard negatives the detector may flag (the unit tests' ratchet)."""
+    """(g): how many unit-test hard negatives words alone may flag (the unit tests' ratchet)."""
     module = _load_test_module(UNIT_TESTS, "_crisis_unit_examples")
-    return int(module.LEARNED_TIER_HARD_NEGATIVE_ALARMS)
+    return int(module.WORDS_ONLY_HARD_NEGATIVE_ALARMS)
 
 
 @cache
-def ratchet_floors() -> dict[str, tuple[float, float]]:
-    """The minimum recall and precision tests/test_crisis_evaluation.py holds each set to."""
+def ratchet_floors() -> dict[str, float]:
+    """The minimum words-only recall tests/test_crisis_evaluation.py holds each set to."""
     module = _load_test_module(EVALUATION_TESTS, "_crisis_evaluation_ratchets")
-    return {
-        name: (float(getattr(module, low_r)), float(getattr(module, low_p)))
-        for name, (low_r, low_p) in RATCHETS.items()
-    }
+    floors: dict[str, float] = module.WORDS_MIN_RECALL
+    return {name: float(floors[name]) for name in RATCHETS}
 
 
 def evaluation_counts(scores: FoldScores, choice: Choice) -> dict[str, Counts]:
@@ -700,7 +699,7 @@ def ratchets_hold(scores: FoldScores, choice: Choice) -> bool:
     """
     floors = ratchet_floors()
     for name, counts in evaluation_counts(scores, choice).items():
-        if counts.recall < floors[name][0] or counts.precision < PRECISION_FLOOR:
+        if counts.recall < floors[name] or counts.precision < PRECISION_FLOOR:
             return False
     return True
 

@@ -39,7 +39,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -67,6 +67,9 @@ from quietline.domain.events import Event, conversation_topic
 from quietline.domain.models import Appointment, Practice, StoredClient, StoredMessage
 from quietline.storage.stores.client_access import StoredClientSession, StoredCode, StoredLink
 from quietline.storage.unit import Unit
+
+if TYPE_CHECKING:  # a type only: actions.client_messages imports this module
+    from quietline.actions.client_messages import Assessed
 
 log = logging.getLogger(__name__)
 
@@ -737,10 +740,12 @@ def do_page_reply(
     body: str,
     idempotency_key: str,
     after_seq: int,
+    assessed: Assessed | None = None,
 ) -> PageThread | Refused:
     """The client writes in their thread from the page. A retry with the same
     ``idempotency_key`` stores nothing twice. Answers with what is new after ``after_seq``
-    (the reply itself, and any automatic reply it caused)."""
+    (the reply itself, and any automatic reply it caused). ``assessed``: the crisis
+    assessment made before the write (``client_messages.assess_inbound``)."""
     # Imported here: actions.client_messages imports this module (see the module docstring).
     from quietline.actions.client_messages import receive_from_client  # noqa: PLC0415
 
@@ -759,6 +764,7 @@ def do_page_reply(
         body=body,
         channel="page",
         idempotency_key=idempotency_key,
+        assessed=assessed,
     )
     return _page_thread(unit, ctx, after_seq=after_seq, always_audit=False)
 

@@ -63,7 +63,7 @@ from quietline.domain.client_policy import ClientMessagingPolicy
 from quietline.domain.errors import Conflict, InvalidInput, NotFound, present
 from quietline.domain.models import Conversation, StoredClient
 from quietline.safety.clinical import assess_clinical
-from quietline.safety.crisis import assess, written_in_spanish
+from quietline.safety.crisis import CrisisAssessment, assess, written_in_spanish
 from quietline.storage.unit import Unit
 
 log = logging.getLogger(__name__)
@@ -492,6 +492,37 @@ def _inbound_text(body: str, channel: str) -> str:
     return clean
 
 
+@dataclass(frozen=True)
+class Assessed:
+    """A crisis assessment of an inbound text, made before the write job: the meaning tier
+    takes milliseconds of CPU, which must not hold up the single writer (decision 0017).
+    Used only if the text it was made of is the text stored."""
+
+    text: str
+    assessment: CrisisAssessment
+
+
+def assess_inbound(body: str, channel: Literal["sms", "email", "page"]) -> Assessed | None:
+    """The crisis assessment of what a client sent, as :func:`receive_from_client` will store
+    it; None when there is nothing to assess (no text, or a page text it will refuse). Pure:
+    run it on a worker thread before the write."""
+    try:
+        text = _inbound_text(body, channel)
+    except InvalidInput:
+        return None
+    if text == EMPTY_INBOUND:
+        return None
+    return Assessed(text, assess(text))
+
+
+def _assessment(text: str, assessed: Assessed | None) -> CrisisAssessment | None:
+    if text == EMPTY_INBOUND:
+        return None
+    if assessed is not None and assessed.text == text:
+        return assessed.assessment
+    return assess(text)
+
+
 def _thread_of(unit: Unit, client: StoredClient) -> Conversation:
     thread = unit.conversations.for_client(client.practice_id, client.id)
     return present(thread, "client thread")
@@ -508,6 +539,7 @@ def receive_from_client(
     channel: Literal["sms", "email", "page"],
     idempotency_key: str,
     respond: bool = True,
+    assessed: Assessed | None = None,
 ) -> InboundResult:
     """Store what a client wrote in their thread and answer it.
 
@@ -515,7 +547,9 @@ def receive_from_client(
     returns the first result and does nothing again. The message is urgent when
     :func:`quietline.safety.crisis.assess` flags it; members are told (``message.created``,
     ids only) and :func:`quietline.actions.boundaries.respond_to_inbound` sends what the
-    practice answers by itself (``respond=False`` skips that: SMS keywords).
+    practice answers by itself (``respond=False`` skips that: SMS keywords). ``assessed``
+    is the assessment made before the write (:func:`assess_inbound`); without it, the text is
+    assessed here.
     """
     # Imported here: actions.boundaries imports this module (deliver_to_client).
     from quietline.actions.boundaries import respond_to_inbound  # noqa: PLC0415
@@ -529,7 +563,7 @@ def receive_from_client(
         _, conversation_id, message_id, urgent = earlier
         return InboundResult(practice_id, client_id, conversation_id, message_id, False, urgent)
     thread = _thread_of(unit, client)
-    assessment = assess(text) if text != EMPTY_INBOUND else None
+    assessment = _assessment(text, assessed)
     crisis = assessment is not None and assessment.crisis
     spanish = assessment is not None and written_in_spanish(assessment)
     stored = store_thread_message(
@@ -681,6 +715,7 @@ def receive_sms(
     from_number: str,
     body: str,
     provider_ref: str,
+    assessed: Assessed | None = None,
 ) -> InboundResult | None:
     """An inbound text (from the provider's verified webhook). None when the number texted
     is no practice's. A sender that is not a phone number (junk, or a short code) is refused
@@ -724,6 +759,7 @@ def receive_sms(
             body=body,
             channel="sms",
             idempotency_key=key,
+            assessed=assessed,
         )
     replies = _keyword(unit, client, keyword, from_e164)
     stored = receive_from_client(
@@ -736,6 +772,7 @@ def receive_sms(
         channel="sms",
         idempotency_key=key,
         respond=False,
+        assessed=assessed,
     )
     return InboundResult(
         practice_id,

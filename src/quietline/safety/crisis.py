@@ -37,9 +37,12 @@ How it works, in order:
    texts are left to the rules), its probability reaches the shipped threshold and the rules
    did not recognise an everyday reading the model may not override (:func:`combine`). Its
    reason is a probability bucket (``model.p95``), never a feature.
+7. **The meaning tier** (:mod:`quietline.safety.crisis_meaning`, decision 0017): when nothing
+   above flagged, a pretrained sentence encoder reads the whole message and a small head over
+   its vector (and the learned tier's log-odds) may flag it (``meaning.p90``).
 
-Everything here is pure (the model's weights are read once from a file in the package) and
-uses only the standard library; no text leaves the function, and the ``reasons`` of an
+Everything here is pure (the models are read once from files in the package and the pinned
+encoder); no text leaves the function, and the ``reasons`` of an
 assessment name rules, dampeners and probability buckets, never words of the message.
 """
 
@@ -49,9 +52,10 @@ import importlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
-from quietline.safety import crisis_model
+from quietline.safety import crisis_meaning, crisis_model
 from quietline.safety.crisis_spanish import spanish_cues
 
 __all__ = [
@@ -4147,30 +4151,53 @@ def combine(
     threshold: float,
     block: str,
     min_words: int,
+    meaning: Callable[[float], float] | None = None,
+    meaning_threshold: float = 1.0,
+    meaning_min_words: int = 0,
 ) -> CrisisAssessment:
-    """Rules and learned tier together: the one place they are combined (decision 0015).
+    """Rules, learned tier and meaning tier together: the one place they are combined
+    (decisions 0015 and 0017).
 
-    :func:`assess` calls it with the shipped model; ``tools/train_crisis_model.py`` calls it
-    with each held-out fold's probabilities, so the documented numbers are the server's.
-    ``score`` gives the model's probability for the normalised text; it is called only when
-    the rules flag nothing and the message has at least ``min_words`` words (the short-message
+    :func:`assess` calls it with the shipped models; the training scripts call it with each
+    held-out fold's probabilities, so the documented numbers are the server's.
+    ``score`` gives the linear model's probability for the normalised text; it flags when the
+    rules flag nothing and the message has at least ``min_words`` words (the short-message
     gate: "I won't be there", "idk", "tonight?" are left to the rules), or when a shorter
     message holds a risk cue set aside only for want of a second sign
     (:func:`second_sign_missing`): then the model flags it at :data:`CONFIDENT_SECOND_SIGN`.
+    ``meaning`` (the meaning tier, :mod:`quietline.safety.crisis_meaning`, given the linear
+    model's probability) is asked last, over the rules' everyday readings (they were where
+    the rules missed most, decision 0017) but not over an ordinary cancellation
+    (:func:`ordinary_scheduling`), and only from ``meaning_min_words`` words (or a shorter
+    message whose cue lacks only a second sign): a few words ("bye", "tonight?") carry too
+    little meaning to read. Its reason is ``meaning.p<bucket>``.
     """
     result = outcome.assessment
     if result.crisis or not outcome.normalised.strip():
         return result
-    short = crisis_model.word_count(outcome.normalised) < min_words
-    if short and not second_sign_missing(outcome):
-        return result
-    probability = score(outcome.normalised)
-    if probability < (max(threshold, CONFIDENT_SECOND_SIGN) if short else threshold):
-        return result
-    reason = f"model.p{_bucket(probability)}"
-    if learned_tier_blocked(block, outcome):
-        return replace(result, reasons=(*result.reasons, reason + "~set_aside"))
-    return CrisisAssessment(True, (SUICIDE,), (reason, *result.reasons))
+    word_count = crisis_model.word_count(outcome.normalised)
+    short = word_count < min_words
+    probability: float | None = None
+    if not short or second_sign_missing(outcome):
+        probability = score(outcome.normalised)
+        if probability >= (max(threshold, CONFIDENT_SECOND_SIGN) if short else threshold):
+            reason = f"model.p{_bucket(probability)}"
+            if not learned_tier_blocked(block, outcome):
+                return CrisisAssessment(True, (SUICIDE,), (reason, *result.reasons))
+            result = replace(result, reasons=(*result.reasons, reason + "~set_aside"))
+    if (
+        meaning is not None
+        and (word_count >= meaning_min_words or second_sign_missing(outcome))
+        and not ordinary_scheduling(outcome)
+    ):
+        if probability is None:
+            probability = score(outcome.normalised)
+        meant = meaning(probability)
+        if meant >= meaning_threshold:
+            return CrisisAssessment(
+                True, (SUICIDE,), (f"meaning.p{_bucket(meant)}", *result.reasons)
+            )
+    return result
 
 
 def written_in_spanish(result: CrisisAssessment) -> bool:
@@ -4179,15 +4206,36 @@ def written_in_spanish(result: CrisisAssessment) -> bool:
     return result.crisis and any(r.startswith("es.") and "~" not in r for r in result.reasons)
 
 
-def assess(text: str) -> CrisisAssessment:
-    """Assess one message. Pure and fast: no I/O (the model is read once), no state.
-
-    The rules decide first (:func:`assess_rules`); if they flag nothing, the learned tier may,
-    unless the message is shorter than the model's ``min_words`` (:func:`combine`).
-    A flag from the learned tier alone has the category ``suicide`` (the model does not tell
-    the kinds apart; the crisis reply and alerts are the same for every category) and the
-    reason ``model.p<bucket>``; when the rules' everyday reading keeps it from flagging, the
-    reason ``model.p<bucket>~set_aside`` is added and the message is not flagged.
-    """
+def assess_by_words(text: str) -> CrisisAssessment:
+    """The rules and the linear tier, without the meaning tier: what the detector decides from
+    words alone. Tests of what the rules and the linear tier do use it; the meaning tier's
+    own effect is measured by the evaluation sets and their ratchets (decision 0017)."""
     model = crisis_model.load_model()
     return combine(assess_rules(text), model.score, model.threshold, model.block, model.min_words)
+
+
+def assess(text: str) -> CrisisAssessment:
+    """Assess one message. No I/O after the first call (the models are read once), no state.
+
+    The rules decide first (:func:`assess_rules`); if they flag nothing, the learned tier may,
+    unless the message is shorter than the model's ``min_words``, and then the meaning tier
+    (:func:`combine`). A flag from either model has the category ``suicide`` (the models do
+    not tell the kinds apart; the crisis reply and alerts are the same for every category)
+    and the reason ``model.p<bucket>`` or ``meaning.p<bucket>``; when the rules' everyday
+    reading keeps the linear model from flagging, ``model.p<bucket>~set_aside`` is added.
+    The meaning tier costs a few milliseconds of CPU: call this off the event loop and off
+    the single writer (:func:`quietline.actions.client_messages.assess_inbound`).
+    """
+    model = crisis_model.load_model()
+    tier = crisis_meaning.load_meaning_tier()
+    meaning = None if tier is None else partial(tier.probability, text)
+    return combine(
+        assess_rules(text),
+        model.score,
+        model.threshold,
+        model.block,
+        model.min_words,
+        meaning,
+        tier.threshold if tier is not None else 1.0,
+        tier.min_words if tier is not None else 0,
+    )

@@ -27,6 +27,7 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 import quietline.web
 from quietline.actions.client_access import (
@@ -42,6 +43,7 @@ from quietline.actions.client_access import (
     start_link,
     view_page_thread,
 )
+from quietline.actions.client_messages import assess_inbound
 from quietline.api.access import CSRF_HEADER, CsrfRefused, Public, ServicesDep
 from quietline.api.schemas import Strict
 from quietline.api.web_session import same_origin, served_over_tls
@@ -335,6 +337,8 @@ async def thread(
 async def reply(body: PageReplyIn, token: ClientToken, svc: ServicesDep) -> PageThreadOut:
     """The client writes to their care team. A retry with the same ``idempotency_key``
     stores nothing twice. The answer holds what is new after ``after_seq``."""
+    # Off the single writer: the crisis detector's meaning tier takes milliseconds.
+    assessed = await run_in_threadpool(assess_inbound, body.body, "page")
     result = await svc.db.write(
         lambda unit: do_page_reply(
             unit,
@@ -344,6 +348,7 @@ async def reply(body: PageReplyIn, token: ClientToken, svc: ServicesDep) -> Page
             body=body.body,
             idempotency_key=body.idempotency_key,
             after_seq=body.after_seq,
+            assessed=assessed,
         )
     )
     return _thread_out(_unwrap(result, svc))

@@ -23,8 +23,9 @@ from uuid import uuid4
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
-from quietline.actions.client_messages import receive_sms
+from quietline.actions.client_messages import assess_inbound, receive_sms
 from quietline.api.access import CsrfRefused, Public, ServicesDep
 from quietline.api.routes.provider_hooks import public_origin
 from quietline.api.web_session import same_origin
@@ -178,6 +179,8 @@ async def text_as_client(request: Request, svc: ServicesDep) -> Response:
         raise InvalidInput("Write both numbers in international form, like +12025550143.")
     if not body or len(body) > 1600 or "\x00" in body:
         raise InvalidInput("Write a text of 1 to 1600 characters.")
+    # Off the single writer: the crisis detector's meaning tier takes milliseconds.
+    assessed = await run_in_threadpool(assess_inbound, body, "sms")
     result = await svc.db.write(
         partial(
             receive_sms,
@@ -186,6 +189,7 @@ async def text_as_client(request: Request, svc: ServicesDep) -> Response:
             to_number=to_number,
             from_number=from_number,
             body=body,
+            assessed=assessed,
             provider_ref=f"demo-{uuid4().hex}",
         )
     )

@@ -24,8 +24,9 @@ from functools import partial
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from quietline.actions.client_messages import receive_sms
+from quietline.actions.client_messages import assess_inbound, receive_sms
 from quietline.actions.outbox import record_delivery_report
 from quietline.api.access import Public, ServicesDep
 from quietline.app import Services
@@ -94,6 +95,8 @@ async def twilio_inbound_sms(request: Request, svc: ServicesDep) -> Response:
     from_number = params.get("From", "")
     if not provider_ref or not to_number or not from_number:
         raise InvalidInput("An SMS webhook names MessageSid, From and To.")
+    # Off the single writer: the crisis detector's meaning tier takes milliseconds.
+    assessed = await run_in_threadpool(assess_inbound, params.get("Body", ""), "sms")
     result = await svc.db.write(
         partial(
             receive_sms,
@@ -102,6 +105,7 @@ async def twilio_inbound_sms(request: Request, svc: ServicesDep) -> Response:
             to_number=to_number,
             from_number=from_number,
             body=params.get("Body", ""),
+            assessed=assessed,
             provider_ref=provider_ref[:64],
         )
     )
