@@ -1553,7 +1553,7 @@ HARD_NEGATIVES = NOT_CRISIS + MORE_NOT_CRISIS + FAMILY_NOT_CRISIS + SENSITIVE_NO
 # with the eleven-set model at 0.60, 24 at 0.75 without the inbox negatives, 39 with the
 # eight-set model at 0.7; 30 before the rules were widened on the voices and context sets in
 # session 11): a ratchet.
-# With the meaning tier (session 13, decision 0017): 112. It reads meaning over the rules'
+# With the meaning tier (session 13, decision 0022): 112. It reads meaning over the rules'
 # negation and third-party readings ("I'm not suicidal ... I promise", "my son has been self
 # harming"), which is where the rules missed most on unseen crisis text; the words-only
 # detector (assess_by_words) still flags 29, held by the test below it.
@@ -2049,6 +2049,6 @@ def test_a_pharmacys_ready_for_pickup_is_no_plan(text: str, crisis_now: bool) ->
 def test_shapes_the_ninth_set_taught(text: str, crisis_now: bool) -> None:
     """Session 12, from the ninth blind set's misses and false alarms (decision 0015), in new
     words, with their everyday twins. (What words decide: the meaning tier flags two of the
-    twins, decision 0017.)"""
+    twins, decision 0022.)"""
     result = assess_by_words(text)
     assert result.crisis is crisis_now, (text, result.reasons)

@@ -73,7 +73,7 @@ HOLDOUT_SET = Path(__file__).parent / "data" / "crisis_eval_holdout.jsonl"
 ISSUE_FLOOR_RECALL = 0.95  # issue 4
 ISSUE_FLOOR_PRECISION = 0.8
 MIN_RECALL = 1.0  # measured after tuning on this set (a development-set number)
-# 1.000 until session 13; the meaning tier (decision 0017) flags 3 of its negatives.
+# 1.000 until session 13; the meaning tier (decision 0022) flags 3 of its negatives.
 MIN_PRECISION = 121 / 124  # 0.976
 HOLDOUT_MIN_RECALL = 1.0  # measured after tuning on the second set (a development-set number)
 HOLDOUT_MIN_PRECISION = 150 / 151  # 0.993; 1.000 until the meaning tier (1 more flag)
@@ -169,7 +169,7 @@ def test_second_set_recall_and_precision_meet_the_floor() -> None:
 BLIND3_SET = Path(__file__).parent / "data" / "crisis_eval_blind3.jsonl"
 # Recall first (threshold 0.7, gate 8): 0.920/0.894. Trained on eleven sets (C = 30, threshold
 # 0.75, gate 8): 0.964/0.905. Fourteen sets (threshold 0.65, scheduling block): 0.986/0.925.
-# With the meaning tier (session 13, decision 0017; the set is its training data): 1.000/0.914.
+# With the meaning tier (session 13, decision 0022; the set is its training data): 1.000/0.914.
 BLIND3_MIN_RECALL = 138 / 138  # 1.000
 BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.925; 0.914 with the meaning tier)
 
@@ -183,7 +183,7 @@ BLIND3_MIN_PRECISION = 0.8  # the issue's floor (measured 0.925; 0.914 with the 
 # (C = 30, threshold 0.75, gate 8): 0.948/0.942 (held out of training, 0.908/0.933). Fourteen
 # sets (threshold 0.65, scheduling block): 0.954/0.961 (held out of training, 0.928/0.940).
 BLIND4_SET = Path(__file__).parent / "data" / "crisis_eval_blind4.jsonl"
-# With the meaning tier (session 13, decision 0017; training data of it too): 0.980/0.955.
+# With the meaning tier (session 13, decision 0022; training data of it too): 0.980/0.955.
 BLIND4_MIN_RECALL = 150 / 153  # 0.980
 BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.961; 0.955 with the meaning tier)
 
@@ -197,7 +197,7 @@ BLIND4_MIN_PRECISION = 0.8  # the issue's floor (measured 0.961; 0.955 with the 
 # Later measurements (counts only): 0.940/0.898 with the scheduling block at 0.60, 0.940/0.908
 # with the fourteen-set tier.
 BLIND5_SET = Path(__file__).parent / "data" / "crisis_eval_blind5.jsonl"
-# Session 13, with the meaning tier (never trained on this set; decision 0017): 0.994/0.888.
+# Session 13, with the meaning tier (never trained on this set; decision 0022): 0.994/0.888.
 BLIND5_MIN_RECALL = 167 / 168  # 0.994, as measured in session 13
 BLIND5_MIN_PRECISION = 0.8  # the issue's floor (measured 0.908; 0.888 with the meaning tier)
 
@@ -252,7 +252,7 @@ BLIND9_MIN_PRECISION = 0.8  # the issue's floor (measured 0.901; 0.881 with the 
 # (0.906), precision 0.897, both before and after the rules were widened on the ninth set's
 # misses. The issue's floor (0.95) is NOT met; a ratchet at the measurement.
 BLIND10_SET = Path(__file__).parent / "data" / "crisis_eval_blind10.jsonl"
-# Session 13, counts only, with the meaning tier (decision 0017; chosen by leave-one-set-out
+# Session 13, counts only, with the meaning tier (decision 0022; chosen by leave-one-set-out
 # on its sixteen training folds, never on this set): 194 of 202 (0.960), precision 0.874.
 BLIND10_MIN_RECALL = 194 / 202  # 0.960, as measured
 BLIND10_MIN_PRECISION = 0.8  # the issue's floor (measured 0.897; 0.874 with the meaning tier)
@@ -279,7 +279,7 @@ def test_words_alone_keep_their_recall(name: str) -> None:
 # The eleventh set (docs/crisis-blind11-set.md): written blind in session 12 (older, terse,
 # second-language and religious voices), committed unread and measured once, counts only, in
 # session 13 on the detector with the meaning tier, fixed before the measurement (decision
-# 0017): 190 of 200 (0.950), precision 0.888: the first unseen set on which the issue's floors
+# 0022): 190 of 200 (0.950), precision 0.888: the first unseen set on which the issue's floors
 # (0.95 and 0.8) hold. Its texts are still unread.
 BLIND11_SET = Path(__file__).parent / "data" / "crisis_eval_blind11.jsonl"
 BLIND11_MIN_RECALL = 190 / 200  # 0.950, as measured
@@ -339,7 +339,7 @@ def test_the_blind_sets_do_not_get_worse(
 # Ordinary client inbox messages (docs/crisis-inbox-set.md): 420, none a crisis, written by hand
 # and never trained on (the script refuses it). What a practice pays for recall: the rules
 # alone flag 13 (3.1%), the scheduling block at 0.60 flagged 25 (6.0%), the fourteen-set tier
-# 14 (3.3%), and with the meaning tier (session 13, decision 0017) 25 (6.0%): its price on
+# 14 (3.3%), and with the meaning tier (session 13, decision 0022) 25 (6.0%): its price on
 # ordinary traffic, for recall on unseen crisis text from about 0.91 to 0.95-0.96. A ratchet:
 # a change may not add false alarms here; lower the bound when a change removes some.
 INBOX_SET = Path(__file__).parent / "data" / "crisis_eval_inbox.jsonl"

@@ -1,4 +1,4 @@
-"""The crisis detector's meaning tier (decision 0017): the pinned encoder, its head, where it
+"""The crisis detector's meaning tier (decision 0022): the pinned encoder, its head, where it
 runs and how it joins the rules.
 
 * The encoder and tokenizer files are the pinned ones, and a file with another hash is

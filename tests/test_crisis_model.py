@@ -304,7 +304,7 @@ def test_a_flag_from_the_model_alone_names_a_probability_bucket_not_words() -> N
 )
 def test_the_model_does_not_override_an_everyday_reading(text: str, dampener: str | None) -> None:
     """The model scores these above its threshold; the rules' reading stands (for the linear
-    model: the meaning tier reads over everyday readings, decision 0017)."""
+    model: the meaning tier reads over everyday readings, decision 0022)."""
     outcome = assess_rules(text)
     assert load_model().score(outcome.normalised) >= load_model().threshold
     assert learned_tier_blocked("everyday_reading", outcome)

@@ -1,4 +1,4 @@
-"""Train the meaning tier's head and choose its threshold (decision 0017).
+"""Train the meaning tier's head and choose its threshold (decision 0022).
 
     python -m tools.train_crisis_meaning            # write src/quietline/safety/crisis_meaning.json
     python -m tools.train_crisis_meaning --check    # exit 1 if the shipped head drifted

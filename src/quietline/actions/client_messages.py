@@ -495,7 +495,7 @@ def _inbound_text(body: str, channel: str) -> str:
 @dataclass(frozen=True)
 class Assessed:
     """A crisis assessment of an inbound text, made before the write job: the meaning tier
-    takes milliseconds of CPU, which must not hold up the single writer (decision 0017).
+    takes milliseconds of CPU, which must not hold up the single writer (decision 0022).
     Used only if the text it was made of is the text stored."""
 
     text: str

@@ -37,7 +37,7 @@ How it works, in order:
    texts are left to the rules), its probability reaches the shipped threshold and the rules
    did not recognise an everyday reading the model may not override (:func:`combine`). Its
    reason is a probability bucket (``model.p95``), never a feature.
-7. **The meaning tier** (:mod:`quietline.safety.crisis_meaning`, decision 0017): when nothing
+7. **The meaning tier** (:mod:`quietline.safety.crisis_meaning`, decision 0022): when nothing
    above flagged, a pretrained sentence encoder reads the whole message and a small head over
    its vector (and the learned tier's log-odds) may flag it (``meaning.p90``).
 
@@ -4156,7 +4156,7 @@ def combine(
     meaning_min_words: int = 0,
 ) -> CrisisAssessment:
     """Rules, learned tier and meaning tier together: the one place they are combined
-    (decisions 0015 and 0017).
+    (decisions 0015 and 0022).
 
     :func:`assess` calls it with the shipped models; the training scripts call it with each
     held-out fold's probabilities, so the documented numbers are the server's.
@@ -4167,7 +4167,7 @@ def combine(
     (:func:`second_sign_missing`): then the model flags it at :data:`CONFIDENT_SECOND_SIGN`.
     ``meaning`` (the meaning tier, :mod:`quietline.safety.crisis_meaning`, given the linear
     model's probability) is asked last, over the rules' everyday readings (they were where
-    the rules missed most, decision 0017) but not over an ordinary cancellation
+    the rules missed most, decision 0022) but not over an ordinary cancellation
     (:func:`ordinary_scheduling`), and only from ``meaning_min_words`` words (or a shorter
     message whose cue lacks only a second sign): a few words ("bye", "tonight?") carry too
     little meaning to read. Its reason is ``meaning.p<bucket>``.
@@ -4209,7 +4209,7 @@ def written_in_spanish(result: CrisisAssessment) -> bool:
 def assess_by_words(text: str) -> CrisisAssessment:
     """The rules and the linear tier, without the meaning tier: what the detector decides from
     words alone. Tests of what the rules and the linear tier do use it; the meaning tier's
-    own effect is measured by the evaluation sets and their ratchets (decision 0017)."""
+    own effect is measured by the evaluation sets and their ratchets (decision 0022)."""
     model = crisis_model.load_model()
     return combine(assess_rules(text), model.score, model.threshold, model.block, model.min_words)
 

@@ -1,4 +1,4 @@
-"""The meaning tier of the crisis detector: a sentence encoder and a small head (decision 0017).
+"""The meaning tier of the crisis detector: a sentence encoder and a small head (decision 0022).
 
 Rules read words; the linear tier (:mod:`quietline.safety.crisis_model`) reads word pairs. Both
 missed about one crisis message in ten written in ways nobody had written before (decision
