@@ -10,6 +10,7 @@ phone here. Nothing is stubbed.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -922,3 +923,40 @@ def test_the_page_itself_is_served_with_a_strict_csp_and_no_store(client: TestCl
         "insertAdjacentHTML",
     ):
         assert forbidden not in script.text
+
+
+def test_a_reply_is_assessed_off_the_writer_and_only_for_a_live_session(
+    office: Practice, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crisis detector's meaning tier takes milliseconds (decision 0022): a client's
+    reply is assessed on a worker thread before the write job, and only once the cookie names
+    a live session, so a stranger cannot make the server run it."""
+    from quietline.actions import client_messages  # noqa: PLC0415
+    from quietline.safety import crisis  # noqa: PLC0415
+
+    threads: list[str] = []
+
+    def spy(text: str) -> crisis.CrisisAssessment:
+        threads.append(threading.current_thread().name)
+        return crisis.assess(text)
+
+    monkeypatch.setattr(client_messages, "assess", spy)
+    person = office.add_person("Rae Reply", _phone(700))
+    page = office.link(person)
+    page.sign_in(person.phone)
+    text = f"{marker('Crisis')} I can't do this anymore, I want to kill myself tonight"
+    sent = page.post(
+        "/messages", {"body": text, "idempotency_key": "page-key-0700", "after_seq": 0}
+    )
+    assert sent.status_code == 201, sent.text
+    assert len(threads) == 1
+    assert not threads[0].startswith("quietline-writer")
+    [stored] = [m for m in office.staff_thread(person) if m["body"] == text]
+    assert stored["urgent"] is True
+
+    clock.advance(timedelta(hours=2))  # the session is over
+    late = page.post(
+        "/messages", {"body": text, "idempotency_key": "page-key-0701", "after_seq": 0}
+    )
+    assert late.status_code == 401
+    assert len(threads) == 1  # nothing assessed for it

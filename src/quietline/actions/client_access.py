@@ -547,20 +547,48 @@ def _end(unit: Unit, session: StoredClientSession, reason: str) -> None:
         )
 
 
+def _live_session(unit: Unit, token: str) -> StoredClientSession | None:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    session = unit.client_access.session_by_token_hash(token_hash(token))
+    if session is None or session.ended_at is not None:
+        return None
+    return session
+
+
+def _lapsed(
+    unit: Unit, session: StoredClientSession, policy: ClientMessagingPolicy
+) -> Literal["time_limit", "idle"] | None:
+    absolute = timedelta(minutes=policy.client_session_absolute_minutes)
+    if unit.now >= min(session.expires_at, session.created_at + absolute):
+        return "time_limit"
+    if unit.now - session.last_seen_at >= timedelta(minutes=policy.client_session_idle_minutes):
+        return "idle"
+    return None
+
+
+def has_client_session(unit: Unit, token: str) -> bool:
+    """Whether a cookie names a live client session: a read-only first check, so that work
+    done before the write (the crisis assessment of a reply) is done only for a client who is
+    signed in. The write checks the session fully again, and ends a lapsed one
+    (:func:`_client_session`)."""
+    session = _live_session(unit, token)
+    if session is None:
+        return False
+    return _lapsed(unit, session, unit.practice_messaging.policy(session.practice_id)) is None
+
+
 def _client_session(unit: Unit, token: str, *, active: bool) -> ClientContext | Refused:
     """The live client session a cookie names. An idle or timed-out one is ended (and that
     is audited) on the spot. ``active``: the client did something (typed, tapped, sent),
     so the idle limit counts from now; polling alone does not keep a session alive."""
     ended = Refused(Unauthenticated(SESSION_ENDED))
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return ended
-    session = unit.client_access.session_by_token_hash(token_hash(token))
-    if session is None or session.ended_at is not None:
+    session = _live_session(unit, token)
+    if session is None:
         return ended
     policy = unit.practice_messaging.policy(session.practice_id)
-    absolute = timedelta(minutes=policy.client_session_absolute_minutes)
-    idle = timedelta(minutes=policy.client_session_idle_minutes)
-    if unit.now >= min(session.expires_at, session.created_at + absolute):
+    lapsed = _lapsed(unit, session, policy)
+    if lapsed == "time_limit":
         _end(unit, session, "time_limit")
         return Refused(
             Unauthenticated(
@@ -569,7 +597,7 @@ def _client_session(unit: Unit, token: str, *, active: bool) -> ClientContext | 
                 "message again to continue."
             )
         )
-    if unit.now - session.last_seen_at >= idle:
+    if lapsed == "idle":
         _end(unit, session, "idle")
         return Refused(
             Unauthenticated(

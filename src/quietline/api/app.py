@@ -47,6 +47,7 @@ from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
 from quietline.gateways.outbox_worker import OutboxWorker
 from quietline.notify.notifier import Notifier
+from quietline.safety.crisis_meaning import load_meaning_tier
 from quietline.web import STATIC_DIR
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,9 @@ def build_api(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.hub.bind(asyncio.get_running_loop())
+        # Load the crisis detector's encoder now (once per process, about a second), not when
+        # the first client text arrives and a crisis reply is waiting on it (decision 0022).
+        await asyncio.to_thread(load_meaning_tier)
         # Objects made at start-up live as long as the server: keep them out of the cyclic
         # collector's full passes (measured: gen-2 pauses of up to 64 ms under load).
         gc.freeze()

@@ -40,6 +40,7 @@ from quietline.actions.client_access import (
     do_page_sign_out,
     do_send_code,
     do_verify,
+    has_client_session,
     start_link,
     view_page_thread,
 )
@@ -337,8 +338,11 @@ async def thread(
 async def reply(body: PageReplyIn, token: ClientToken, svc: ServicesDep) -> PageThreadOut:
     """The client writes to their care team. A retry with the same ``idempotency_key``
     stores nothing twice. The answer holds what is new after ``after_seq``."""
-    # Off the single writer: the crisis detector's meaning tier takes milliseconds.
-    assessed = await run_in_threadpool(assess_inbound, body.body, "page")
+    # Off the single writer: the crisis detector's meaning tier takes milliseconds; and only
+    # for a live client session, so a stranger cannot make the server run it.
+    assessed = None
+    if await svc.db.read(lambda unit: has_client_session(unit, token)):
+        assessed = await run_in_threadpool(assess_inbound, body.body, "page")
     result = await svc.db.write(
         lambda unit: do_page_reply(
             unit,
