@@ -266,3 +266,25 @@ def test_the_detector_is_safe_to_call_from_several_threads() -> None:
     for t in threads:
         t.join(timeout=30)
     assert results == expected
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)  # measured 122 s with another test run on the other core
+def test_the_shipped_head_is_what_the_training_script_fits() -> None:
+    """The head's weights come from ``tools/train_crisis_meaning.py`` and nothing else: fit
+    again on the same data, they agree within the drift of lbfgs across machines. (The
+    threshold and gate come from the script's leave-one-set-out selection, which takes about
+    five minutes: ``python -m tools.train_crisis_meaning --check`` runs it too.)"""
+    from tools import train_crisis_meaning as trainer  # noqa: PLC0415
+
+    shipped = json.loads(HEAD_PATH.read_text(encoding="utf-8"))
+    fresh = trainer.fit(trainer.all_rows())
+    assert len(shipped["weights"]) == len(fresh.weights)
+    gaps = [abs(a - float(b)) for a, b in zip(shipped["weights"], fresh.weights, strict=True)]
+    assert max(gaps) <= trainer.WEIGHT_DRIFT
+    assert abs(shipped["bias"] - fresh.bias) <= trainer.WEIGHT_DRIFT
+    assert shipped["trained_on"] == [
+        *sorted(trainer.folds()),
+        "crisis_train_inbox",
+        "clinical_eval (negatives)",
+    ]
