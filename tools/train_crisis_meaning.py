@@ -58,6 +58,7 @@ from quietline.safety.crisis_meaning import (
 from tools.train_crisis_model import (
     CHOSEN,
     RULES_ONLY_SETS,
+    Counts,
     Example,
     FoldScores,
     _read,
@@ -171,26 +172,6 @@ def detected(row: Row, meant: float, threshold: float, min_words: int) -> bool:
     ).crisis
 
 
-@dataclass
-class Counts:
-    tp: int = 0
-    fp: int = 0
-    positives: int = 0
-
-    def add(self, flagged: bool, crisis: bool) -> None:
-        self.tp += flagged and crisis
-        self.fp += flagged and not crisis
-        self.positives += crisis
-
-    @property
-    def recall(self) -> float:
-        return self.tp / self.positives if self.positives else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-
 @cache
 def held_out() -> dict[str, tuple[float, ...]]:
     """Each fold's meaning probabilities from the head trained without it."""
@@ -220,7 +201,7 @@ def pooled(counts: dict[str, tuple[Counts, Counts]], which: int) -> Counts:
         c = pair[which]
         total.tp += c.tp
         total.fp += c.fp
-        total.positives += c.positives
+        total.fn += c.fn
     return total
 
 
@@ -302,16 +283,16 @@ def fold_table() -> str:
     counts = loso_counts(head.threshold, head.min_words)
     lines = [
         f"threshold {head.threshold:g}, from {head.min_words} words",
-        "fold | positives | before R / P | with meaning R / P",
+        "fold | crisis messages | before R / P | with meaning R / P",
     ]
     for name, (before, after) in counts.items():
         lines.append(
-            f"{name} | {before.positives} | {before.recall:.3f} / {before.precision:.3f} | "
+            f"{name} | {before.tp + before.fn} | {before.recall:.3f} / {before.precision:.3f} | "
             f"{after.recall:.3f} / {after.precision:.3f}"
         )
     b, a = pooled(counts, 0), pooled(counts, 1)
     lines.append(
-        f"pooled | {b.positives} | {b.recall:.3f} / {b.precision:.3f} | "
+        f"pooled | {b.tp + b.fn} | {b.recall:.3f} / {b.precision:.3f} | "
         f"{a.recall:.3f} / {a.precision:.3f}"
     )
     lines.append(f"unit hard negatives flagged: {hard_negatives_flagged(head)}")
