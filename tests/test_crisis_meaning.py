@@ -137,6 +137,26 @@ def test_without_the_pinned_encoder_the_detector_runs_on_rules_and_logs_why(
     assert "QlMeaningOff" not in caplog.text
 
 
+def test_an_encoder_failure_on_one_message_leaves_the_rest_of_the_detector(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    tier = load_meaning_tier()
+    assert tier is not None
+
+    def broken(_text: str) -> None:
+        raise RuntimeError("QlEncoderBroke inside")
+
+    monkeypatch.setattr(tier.encoder, "windows", broken)
+    with caplog.at_level(logging.DEBUG):
+        flagged = assess("QlBroken I can't do this anymore, I want to kill myself tonight")
+        calm = assess("QlBroken could we move thursday to four, the bus schedule changed")
+    assert flagged.crisis
+    assert not calm.crisis
+    assert "meaning tier failed (RuntimeError)" in caplog.text
+    assert "QlBroken" not in caplog.text
+    assert "QlEncoderBroke" not in caplog.text
+
+
 def test_the_shipped_head_names_the_encoder_it_was_trained_on() -> None:
     data = json.loads(HEAD_PATH.read_text(encoding="utf-8"))
     head = load_head()

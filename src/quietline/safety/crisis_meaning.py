@@ -246,8 +246,14 @@ class MeaningTier:
         return self.head.min_words
 
     def probability(self, text: str, linear_probability: float) -> float:
-        """The highest window's probability that *text* expresses a crisis."""
-        vectors = self.encoder.windows(text)
+        """The highest window's probability that *text* expresses a crisis. If the encoder
+        fails on a message the tier abstains (0.0) and logs the error's type, never text: the
+        rules and the linear tier have already spoken, and an inbound text must not be lost."""
+        try:
+            vectors = self.encoder.windows(text)
+        except Exception as exc:
+            log.error("crisis detector: the meaning tier failed (%s)", exc.__class__.__name__)
+            return 0.0
         return float(self.head.probabilities(vectors, logit(linear_probability)).max())
 
 
