@@ -272,6 +272,7 @@ def _load() -> _Loaded:
     except Exception as exc:  # a broken head or encoder file: run without the tier
         why = f"{HEAD_FILE} or {ENCODER_FILE} could not be loaded ({exc.__class__.__name__})"
     else:
+        log.info("crisis detector: the meaning tier is on")
         return _Loaded(tier, "on")
     log.error("crisis detector: the meaning tier is off: %s", why)
     return _Loaded(None, f"off: {why}")
