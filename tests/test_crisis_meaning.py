@@ -308,3 +308,16 @@ def test_the_shipped_head_is_what_the_training_script_fits() -> None:
         "crisis_train_inbox",
         "clinical_eval (negatives)",
     ]
+
+
+def test_the_training_script_never_reads_the_blind_sets() -> None:
+    # The meaning tier's script reads every set through the linear tier's reader.
+    from tools import train_crisis_meaning, train_crisis_model  # noqa: PLC0415
+
+    assert train_crisis_meaning._read is train_crisis_model._read  # type: ignore[attr-defined]
+    for stem in ("crisis_eval_blind5", "crisis_eval_blind11", "crisis_eval_blind12"):
+        with pytest.raises(ValueError, match="never read by the training scripts"):
+            train_crisis_model._read(stem)
+    trained_on = json.loads(HEAD_PATH.read_text(encoding="utf-8"))["trained_on"]
+    never = ("blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11", "eval_inbox")
+    assert not any(bad in name for name in trained_on for bad in never)

@@ -131,10 +131,11 @@ def test_the_training_data_is_the_fourteen_sets_the_inbox_and_clinical_negatives
         "bLiNd9",
         "crisis_eval_blind10",
         "crisis_eval_BLIND11",
+        "crisis_eval_blind12",
         "crisis_eval_inbox",
         "Crisis_Eval_Inbox",
     ):
-        with pytest.raises(ValueError, match="fifth to eleventh blind sets"):
+        with pytest.raises(ValueError, match="fifth to twelfth blind sets"):
             trainer._data_file(stem)
     names = trainer.CRISIS_SETS + trainer.NEGATIVE_SETS
     assert not any(bad in name for bad in trainer.NEVER_READ for name in names)

@@ -10,7 +10,7 @@ encoder (:mod:`quietline.safety.crisis_meaning`).
 **Data**: the linear tier's training data (``tools/train_crisis_model.py``: its fourteen
 folds, the inbox negatives and the clinical negatives) and the two rules-only sets
 (``crisis_train_voices``, ``crisis_train_context``), sixteen folds in all. The fifth to
-eleventh blind sets and the inbox evaluation set are never read here (the same refusal as the
+twelfth blind sets and the inbox evaluation set are never read here (the same refusal as the
 linear tier's script): they measure the detector.
 
 **Features**: the encoder's vector of the message's first window (all but a handful of

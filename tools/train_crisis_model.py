@@ -14,9 +14,11 @@ Needs the ``dev`` extra (scikit-learn); the server itself only reads the JSON fi
 blind sets, ``crisis_eval_blind5.jsonl``, ``crisis_eval_blind6.jsonl`` and
 ``crisis_eval_blind7.jsonl``, the eighth, ``crisis_eval_blind8.jsonl``, the ninth,
 ``crisis_eval_blind9.jsonl``, the tenth, ``crisis_eval_blind10.jsonl``, the eleventh,
-``crisis_eval_blind11.jsonl`` (all written in session 12), and the inbox evaluation set
+``crisis_eval_blind11.jsonl`` (all written in session 12), the twelfth,
+``crisis_eval_blind12.jsonl`` (session 13), and the inbox evaluation set
 ``crisis_eval_inbox.jsonl`` must never be read here, and :func:`_data_file` refuses any name
-containing ``blind5`` to ``blind11`` or ``eval_inbox``): the
+containing ``blind5`` to ``blind12`` or ``eval_inbox``; ``tools/train_crisis_meaning.py`` reads
+through it too): the
 four evaluation sets (``tests/data/crisis_eval.jsonl``, ``crisis_eval_holdout.jsonl``,
 ``crisis_eval_blind3.jsonl``, ``crisis_eval_blind4.jsonl``; blind4 was measured blind once and
 then became training data) and the ten training sets written blind to the detector
@@ -145,8 +147,9 @@ RULES_TUNED_ON: frozenset[str] = frozenset(EVAL_SETS[:3])
 # crisis_eval_blind6.jsonl and crisis_eval_blind7.jsonl (the lead's measurements), the eighth
 # (crisis_eval_blind8.jsonl, written in session 10, measured in session 11), the ninth
 # (crisis_eval_blind9.jsonl, session 12), the tenth (crisis_eval_blind10.jsonl, session 12),
-# the eleventh (crisis_eval_blind11.jsonl, session 12, kept unmeasured) and the inbox
-# evaluation set: this script refuses them.
+# the eleventh (crisis_eval_blind11.jsonl, session 12, measured once in session 13), the
+# twelfth (crisis_eval_blind12.jsonl, session 13, kept unmeasured) and the inbox evaluation set:
+# this script (and tools/train_crisis_meaning.py, which reads through it) refuses them.
 NEVER_READ: tuple[str, ...] = (
     "blind5",
     "blind6",
@@ -155,6 +158,7 @@ NEVER_READ: tuple[str, ...] = (
     "blind9",
     "blind10",
     "blind11",
+    "blind12",
     "eval_inbox",
 )
 # Training negatives only, never a fold: ordinary client inbox messages (cancellations,
@@ -363,8 +367,8 @@ class Example:
 def _data_file(stem: str) -> Path:
     if any(name in stem.lower() for name in NEVER_READ):
         raise ValueError(
-            "the fifth to eleventh blind sets and the inbox evaluation set are never read by the "
-            "training script"
+            "the fifth to twelfth blind sets and the inbox evaluation set are never read by the "
+            "training scripts"
         )
     return DATA / f"{stem}.jsonl"
 
