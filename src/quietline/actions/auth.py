@@ -413,6 +413,19 @@ def do_touch(unit: Unit, actor: Actor) -> None:
     unit.sessions.touch(actor.practice_id, actor.session_id, unit.now)
 
 
+def sign_out_everywhere(
+    unit: Unit, practice_id: UUID, user_id: UUID, *, reason: str, by: Actor | None
+) -> list[UUID]:
+    """Revoke every live session of one user (:func:`revoke_sessions`)."""
+    return revoke_sessions(
+        unit,
+        practice_id,
+        unit.sessions.live_ids_for_user(practice_id, user_id),
+        reason=reason,
+        by=by,
+    )
+
+
 def revoke_sessions(
     unit: Unit,
     practice_id: UUID,

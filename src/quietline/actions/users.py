@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from uuid import UUID, uuid4
 
-from quietline.actions.auth import normalize_email, remove_authenticator, revoke_sessions
+from quietline.actions.auth import normalize_email, remove_authenticator, sign_out_everywhere
 from quietline.actions.context import Actor, check_admin
 from quietline.crypto.passwords import Passwords, password_problem
 from quietline.domain.audit import AuditKind
@@ -142,13 +142,7 @@ def do_deactivate_user(unit: Unit, actor: Actor, user_id: UUID) -> User:
             subject_type="user",
             subject_id=user_id,
         )
-        revoke_sessions(
-            unit,
-            actor.practice_id,
-            unit.sessions.live_ids_for_user(actor.practice_id, user_id),
-            reason="user_deactivated",
-            by=actor,
-        )
+        sign_out_everywhere(unit, actor.practice_id, user_id, reason="user_deactivated", by=actor)
     return get_user(unit, actor, user_id)
 
 
@@ -194,13 +188,7 @@ def do_reset_password(
         subject_id=user_id,
         details={"by_admin": True},
     )
-    revoke_sessions(
-        unit,
-        actor.practice_id,
-        unit.sessions.live_ids_for_user(actor.practice_id, user_id),
-        reason="password_reset",
-        by=actor,
-    )
+    sign_out_everywhere(unit, actor.practice_id, user_id, reason="password_reset", by=actor)
 
 
 def _remove_second_factors(unit: Unit, user: User) -> dict[str, object]:
@@ -235,13 +223,7 @@ def do_reset_second_factor(unit: Unit, actor: Actor, user_id: UUID) -> None:
         subject_id=user_id,
         details={"by_admin": True, **removed},
     )
-    revoke_sessions(
-        unit,
-        actor.practice_id,
-        unit.sessions.live_ids_for_user(actor.practice_id, user_id),
-        reason="second_factor_reset",
-        by=actor,
-    )
+    sign_out_everywhere(unit, actor.practice_id, user_id, reason="second_factor_reset", by=actor)
 
 
 def do_recover_account(
@@ -290,11 +272,5 @@ def do_recover_account(
             subject_id=user.id,
             details={**details, **removed},
         )
-    revoke_sessions(
-        unit,
-        practice.id,
-        unit.sessions.live_ids_for_user(practice.id, user.id),
-        reason="account_recovered",
-        by=None,
-    )
+    sign_out_everywhere(unit, practice.id, user.id, reason="account_recovered", by=None)
     return user  # as it was found: who was recovered
