@@ -42,6 +42,7 @@ from quietline.api.routes import (
     supervision,
     web,
 )
+from quietline.api.send_lane import SendLane, send_route
 from quietline.api.websocket import DeliveryCache, SessionWatch, SocketActivity
 from quietline.api.websocket import router as websocket_router
 from quietline.app import Services
@@ -175,5 +176,7 @@ def build_api(services: Services) -> FastAPI:
     )
     # HSTS whenever clients reach us over HTTPS, directly or through the TLS proxy.
     settings = services.settings
+    # Inside the edge (limits, headers, access log), in front of FastAPI (decision 0023).
+    app.add_middleware(SendLane, services=services, route=send_route(conversations.router.routes))
     app.add_middleware(EdgeMiddleware, tls=settings.tls or settings.behind_tls_proxy)
     return app

@@ -72,9 +72,12 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         status = 0
+        extra = self.app_headers if scope["path"].startswith("/app") else self.headers
+        if scope["path"].startswith("/c/"):
+            extra = self.client_page_headers
         declared = _content_length(scope)
         if declared is not None and declared > MAX_BODY_BYTES:
-            await _too_large(send)
+            await _too_large(send, extra)
             self._log(scope, 413, started)
             return
         received = 0
@@ -87,10 +90,6 @@ class EdgeMiddleware:
                 if received > MAX_BODY_BYTES:
                     raise _BodyTooLarge
             return message
-
-        extra = self.app_headers if scope["path"].startswith("/app") else self.headers
-        if scope["path"].startswith("/c/"):
-            extra = self.client_page_headers
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -111,7 +110,7 @@ class EdgeMiddleware:
             await self.app(inner, limited_receive, send_with_headers)
         except _BodyTooLarge:
             if status == 0:
-                await _too_large(send)
+                await _too_large(send, extra)
             status = 413
         self._log(inner, status, started)
 
@@ -145,12 +144,22 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send) -> None:
-    await _send_problem(send, 413, "request-too-large", "Request too large", _TOO_LARGE_DETAIL)
+async def _too_large(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
+    await _send_problem(
+        send, 413, "request-too-large", "Request too large", _TOO_LARGE_DETAIL, headers
+    )
 
 
-async def _send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    """An RFC 9457 answer written at the ASGI level (outside FastAPI's handlers)."""
+async def _send_problem(
+    send: Send,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """An RFC 9457 answer written at the ASGI level (outside FastAPI's handlers); ``headers``:
+    the edge's security headers, where it answers."""
     body: dict[str, Any] = {
         "type": f"urn:quietline:problem:{code}",
         "title": title,
@@ -165,7 +174,7 @@ async def _send_problem(send: Send, status: int, code: str, title: str, detail: 
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(payload)).encode()),
-                (b"cache-control", b"no-store"),
+                *(headers or [(b"cache-control", b"no-store")]),
             ],
         }
     )

@@ -92,6 +92,18 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def domain_problem(exc: QuietlineError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The answer to an action's refusal: its status, code, title and sentence."""
+    return problem(
+        exc.status,
+        exc.detail,
+        code=exc.code,
+        title=exc.title,
+        headers=exc.headers if headers is None else headers,
+        extra=exc.extra,
+    )
+
+
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 
 
@@ -155,14 +167,7 @@ def install(app: FastAPI) -> None:
             # stored, as the other access rules do when they find it ended.
             settings = request.app.state.services.settings
             headers = {**headers, **clear_cookie_headers(settings)}
-        return problem(
-            exc.status,
-            exc.detail,
-            code=exc.code,
-            title=exc.title,
-            headers=headers,
-            extra=exc.extra,
-        )
+        return domain_problem(exc, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

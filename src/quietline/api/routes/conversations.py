@@ -6,7 +6,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
-from quietline.actions.auth import Authenticated, authorize, authorize_read, do_touch
+from quietline.actions.auth import (
+    Authenticated,
+    SessionToken,
+    authorize,
+    authorize_read,
+    do_touch,
+)
 from quietline.actions.clinical_guard import ClinicalContentRefused, do_record_guard_block
 from quietline.actions.conversations import (
     ConversationView,
@@ -30,6 +36,7 @@ from quietline.actions.messages import (
 from quietline.api import schemas as s
 from quietline.api.access import ServicesDep, SignedIn, SignedInToken
 from quietline.api.views import conversation_out, conversations_json, message_json, message_out
+from quietline.app import Services
 from quietline.domain.errors import InvalidInput
 from quietline.storage.unit import Unit
 
@@ -169,6 +176,14 @@ async def send(
     svc: ServicesDep,
 ) -> Response:
     """Send a message. Retrying with the same idempotency_key never sends it twice."""
+    return await send_and_answer(svc, conversation_id, body, token)
+
+
+async def send_and_answer(
+    svc: Services, conversation_id: UUID, body: s.SendIn, token: SessionToken
+) -> Response:
+    """The send route's work, shared with its fast lane (:mod:`quietline.api.send_lane`),
+    which answers API clients' sends without FastAPI's routing and dependencies."""
     try:
         result = await svc.db.write(
             lambda unit: do_send_message(
