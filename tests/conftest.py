@@ -333,3 +333,18 @@ def password_check_threads(services: Services, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(services.passwords, "verify", spy)
     return threads
+
+
+@pytest.fixture
+def password_hash_threads(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that hash a new password or PIN (argon2id), in order: like a
+    check, a hash must never run on the group-commit writer (decision 0003)."""
+    threads: list[str] = []
+    real = services.passwords.hash
+
+    def spy(secret: str) -> str:
+        threads.append(threading.current_thread().name)
+        return real(secret)
+
+    monkeypatch.setattr(services.passwords, "hash", spy)
+    return threads

@@ -32,6 +32,7 @@ from quietline.domain.clock import ManualClock
 from quietline.storage.tables import recovery_codes
 from quietline.storage.unit import Unit
 from tests.conftest import PASSWORD, Api, PracticeHandle, add_staff, make_practice, sign_in
+from tests.test_staff_lifecycle import invite, join, token_of
 
 SIGN_IN = "/api/v1/auth/sign-in"
 PROBLEM_JSON = "application/problem+json"
@@ -729,3 +730,37 @@ def test_audit_log_is_for_admins_only(
     assert_problem(cal.get("/audit", params={"kind": "auth.sign_in"}), 403, "forbidden")
     unknown = owner.get("/audit", params={"kind": f"no.such.kind.{uuid4().hex[:6]}"})
     assert_problem(unknown, 422, "invalid-input")
+
+
+def test_new_passwords_and_pins_are_hashed_off_the_writer_thread(
+    client: TestClient,
+    practice: PracticeHandle,
+    owner: Api,
+    password_check_threads: list[str],
+    password_hash_threads: list[str],
+) -> None:
+    """Setting a password or PIN hashes it, and changing one checks the current password:
+    both on worker threads before the write, never in the writer that every send waits on."""
+    staff = add_staff(owner, "ana@riverbend.test")  # a new account's first password
+    ana = sign_in(client, practice.slug, "ana@riverbend.test")
+    reset = owner.post(f"/users/{staff}/password", {"new_password": NEW_PASSWORD})
+    assert reset.status_code == 204, reset.text
+    ana = sign_in(client, practice.slug, "ana@riverbend.test", password=NEW_PASSWORD)
+    changed = ana.post(
+        "/me/password", {"current_password": NEW_PASSWORD, "new_password": PASSWORD + " again"}
+    )
+    assert changed.status_code == 204, changed.text
+    pin = client.put(
+        "/api/v1/me/pin", json={"pin": "482915", "password": PASSWORD}, headers=owner.headers
+    )
+    assert pin.status_code == 204, pin.text
+    joined = join(client, token_of(invite(owner, "kai@riverbend.test")), password=NEW_PASSWORD)
+    assert joined.status_code == 200, joined.text
+    assert len(password_hash_threads) == 5
+    assert len(password_check_threads) >= 4  # the sign-ins, the change and the PIN's password
+    everything = password_hash_threads + password_check_threads
+    assert not [name for name in everything if name.startswith("quietline-writer")]
+    # A guess at an invitation link costs no hashing at all.
+    before = len(password_hash_threads)
+    assert join(client, "qli_" + "x" * 40, password=NEW_PASSWORD).status_code == 410
+    assert len(password_hash_threads) == before

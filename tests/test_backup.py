@@ -439,12 +439,11 @@ def test_a_backup_taken_while_messages_are_sent_is_one_consistent_moment(
     dana = services.db.write_sync(
         lambda unit: do_create_user(
             unit,
-            services.passwords,
             owner,
             email="dana@riverbend.test",
             display_name="Dana",
             role=Role.CLINICIAN,
-            password=PASSWORD,
+            password=services.passwords.new_secret(PASSWORD),
         )
     )
     group = services.db.write_sync(lambda unit: do_create_group(unit, owner, "Load", [dana.id]))

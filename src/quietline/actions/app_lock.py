@@ -10,7 +10,7 @@ from typing import Any
 from quietline.actions.auth import revoke_sessions
 from quietline.actions.context import Actor
 from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_request_options
-from quietline.crypto.passwords import Passwords
+from quietline.crypto.passwords import NewSecret, Passwords
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Forbidden, InvalidInput
 from quietline.domain.events import Event, session_topic
@@ -88,9 +88,9 @@ def do_unlock(
     if pin is not None:
         if user.pin_hash is None:
             raise InvalidInput("You have not set a PIN. Unlock with your password or a passkey.")
-        ok = _verified(passwords, user.pin_hash, pin, checked)
+        ok = passwords.verified(user.pin_hash, pin, checked)
     elif password is not None:
-        ok = _verified(passwords, user.password_hash, password, checked)
+        ok = passwords.verified(user.password_hash, password, checked)
     else:
         ok = (
             rp is not None
@@ -132,22 +132,24 @@ def do_unlock(
     )
 
 
-def _verified(
-    passwords: Passwords, stored: str, secret: str, checked: tuple[str, bool] | None
-) -> bool:
-    if checked is not None and checked[0] == stored:
-        return checked[1]
-    return passwords.verify(stored, secret).ok
-
-
-def do_set_pin(unit: Unit, passwords: Passwords, actor: Actor, pin: str, password: str) -> None:
-    if not passwords.verify(actor.user.password_hash, password).ok:
+def do_set_pin(
+    unit: Unit,
+    passwords: Passwords,
+    actor: Actor,
+    pin: NewSecret,
+    password: str,
+    checked: tuple[str, bool] | None = None,
+) -> None:
+    """Set the PIN that reopens the locked app. ``pin`` is hashed and ``password`` checked
+    (``checked``: see :meth:`Passwords.verified`) before the write."""
+    if not passwords.verified(actor.user.password_hash, password, checked):
         raise Forbidden("The password is not right.")
-    if not _PIN.match(pin):
+    if not _PIN.match(pin.plain):
         raise InvalidInput("A PIN is 4 to 12 digits.")
-    if len(set(pin)) == 1 or pin in "01234567890123" or pin in "98765432109876":
+    digits = pin.plain
+    if len(set(digits)) == 1 or digits in "01234567890123" or digits in "98765432109876":
         raise InvalidInput("Choose a PIN that is not a repeated or consecutive run of digits.")
-    unit.users.update(actor.practice_id, actor.user_id, pin_hash=passwords.hash(pin))
+    unit.users.update(actor.practice_id, actor.user_id, pin_hash=pin.hashed)
     unit.audit(
         AuditKind.PIN_SET,
         actor.practice_id,

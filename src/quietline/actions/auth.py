@@ -12,7 +12,7 @@ from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_requ
 from quietline.crypto import second_factor
 from quietline.crypto.envelope import read_header
 from quietline.crypto.fields import open_user_secret, seal_user_secret
-from quietline.crypto.passwords import PasswordCheck, Passwords, password_problem
+from quietline.crypto.passwords import NewSecret, PasswordCheck, Passwords, password_problem
 from quietline.crypto.tokens import keyed_hash, new_token, token_hash
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import (
@@ -106,6 +106,9 @@ class PasswordVerdict:
 
     stored_hash: str | None
     check: PasswordCheck
+    # The password hashed anew when the check says its hash is due an upgrade (made on the
+    # same worker thread, so that the writer does not hash either).
+    rehashed: str | None = None
 
 
 def _throttled(unit: Unit, account_key: bytes, address_key: bytes) -> bool:
@@ -149,8 +152,9 @@ def do_sign_in(
 
     user = unit.users.get_by_email(practice.id, normalize_email(req.email)) if practice else None
     stored = user.password_hash if user else None
+    rehashed = None
     if verdict is not None and verdict.stored_hash == stored:
-        check = verdict.check
+        check, rehashed = verdict.check, verdict.rehashed
     else:  # not checked first, or the password changed in between
         check = passwords.verify(stored, req.password)
 
@@ -222,7 +226,8 @@ def do_sign_in(
         verified = True
 
     if check.needs_rehash:
-        unit.users.update(practice.id, user.id, password_hash=passwords.hash(req.password))
+        upgraded = rehashed if rehashed is not None else passwords.hash(req.password)
+        unit.users.update(practice.id, user.id, password_hash=upgraded)
     unit.throttle.clear(account_key)
     token = new_token()
     session_id = uuid4()
@@ -510,20 +515,26 @@ def do_revoke_device(unit: Unit, actor: Actor, session_id: UUID) -> None:
 
 
 def do_change_password(
-    unit: Unit, passwords: Passwords, actor: Actor, current: str, new: str
+    unit: Unit,
+    passwords: Passwords,
+    actor: Actor,
+    current: str,
+    new: NewSecret,
+    checked: tuple[str, bool] | None = None,
 ) -> None:
-    """Change the password; every other session of the person is revoked."""
-    if not passwords.verify(actor.user.password_hash, current).ok:
+    """Change the password; every other session of the person is revoked. ``new`` is hashed
+    and ``current`` checked (``checked``: see :meth:`Passwords.verified`) before the write."""
+    if not passwords.verified(actor.user.password_hash, current, checked):
         raise Forbidden("The current password is not right.")
-    problem = password_problem(new)
+    problem = password_problem(new.plain)
     if problem:
         raise InvalidInput(problem)
-    if current == new:
+    if current == new.plain:
         raise InvalidInput("Choose a new password that differs from the current one.")
     unit.users.update(
         actor.practice_id,
         actor.user_id,
-        password_hash=passwords.hash(new),
+        password_hash=new.hashed,
         password_changed_at=unit.now,
     )
     unit.audit(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -32,7 +32,7 @@ from quietline.actions.context import Actor, check_admin
 from quietline.actions.notifications import status_changed
 from quietline.actions.on_call import ON_CALL_ROLES, hand_over_shifts
 from quietline.actions.users import check_new_user, get_user
-from quietline.crypto.passwords import Passwords, password_problem
+from quietline.crypto.passwords import NewSecret, Passwords, password_problem
 from quietline.crypto.tokens import keyed_hash, new_token, token_hash
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import (
@@ -98,6 +98,9 @@ class InviteAcceptance:
     device_name: str
     address: str
     client: str = "api"  # "web": the staff web app, with its cookie and app lock
+    # The password hashed before the write, once invite_open said the link works (the
+    # writer hashes it only if this is missing or not this password's).
+    new_secret: NewSecret | None = field(default=None, repr=False)
 
 
 def do_create_invite(
@@ -189,6 +192,24 @@ def _invite_throttle_key(lookup_key: bytes, address: str) -> bytes:
     return keyed_hash(lookup_key, f"invite-address|{address}")
 
 
+def invite_open(unit: Unit, lookup_key: bytes, req: InviteAcceptance) -> bool:
+    """Read only, before an acceptance: whether its address is not throttled, its link is
+    pending and its password is acceptable, i.e. whether hashing the password first is worth
+    it. A stranger's guess at a link costs no hashing."""
+    address_key = _invite_throttle_key(lookup_key, req.address)
+    if (
+        unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW)
+        >= MAX_INVITE_ADDRESS_FAILURES
+    ):
+        return False
+    invite = unit.staff_lifecycle.invite_by_token_hash(token_hash(req.token))
+    return (
+        invite is not None
+        and invite.state(unit.now) == "pending"
+        and password_problem(req.password) is None
+    )
+
+
 def do_accept_invite(
     unit: Unit, passwords: Passwords, lookup_key: bytes, req: InviteAcceptance
 ) -> SignedIn | SignInRefused:
@@ -232,7 +253,11 @@ def do_accept_invite(
         email=invite.email,
         display_name=invite.display_name,
         role=invite.role,
-        password_hash=passwords.hash(req.password),
+        password_hash=(
+            req.new_secret.hashed
+            if req.new_secret is not None and req.new_secret.plain == req.password
+            else passwords.hash(req.password)
+        ),
         now=unit.now,
     )
     if not unit.staff_lifecycle.use_invite(practice.id, invite.id, user_id, unit.now):

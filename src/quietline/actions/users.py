@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from quietline.actions.auth import normalize_email, remove_authenticator, sign_out_everywhere
 from quietline.actions.context import Actor, check_admin
-from quietline.crypto.passwords import Passwords, password_problem
+from quietline.crypto.passwords import NewSecret, password_problem
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
 from quietline.domain.models import User
@@ -40,19 +40,18 @@ def get_user(unit: Unit, actor: Actor, user_id: UUID) -> User:
 
 def do_create_user(
     unit: Unit,
-    passwords: Passwords,
     actor: Actor,
     *,
     email: str,
     display_name: str,
     role: Role,
-    password: str,
+    password: NewSecret,
 ) -> User:
     check_admin(actor)
     if not may_assign_role(actor.user.role, role):
         raise Forbidden("Only an owner can make someone an owner.")
     email, display = check_new_user(email, display_name)
-    problem = password_problem(password)
+    problem = password_problem(password.plain)
     if problem:
         raise InvalidInput(problem)
     if unit.users.get_by_email(actor.practice_id, email) is not None:
@@ -64,7 +63,7 @@ def do_create_user(
         email=email,
         display_name=display,
         role=role,
-        password_hash=passwords.hash(password),
+        password_hash=password.hashed,
         now=unit.now,
     )
     unit.audit(
@@ -162,21 +161,19 @@ def do_reactivate_user(unit: Unit, actor: Actor, user_id: UUID) -> User:
     return get_user(unit, actor, user_id)
 
 
-def do_reset_password(
-    unit: Unit, passwords: Passwords, actor: Actor, user_id: UUID, new_password: str
-) -> None:
+def do_reset_password(unit: Unit, actor: Actor, user_id: UUID, new_password: NewSecret) -> None:
     """An admin sets a new password for someone; all of that person's sessions end."""
     check_admin(actor)
     target = get_user(unit, actor, user_id)
     if not may_assign_role(actor.user.role, target.role):
         raise Forbidden("Only an owner can reset an owner's password.")
-    problem = password_problem(new_password)
+    problem = password_problem(new_password.plain)
     if problem:
         raise InvalidInput(problem)
     unit.users.update(
         actor.practice_id,
         user_id,
-        password_hash=passwords.hash(new_password),
+        password_hash=new_password.hashed,
         password_changed_at=unit.now,
     )
     unit.audit(
@@ -228,11 +225,10 @@ def do_reset_second_factor(unit: Unit, actor: Actor, user_id: UUID) -> None:
 
 def do_recover_account(
     unit: Unit,
-    passwords: Passwords,
     *,
     practice_code: str,
     email: str,
-    new_password: str,
+    new_password: NewSecret,
     reset_second_factor: bool,
 ) -> User:
     """From the server's console (``quietline recover-account``): a new password for someone
@@ -246,13 +242,13 @@ def do_recover_account(
     )
     if practice is None or user is None:
         raise NotFound("account")  # the same answer for either: nothing to tell apart
-    problem = password_problem(new_password)
+    problem = password_problem(new_password.plain)
     if problem:
         raise InvalidInput(problem)
     unit.users.update(
         practice.id,
         user.id,
-        password_hash=passwords.hash(new_password),
+        password_hash=new_password.hashed,
         password_changed_at=unit.now,
     )
     details: dict[str, object] = {"via": "server_console"}

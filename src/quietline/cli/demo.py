@@ -67,16 +67,16 @@ def seed_demo(services: Services, password: str) -> list[tuple[str, str]]:
 
     owner = sign_in(owner_email)
     ids = {owner_email: owner.user_id}
+    secret = services.passwords.new_secret(password)
     for email, name, role in STAFF[1:]:
         user = db.write_sync(
             partial(
                 do_create_user,
-                passwords=services.passwords,
                 actor=owner,
                 email=email,
                 display_name=name,
                 role=role,
-                password=password,
+                password=secret,
             )
         )
         ids[email] = user.id

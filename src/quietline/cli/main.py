@@ -336,14 +336,14 @@ def recover_account(
     else:
         raise _fail("Give --password-file (no terminal to ask on).")
     services = _services(_settings(config, data_dir=data_dir))
+    new_password = services.passwords.new_secret(password)
     try:
         user = services.db.write_sync(
             lambda unit: do_recover_account(
                 unit,
-                services.passwords,
                 practice_code=practice_code,
                 email=email,
-                new_password=password,
+                new_password=new_password,
                 reset_second_factor=reset_second_factor,
             )
         )

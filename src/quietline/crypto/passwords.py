@@ -3,7 +3,7 @@ turn the cost down; hashes made with weaker parameters are upgraded at the next 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -16,6 +16,18 @@ MAX_PASSWORD_LENGTH = 1024
 class PasswordCheck:
     ok: bool
     needs_rehash: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewSecret:
+    """A new password or PIN with its argon2id hash, made before the write that stores it.
+
+    Hashing takes tens of milliseconds of CPU (it releases the GIL); made on a worker thread
+    before the write job, it never holds up the single writer and every write queued behind
+    it (decision 0003). The action still checks ``plain`` against its rules."""
+
+    plain: str = field(repr=False)
+    hashed: str = field(repr=False)
 
 
 class Passwords:
@@ -31,6 +43,17 @@ class Passwords:
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
+
+    def new_secret(self, plain: str) -> NewSecret:
+        return NewSecret(plain, self.hash(plain))
+
+    def verified(self, stored_hash: str, secret: str, checked: tuple[str, bool] | None) -> bool:
+        """Whether ``secret`` matches ``stored_hash``. ``checked``: (hash, ok), the same secret
+        already checked outside the transaction; used only if that is still the stored hash,
+        so that the writer does not spend an argon2id check when it need not."""
+        if checked is not None and checked[0] == stored_hash:
+            return checked[1]
+        return self.verify(stored_hash, secret).ok
 
     def verify(self, stored_hash: str | None, password: str) -> PasswordCheck:
         try:

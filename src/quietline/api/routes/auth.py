@@ -28,6 +28,7 @@ from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny, Sig
 from quietline.api.views import me_out, policy_out, signed_in_out
 from quietline.api.web_session import clear_cookie_headers
 from quietline.app import Services
+from quietline.crypto.passwords import NewSecret
 
 router = APIRouter(tags=["sign-in and devices"])
 
@@ -45,7 +46,22 @@ async def check_password_first(svc: Services, req: SignInRequest) -> PasswordVer
     if throttled:
         return None
     check = await asyncio.to_thread(svc.passwords.verify, stored, req.password)
-    return PasswordVerdict(stored, check)
+    rehashed = None
+    if check.ok and check.needs_rehash:
+        rehashed = await asyncio.to_thread(svc.passwords.hash, req.password)
+    return PasswordVerdict(stored, check, rehashed)
+
+
+async def checked_and_hashed(
+    svc: Services, stored: str, given: str, new: str
+) -> tuple[tuple[str, bool], NewSecret]:
+    """Before a write that needs a password and sets a new password or PIN: the password
+    checked against ``stored`` and the new secret hashed, on worker threads, so that the
+    writer does neither (decision 0003); the write uses the check only if ``stored`` is
+    still the stored hash."""
+    check = await asyncio.to_thread(svc.passwords.verify, stored, given)
+    secret = await asyncio.to_thread(svc.passwords.new_secret, new)
+    return (stored, check.ok), secret
 
 
 async def open_session(
@@ -98,9 +114,12 @@ async def me(actor: SignedInAny, svc: ServicesDep) -> s.MeOut:
 @router.post("/me/password", status_code=204)
 async def change_password(body: s.PasswordChangeIn, actor: SignedIn, svc: ServicesDep) -> Response:
     """Change your password. Every other device is signed out."""
+    checked, new = await checked_and_hashed(
+        svc, actor.user.password_hash, body.current_password, body.new_password
+    )
     await svc.db.write(
         lambda unit: do_change_password(
-            unit, svc.passwords, actor, body.current_password, body.new_password
+            unit, svc.passwords, actor, body.current_password, new, checked
         )
     )
     return Response(status_code=204)

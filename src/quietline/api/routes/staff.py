@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from uuid import UUID
 
@@ -41,15 +42,15 @@ async def staff_directory(actor: SignedIn, svc: ServicesDep) -> list[s.UserOut]:
 @router.post("/users", response_model=s.UserOut, status_code=201)
 async def create_user(body: s.UserCreateIn, actor: SignedIn, svc: ServicesDep) -> s.UserOut:
     """Admins add staff with a first password they pass on privately."""
+    secret = await asyncio.to_thread(svc.passwords.new_secret, body.password)  # off the writer
     user = await svc.db.write(
         lambda unit: do_create_user(
             unit,
-            svc.passwords,
             actor,
             email=body.email,
             display_name=body.display_name,
             role=body.role,
-            password=body.password,
+            password=secret,
         )
     )
     return user_out(user)
@@ -87,9 +88,8 @@ async def reactivate_user(user_id: UUID, actor: SignedIn, svc: ServicesDep) -> s
 async def reset_password(
     user_id: UUID, body: s.PasswordResetIn, actor: SignedIn, svc: ServicesDep
 ) -> Response:
-    await svc.db.write(
-        lambda unit: do_reset_password(unit, svc.passwords, actor, user_id, body.new_password)
-    )
+    secret = await asyncio.to_thread(svc.passwords.new_secret, body.new_password)
+    await svc.db.write(lambda unit: do_reset_password(unit, actor, user_id, secret))
     return Response(status_code=204)
 
 

@@ -3,6 +3,8 @@ app), one-step offboarding and its records, and the admin's list of every device
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -18,6 +20,7 @@ from quietline.actions.staff_lifecycle import (
     do_offboard,
     do_revoke_invite,
     get_offboarding_record,
+    invite_open,
     list_invites,
     list_offboarding_records,
     list_practice_devices,
@@ -119,6 +122,9 @@ async def _accept(
         address=client_address(request),
         client=client,
     )
+    if await svc.db.read(lambda unit: invite_open(unit, svc.lookup_key, req)):
+        secret = await asyncio.to_thread(svc.passwords.new_secret, req.password)
+        req = replace(req, new_secret=secret)
     result = await svc.db.write(
         lambda unit: do_accept_invite(unit, svc.passwords, svc.lookup_key, req)
     )
