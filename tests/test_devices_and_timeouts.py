@@ -11,6 +11,7 @@ import httpx2
 from fastapi.testclient import TestClient
 
 from quietline.app import Services
+from quietline.crypto.tokens import token_hash
 from quietline.domain.clock import ManualClock
 from tests.conftest import PASSWORD, Api, PracticeHandle, add_staff, make_practice, sign_in
 
@@ -460,3 +461,27 @@ def test_relaxing_the_policy_does_not_revive_expired_sessions(
         str(first_owner.session_id),
     }
     assert all(e["details"]["reason"] == "expired" for e in expired)
+
+
+def test_a_session_read_is_built_once_per_stored_row_and_never_stale(
+    client: TestClient, services: Services, owner: Api, practice: PracticeHandle
+) -> None:
+    """Authentication keeps what a stored session row reads as (storage/stores/sessions.py):
+    the same row gives the same objects, and any change to the row gives new ones."""
+
+    def read() -> Any:
+        return services.db.read_sync(
+            lambda unit: unit.sessions.with_owner_by_token_hash(token_hash(owner.token))
+        )
+
+    first, again = read(), read()
+    assert first is again  # the same stored row: built once
+    assert first[1].role.value == "owner"
+    assert first[0].revoked_at is None
+    # A policy change, then the sign-out: each is seen by the very next read.
+    set_policy(owner, session_idle_minutes=20)
+    after_policy = read()
+    assert after_policy is not first
+    assert after_policy[2].policy.session_idle_minutes == 20
+    assert owner.post("/auth/sign-out").status_code == 204
+    assert read()[0].revoked_at is not None

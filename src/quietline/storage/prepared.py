@@ -117,6 +117,50 @@ class Prepared:
 
     def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Outcome:
         """Execute in ``conn``'s current transaction."""
+        plan, raw_rows, rowcount = self._execute(conn, params)
+        if not raw_rows:
+            return Outcome([], rowcount)
+        if len(raw_rows) == 1:
+            # One row (most hot-path statements: the session by token, a membership, the next
+            # sequence number): value by value, without the per-column lists below.
+            return Outcome([self._convert(plan, raw_rows[0])], rowcount)
+        # Column by column, then one dict per row built in C: several times faster than a
+        # per-value comprehension on lists of a thousand rows.
+        columns: list[Any] = []
+        for index, (reader, memo) in enumerate(zip(plan.readers, plan.memoised, strict=True)):
+            values = [raw[index] for raw in raw_rows]
+            if reader is not None:
+                read = _memoised(reader) if memo else reader
+                values = [read(value) for value in values]
+            columns.append(values)
+        names = plan.columns
+        return Outcome(
+            [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)], rowcount
+        )
+
+    def run_stored(
+        self, conn: Connection, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Execute, and return the rows as the database stored them (for a caller that keeps
+        what it builds from a row per distinct stored row; :meth:`convert` reads one)."""
+        _plan, raw_rows, _rowcount = self._execute(conn, params)
+        return [tuple(raw) for raw in raw_rows]
+
+    def convert(self, dialect: str, stored: Sequence[Any]) -> Row:
+        """One row that :meth:`run_stored` returned on the named dialect, as :meth:`run` would
+        have returned it."""
+        return self._convert(self._plans[dialect], stored)
+
+    @staticmethod
+    def _convert(plan: _Plan, raw: Sequence[Any]) -> Row:
+        return {
+            name: value if reader is None else reader(value)
+            for name, reader, value in zip(plan.columns, plan.readers, raw, strict=True)
+        }
+
+    def _execute(
+        self, conn: Connection, params: Mapping[str, Any] | None
+    ) -> tuple[_Plan, Sequence[Any], int]:
         dialect = conn.dialect
         plan = self._plan(dialect)
         given = params or {}
@@ -144,29 +188,7 @@ class Prepared:
             ) from exc
         finally:
             cursor.close()
-        if not raw_rows:
-            return Outcome([], rowcount)
-        if len(raw_rows) == 1:
-            # One row (most hot-path statements: the session by token, a membership, the next
-            # sequence number): value by value, without the per-column lists below.
-            row = {
-                name: value if reader is None else reader(value)
-                for name, reader, value in zip(plan.columns, plan.readers, raw_rows[0], strict=True)
-            }
-            return Outcome([row], rowcount)
-        # Column by column, then one dict per row built in C: several times faster than a
-        # per-value comprehension on lists of a thousand rows.
-        columns: list[Any] = []
-        for index, (reader, memo) in enumerate(zip(plan.readers, plan.memoised, strict=True)):
-            values = [raw[index] for raw in raw_rows]
-            if reader is not None:
-                read = _memoised(reader) if memo else reader
-                values = [read(value) for value in values]
-            columns.append(values)
-        names = plan.columns
-        return Outcome(
-            [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)], rowcount
-        )
+        return plan, raw_rows, rowcount
 
 
 def _memoised(reader: Callable[[Any], Any]) -> Callable[[Any], Any]:
