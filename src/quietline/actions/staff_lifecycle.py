@@ -192,15 +192,16 @@ def _invite_throttle_key(lookup_key: bytes, address: str) -> bytes:
     return keyed_hash(lookup_key, f"invite-address|{address}")
 
 
+def _address_throttled(unit: Unit, address_key: bytes) -> bool:
+    failures = unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW)
+    return failures >= MAX_INVITE_ADDRESS_FAILURES
+
+
 def invite_open(unit: Unit, lookup_key: bytes, req: InviteAcceptance) -> bool:
     """Read only, before an acceptance: whether its address is not throttled, its link is
     pending and its password is acceptable, i.e. whether hashing the password first is worth
     it. A stranger's guess at a link costs no hashing."""
-    address_key = _invite_throttle_key(lookup_key, req.address)
-    if (
-        unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW)
-        >= MAX_INVITE_ADDRESS_FAILURES
-    ):
+    if _address_throttled(unit, _invite_throttle_key(lookup_key, req.address)):
         return False
     invite = unit.staff_lifecycle.invite_by_token_hash(token_hash(req.token))
     return (
@@ -219,10 +220,7 @@ def do_accept_invite(
     raised, like :func:`quietline.actions.auth.do_sign_in`'s.
     """
     address_key = _invite_throttle_key(lookup_key, req.address)
-    if (
-        unit.throttle.failures(address_key, unit.now, THROTTLE_WINDOW)
-        >= MAX_INVITE_ADDRESS_FAILURES
-    ):
+    if _address_throttled(unit, address_key):
         return SignInRefused(TooManyRequests(_INVITE_THROTTLED, headers={"Retry-After": "900"}))
     invite = unit.staff_lifecycle.invite_by_token_hash(token_hash(req.token))
     state = invite.state(unit.now) if invite is not None else None
