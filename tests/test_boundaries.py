@@ -37,6 +37,7 @@ from quietline.domain.client_policy import (
     OpeningHours,
 )
 from quietline.domain.clock import ManualClock
+from quietline.safety.crisis import assess
 from tests.browser.push_service import PushService
 from tests.conftest import (
     Api,
@@ -396,6 +397,14 @@ def test_a_crisis_message_in_spanish_gets_the_spanish_crisis_reply(
     assert "988" in refused.json()["detail"]
     clock.advance(timedelta(minutes=1))
     assert inbound(services, pid, lucia, "quiero morirme, ya no aguanto").urgent
+    assert outbound(services, pid, lucia)[-1].body == words
+    # Spanish that no Spanish rule reads, flagged by the learned tiers: still Spanish.
+    clock.advance(timedelta(minutes=1))
+    quiet = "tengo las pastillas aquí conmigo y nadie me va a extrañar"
+    assessed = assess(quiet)
+    assert assessed.crisis, "precondition: the detector flags this message"
+    assert not [r for r in assessed.reasons if r.startswith("es.")], "precondition: no rule"
+    assert inbound(services, pid, lucia, quiet).replies == ("crisis_reply",)
     assert outbound(services, pid, lucia)[-1].body == words
 
 

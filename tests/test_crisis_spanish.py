@@ -7,13 +7,21 @@ Every message here was written for these tests. Messages go through the detector
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
-from quietline.safety.crisis import normalise
-from quietline.safety.crisis_spanish import DAMPENERS, RULES, SpanishCue, spanish_cues
+from quietline.safety.crisis import CrisisAssessment, normalise, written_in_spanish
+from quietline.safety.crisis_spanish import (
+    DAMPENERS,
+    RULES,
+    SpanishCue,
+    reads_as_spanish,
+    spanish_cues,
+)
 
 SUICIDE = "suicide"
 SELF_HARM = "self_harm"
@@ -533,3 +541,55 @@ def test_is_fast_on_long_and_adversarial_input() -> None:
     for text in texts:
         spanish_cues(text)
     assert time.perf_counter() - start < 2.0
+
+
+# -- the language of the reply ----------------------------------------------------------------
+# Flags the word and meaning tiers raise name no language; the reply still goes in Spanish
+# when the message is Spanish (found in session 14: four of ten indirect Spanish messages
+# flagged by those tiers alone got the English reply).
+SPANISH_INDIRECT = [
+    "no sé cuánto tiempo más voy a aguantar, hoy escribí cartas para mis hijos",
+    "estoy en el puente y no sé si bajar",
+    "tengo las pastillas aquí conmigo y nadie me va a extrañar",
+    "ya tengo todo listo, mañana ya no van a tener que preocuparse por mí",
+    "Hola, quería decirles que ya no voy a ir a la cita porque no voy a estar",
+]
+ENGLISH = [
+    "I want to kill myself tonight",
+    "nobody would even notice if i was gone",
+    "i left letters for everyone. yours is in the mail. goodbye",
+    "Can we move Thursday to 3? I have a conflict at work",
+    "me too, see you at 5",
+]
+
+
+def _by_model(*reasons: str) -> CrisisAssessment:
+    return CrisisAssessment(True, (SUICIDE,), reasons)
+
+
+@pytest.mark.parametrize("message", SPANISH_INDIRECT)
+def test_a_spanish_message_flagged_by_the_models_gets_the_spanish_reply(message: str) -> None:
+    assert reads_as_spanish(message)
+    assert written_in_spanish(_by_model("meaning.p90"), message)
+
+
+@pytest.mark.parametrize("message", ENGLISH)
+def test_an_english_message_gets_the_english_reply(message: str) -> None:
+    assert not reads_as_spanish(message)
+    assert not written_in_spanish(_by_model("model.p70"), message)
+
+
+def test_a_spanish_cue_names_the_language_even_when_set_aside() -> None:
+    assessed = _by_model("meaning.p90", "es.suicide.burden~negated")
+    assert written_in_spanish(assessed, "perdón")
+    assert not written_in_spanish(CrisisAssessment(False, (), ()), SPANISH_INDIRECT[0])
+
+
+def test_no_english_evaluation_message_reads_as_spanish() -> None:
+    """The English evaluation sets (322 and the holdout) never read as Spanish."""
+    data = Path(__file__).parent / "data"
+    for name in ("crisis_eval.jsonl", "crisis_eval_holdout.jsonl"):
+        lines = (data / name).read_text(encoding="utf-8").splitlines()
+        texts = [json.loads(line)["text"] for line in lines if line.strip()]
+        assert texts
+        assert [t for t in texts if reads_as_spanish(t)] == []

@@ -565,7 +565,7 @@ def receive_from_client(
     thread = _thread_of(unit, client)
     assessment = _assessment(text, assessed)
     crisis = assessment is not None and assessment.crisis
-    spanish = assessment is not None and written_in_spanish(assessment)
+    spanish = assessment is not None and written_in_spanish(assessment, text)
     stored = store_thread_message(
         unit,
         thread,

@@ -56,7 +56,7 @@ from functools import partial
 from typing import Any
 
 from quietline.safety import crisis_meaning, crisis_model
-from quietline.safety.crisis_spanish import spanish_cues
+from quietline.safety.crisis_spanish import reads_as_spanish, spanish_cues
 
 __all__ = [
     "CATEGORIES",
@@ -4200,10 +4200,14 @@ def combine(
     return result
 
 
-def written_in_spanish(result: CrisisAssessment) -> bool:
-    """Whether a flag was raised by a Spanish rule (``es.*``): the crisis reply then goes in
-    Spanish. A Spanish cue that was set aside does not count."""
-    return result.crisis and any(r.startswith("es.") and "~" not in r for r in result.reasons)
+def written_in_spanish(result: CrisisAssessment, text: str) -> bool:
+    """Whether a flagged message is in Spanish, so that the crisis reply goes in Spanish: a
+    Spanish rule's cue is in it (standing or set aside: either way the words are Spanish),
+    or, for a flag the word or meaning tiers raised, it reads as Spanish
+    (:func:`~quietline.safety.crisis_spanish.reads_as_spanish`)."""
+    if not result.crisis:
+        return False
+    return any(r.startswith("es.") for r in result.reasons) or reads_as_spanish(text)
 
 
 def assess_by_words(text: str) -> CrisisAssessment:

@@ -34,7 +34,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["DAMPENERS", "RULES", "SpanishCue", "spanish_cues"]
+__all__ = ["DAMPENERS", "RULES", "SpanishCue", "reads_as_spanish", "spanish_cues"]
 
 SUICIDE = "suicide"
 SELF_HARM = "self_harm"
@@ -192,6 +192,41 @@ def _fold(norm: str) -> str:
     t = _VOWEL_RUNS.sub(r"\1", t)
     t = _CONSONANT_RUNS.sub(r"\1\1", t)
     return _SPACES.sub(" ", t)
+
+
+# --------------------------------------------------------------------------------------
+# Which language a message is in (for the reply, not for detection)
+# --------------------------------------------------------------------------------------
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Short words that are common in Spanish messages and are not English words (folded: no
+# accents, texting spellings expanded). Words that are both ("no", "me", "a", "son") are in
+# neither list.
+_SPANISH_WORDS = _word_set(
+    "que de la el y en mi es por con para una lo ya estoy quiero pero porque nada mas todo "
+    "tengo puedo soy esta muy como cuando donde ayuda vida morir yo tu su sus los las del "
+    "al se le les te nos sin mejor nadie todos hoy manana aqui voy estar hacer siento "
+    "ni ser fue era hay esto eso ella hijos familia gracias perdon tiempo dia noche casa"
+)
+_ENGLISH_WORDS = _word_set(
+    "the and to i my is it you of that in want can be have this just so but what with "
+    "am im dont cant will do at for your was are not all they we he she tonight today"
+)
+_WORD = _c(r"[a-z]+")
+
+
+def reads_as_spanish(text: str) -> bool:
+    """Whether a message reads as Spanish: at least two common Spanish words, and more of
+    them than common English ones. For a flag raised by the word or meaning tiers, whose
+    reasons do not say the language, so that the crisis reply is in the client's."""
+    words = _WORD.findall(_fold(text))
+    spanish = sum(word in _SPANISH_WORDS for word in words)
+    english = sum(word in _ENGLISH_WORDS for word in words)
+    return spanish >= 2 and spanish > english
 
 
 # --------------------------------------------------------------------------------------
