@@ -94,6 +94,33 @@ def test_a_long_message_is_read_in_windows_and_the_end_counts() -> None:
     assert assess(long_text).crisis
 
 
+def test_repeated_windows_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repetitive text (a pasted line, "no. no. no.") repeats whole windows: each distinct
+    window is encoded once, and every window still gets its vector."""
+    encoder = load_encoder()
+    text = "no. " * 1000
+    expected = np.concatenate(
+        [
+            encoder._embed([w.ids], [w.attention_mask])
+            for first in [encoder._tokenizer.encode(text)]
+            for w in (first, *first.overflowing)
+        ]
+    )
+    calls: list[int] = []
+    real = encoder._embed
+
+    def counting(ids: list[list[int]], mask: list[list[int]]) -> Any:
+        calls.append(1)
+        return real(ids, mask)
+
+    monkeypatch.setattr(encoder, "_embed", counting)
+    vectors = encoder.windows(text)
+    assert vectors.shape == expected.shape
+    assert encoder.window_count(text) == len(expected) >= 8
+    assert len(calls) <= 3  # the first window, the repeating one, the shorter last one
+    assert np.allclose(vectors, expected, atol=1e-6)
+
+
 def test_a_changed_file_is_refused(tmp_path: Path) -> None:
     model, _ = encoder_files()
     copy = tmp_path / "model.onnx"

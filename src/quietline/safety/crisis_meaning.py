@@ -135,8 +135,17 @@ class Encoder:
         """One vector per window of *text* (one window unless it is longer than
         :data:`MAX_TOKENS` tokens), shape ``(windows, 384)``."""
         first = self._tokenizer.encode(text)
-        encodings = [first, *first.overflowing]
-        return np.concatenate([self._embed([e.ids], [e.attention_mask]) for e in encodings])
+        # A window the same as an earlier one (repetitive text: a pasted line, "no. no. no.")
+        # gets the same vector: it is read once. Without this, 4,000 characters of repetition
+        # cost seconds of encoder time for nothing new.
+        read: dict[tuple[int, ...], Vector] = {}
+        vectors = []
+        for window in (first, *first.overflowing):
+            key = tuple(window.ids)
+            if key not in read:
+                read[key] = self._embed([window.ids], [window.attention_mask])
+            vectors.append(read[key])
+        return np.concatenate(vectors)
 
     def window_count(self, text: str) -> int:
         """How many windows :meth:`windows` reads *text* in."""
