@@ -25,6 +25,7 @@ from quietline.actions.auth import (
     SignInRequest,
     do_sign_in,
 )
+from quietline.actions.staff_lifecycle import InviteAcceptance
 from quietline.app import Services, build_services, create_app
 from quietline.config import Settings
 from quietline.crypto.passwords import PasswordCheck
@@ -764,3 +765,23 @@ def test_new_passwords_and_pins_are_hashed_off_the_writer_thread(
     before = len(password_hash_threads)
     assert join(client, "qli_" + "x" * 40, password=NEW_PASSWORD).status_code == 410
     assert len(password_hash_threads) == before
+
+
+def test_requests_carrying_secrets_never_print_them() -> None:
+    """A sign-in or an invitation's acceptance printed (in a log line, an error message)
+    shows no password, code or link token."""
+    secrets = ("pw-marker-5d1c9", "otp-marker-77", "rc-marker-31", "qli_tokenmarker42")
+    sign_in_request = SignInRequest(
+        practice_slug="riverbend",
+        email="ana@riverbend.test",
+        password=secrets[0],
+        device_name="phone",
+        address="127.0.0.1",
+        otp_code=secrets[1],
+        recovery_code=secrets[2],
+    )
+    acceptance = InviteAcceptance(
+        token=secrets[3], password=secrets[0], device_name="phone", address="127.0.0.1"
+    )
+    for printed in (repr(sign_in_request), str(acceptance)):
+        assert not [s for s in secrets if s in printed], printed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, NewType
 from uuid import UUID, uuid4
@@ -52,11 +52,12 @@ SECOND_FACTOR_SETUP_NEEDED = (
 class SignInRequest:
     practice_slug: str
     email: str
-    password: str
+    # Secrets stay out of any printed value (a log line, an error's message).
+    password: str = field(repr=False)
     device_name: str
     address: str
-    otp_code: str | None = None
-    recovery_code: str | None = None
+    otp_code: str | None = field(default=None, repr=False)
+    recovery_code: str | None = field(default=None, repr=False)
     passkey: dict[str, Any] | None = None
     relying_party: RelyingParty | None = None  # needed for passkeys (web sign-in)
     client: str = "api"  # "web": the staff web app, with its cookie and app lock

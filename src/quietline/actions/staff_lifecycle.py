@@ -93,8 +93,9 @@ class InviteView:
 
 @dataclass(frozen=True, slots=True)
 class InviteAcceptance:
-    token: str
-    password: str
+    # Secrets stay out of any printed value (a log line, an error's message).
+    token: str = field(repr=False)
+    password: str = field(repr=False)
     device_name: str
     address: str
     client: str = "api"  # "web": the staff web app, with its cookie and app lock
