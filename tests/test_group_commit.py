@@ -252,3 +252,38 @@ def test_the_writer_reconnects_when_the_server_dropped_its_connection(
     assert ended >= 1
     _audit(services, practice.id)
     _chain_ok(services)
+
+
+def _sqlite_temp_files() -> list[str]:
+    """Files this process has open that SQLite made for temporary data (named etilqs_*)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = fd.readlink()
+        except OSError:
+            continue  # closed since the listing
+        if "etilqs_" in target.name:
+            found.append(str(target))
+    return found
+
+
+def test_a_jobs_savepoint_journal_stays_in_memory(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    """Each job's savepoint journal holds copies of the pages it changes. Those copies must
+    not go to a temporary file (decision 0024): SQLite keeps 64 KiB in memory by default, then
+    spills to an unlinked file under /var/tmp, which one big job or a batch of small ones
+    outgrows. This job changes about 200 existing pages (800 KiB)."""
+    db, _committed = writer
+    for i in range(200):
+        db.write_sync(_insert(f"{i:04d}" + "x" * 3000))
+    seen: list[list[str]] = []
+
+    def rewrite_every_row(p: _Probe) -> int:
+        p.conn.exec_driver_sql("UPDATE t SET v = upper(v)")
+        seen.append(_sqlite_temp_files())
+        return len(seen)
+
+    assert db.write_sync(rewrite_every_row) == 1
+    assert seen == [[]]
+    assert db.read_sync(lambda p: p.conn.exec_driver_sql("PRAGMA temp_store").scalar()) == 2
