@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from quietline.actions.client_access import client_page_url, issue_link
 from quietline.actions.client_senders import check_client_sender
@@ -61,6 +61,7 @@ from quietline.crypto.tokens import keyed_hash
 from quietline.domain.audit import AuditKind
 from quietline.domain.client_policy import ClientMessagingPolicy
 from quietline.domain.errors import Conflict, InvalidInput, NotFound, present
+from quietline.domain.ids import time_ordered_id
 from quietline.domain.models import Conversation, StoredClient
 from quietline.safety.clinical import assess_clinical
 from quietline.safety.crisis import CrisisAssessment, assess, written_in_spanish
@@ -259,7 +260,7 @@ def deliver_and_record(
     was used already; None when nothing was written or the client has no thread) and the
     delivery. The caller holds the write transaction and writes the audit entry.
     """
-    message_id = uuid4()
+    message_id = time_ordered_id()
     delivery = Delivery(None, False)
     if deliver:
         delivery = deliver_to_client(

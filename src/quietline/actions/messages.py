@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +20,7 @@ from quietline.crypto.fields import SealedMessage, open_message_body, seal_messa
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, present
 from quietline.domain.events import Event, conversation_topic, user_topic
+from quietline.domain.ids import time_ordered_id
 from quietline.domain.models import Conversation, Membership, ReceiptMark, StoredMessage
 from quietline.domain.policy import PracticePolicy
 from quietline.storage.unit import Unit
@@ -174,7 +175,7 @@ def store_thread_message(
             if policy is None:
                 policy = present(unit.practices.get(practice_id), "practice").policy
             ttl = policy.default_message_ttl_seconds
-    message_id = message_id or uuid4()
+    message_id = message_id or time_ordered_id()
     seq = unit.conversations.next_seq(practice_id, conversation.id, unit.now)
     sealed = seal_message_body(
         unit.conversation_key(conversation), practice_id, conversation.id, message_id, body
@@ -532,7 +533,7 @@ def _advance(unit: Unit, actor: Actor, conversation_id: UUID, kind: str, up_to_s
         actor.practice_id, conversation_id, actor.user_id, kind, up_to_seq
     )
     unit.messages.add_receipt_mark(
-        mark_id=uuid4(),
+        mark_id=time_ordered_id(),
         practice_id=actor.practice_id,
         conversation_id=conversation_id,
         user_id=actor.user_id,

@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy.exc import NoResultFound
 
@@ -46,6 +46,7 @@ from quietline.crypto.fields import open_record_field, seal_record_field
 from quietline.domain.audit import AuditKind
 from quietline.domain.errors import InvalidInput
 from quietline.domain.events import Event, conversation_topic
+from quietline.domain.ids import time_ordered_id
 from quietline.domain.models import OutboundMessage
 from quietline.gateways.errors import GatewayError, GatewayRejected
 from quietline.storage.unit import Unit
@@ -146,7 +147,7 @@ def enqueue_outbound(
         raise InvalidInput("There is nothing to send: the text is empty.")
     if len(body) > limit:
         raise InvalidInput(f"A {channel.upper()} to a client can be at most {limit} characters.")
-    outbound_id = uuid4()
+    outbound_id = time_ordered_id()
     stored, key = unit.practice_key(practice_id)
 
     def sealed(column: str, value: str) -> bytes:

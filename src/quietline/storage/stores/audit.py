@@ -4,13 +4,14 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from sqlalchemy import Text, and_, bindparam, cast, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from quietline.crypto.audit_chain import canonical, entry_mac, genesis_mac
+from quietline.domain.ids import time_ordered_id
 from quietline.domain.models import AuditEntry
 from quietline.storage.prepared import Prepared
 from quietline.storage.tables import audit_events, audit_heads
@@ -162,7 +163,7 @@ class AuditStore:
     ) -> dict[str, Any]:
         """The row of the entry that follows (prev_seq, prev_mac), with its MAC."""
         seq = prev_seq + 1
-        entry_id = uuid4()
+        entry_id = time_ordered_id()
         body = canonical(entry_id=entry_id, seq=seq, **fields)
         mac = entry_mac(self._key, prev_mac, body)
         return {"id": entry_id, "seq": seq, **fields, "prev_mac": prev_mac, "mac": mac}
