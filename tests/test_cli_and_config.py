@@ -16,7 +16,9 @@ import stat
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner, Result
 
 from quietline.app import build_services, create_app, ensure_key_files
@@ -602,6 +605,95 @@ def test_the_migrations_build_exactly_the_declared_schema(fresh_database: str) -
     Table("practices", drifted, Column("surprise", Integer), extend_existing=True)
     found = schema_differences(fresh_database, drifted)
     assert [d[0] for d in found if isinstance(d, tuple)] == ["add_column"], found
+
+
+def test_the_partial_idempotency_indexes_migration_keeps_messages_and_the_rule(
+    fresh_database: str,
+) -> None:
+    """0008 replaces the idempotency unique constraints by partial unique indexes (on SQLite
+    by rebuilding the messages table): the rows stay and a repeated key is still refused."""
+    upgrade(fresh_database, "0007")
+    now = datetime(2026, 11, 29, 22, 0, tzinfo=UTC)
+    practice, user, conversation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    tables = metadata.tables
+
+    def message(seq: int, key: str) -> dict[str, Any]:
+        return {
+            "id": uuid.uuid4(),
+            "practice_id": practice,
+            "conversation_id": conversation,
+            "seq": seq,
+            "sender_id": user,
+            "idempotency_key": key,
+            "body_sealed": b"sealed",
+            "dek_wrapped": b"wrapped",
+            "urgent": False,
+            "created_at": now,
+        }
+
+    engine = create_engine(fresh_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                tables["practices"].insert(),
+                {
+                    "id": practice,
+                    "slug": "migrating",
+                    "name": "Migrating",
+                    "created_at": now,
+                    "session_idle_minutes": 30,
+                    "session_absolute_hours": 12,
+                    "app_lock_minutes": 5,
+                    "recall_window_minutes": 15,
+                },
+            )
+            conn.execute(
+                tables["practice_keys"].insert(),
+                {
+                    "key_id": "k1",
+                    "practice_id": practice,
+                    "wrapped_key": b"k",
+                    "created_at": now,
+                    "active": True,
+                },
+            )
+            conn.execute(
+                tables["users"].insert(),
+                {
+                    "id": user,
+                    "practice_id": practice,
+                    "email": "owner@migrating.test",
+                    "display_name": "Owner",
+                    "role": "owner",
+                    "password_hash": "x",
+                    "password_changed_at": now,
+                    "is_active": True,
+                    "created_at": now,
+                },
+            )
+            conn.execute(
+                tables["conversations"].insert(),
+                {
+                    "id": conversation,
+                    "practice_id": practice,
+                    "kind": "group",
+                    "key_wrapped": b"k",
+                    "practice_key_id": "k1",
+                    "last_seq": 2,
+                    "created_at": now,
+                    "last_activity_at": now,
+                },
+            )
+            conn.execute(tables["messages"].insert(), [message(1, "key-1"), message(2, "key-2")])
+        upgrade(fresh_database)
+        assert schema_differences(fresh_database, metadata) == []
+        with engine.connect() as conn:
+            keys = conn.execute(text("SELECT idempotency_key FROM messages ORDER BY seq")).scalars()
+            assert list(keys) == ["key-1", "key-2"]
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(tables["messages"].insert(), message(3, "key-1"))
+    finally:
+        engine.dispose()
 
 
 def test_quietline_migrate_brings_a_new_data_folder_up_to_date(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import JSON, TypeDecorator
@@ -458,8 +459,25 @@ messages = Table(
     Column("channel", String(8), nullable=True),
     CheckConstraint("(sender_id is null) <> (sender_client_id is null)", name="one_sender"),
     UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
-    UniqueConstraint("sender_id", "idempotency_key", name="uq_messages_sender_idempotency"),
-    UniqueConstraint("sender_client_id", "idempotency_key", name="uq_messages_client_idempotency"),
+    # An idempotency key is unique per sender. Partial: a staff message has no client sender
+    # and a client's none of staff, and an entry for the empty side would only cost every
+    # send an index page write (decision 0024).
+    Index(
+        "uq_messages_sender_idempotency",
+        "sender_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("sender_id IS NOT NULL"),
+        postgresql_where=text("sender_id IS NOT NULL"),
+    ),
+    Index(
+        "uq_messages_client_idempotency",
+        "sender_client_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("sender_client_id IS NOT NULL"),
+        postgresql_where=text("sender_client_id IS NOT NULL"),
+    ),
     Index("ix_messages_expires_at", "expires_at"),
     # Covers the unread count and the urgent-unread flag: no table lookups needed.
     Index(
