@@ -49,12 +49,14 @@ def _is_retryable(exc: BaseException) -> bool:
     return False
 
 
-def _savepoint(conn: Connection, sql: str) -> None:
-    """A savepoint statement on the driver's own cursor, inside ``conn``'s transaction.
+def _driver_sql(conn: Connection, sql: str) -> None:
+    """A transaction-control statement (BEGIN, SAVEPOINT...) on the driver's own cursor.
 
     Plain SQL rather than ``conn.begin_nested()`` (SQLAlchemy compiles a fresh SAVEPOINT
     clause each time), and on the driver rather than ``exec_driver_sql`` (SQLAlchemy's
-    execution path costs several times the statement); two of these run per job.
+    execution path costs several times the statement): every write batch begins with one
+    and every job runs two. Driver errors come out as SQLAlchemy's, as from
+    ``exec_driver_sql``.
     """
     driver = conn.connection.dbapi_connection
     if driver is None:
@@ -96,7 +98,7 @@ def _configure_sqlite(engine: Engine, *, writer: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+        _driver_sql(conn, "BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
 def make_engine(url: str, *, writer: bool = True, pool_size: int = 5) -> Engine:
@@ -332,16 +334,16 @@ class Database(Generic[UnitT]):
 
     def _run_job(self, conn: Connection, job: _Job[UnitT]) -> _Outcome[UnitT]:
         unit = self._make_unit(conn, False)
-        _savepoint(conn, "SAVEPOINT quietline_job")
+        _driver_sql(conn, "SAVEPOINT quietline_job")
         try:
             result = job.fn(unit)
         except Exception as exc:
-            _savepoint(conn, "ROLLBACK TO SAVEPOINT quietline_job")
-            _savepoint(conn, "RELEASE SAVEPOINT quietline_job")
+            _driver_sql(conn, "ROLLBACK TO SAVEPOINT quietline_job")
+            _driver_sql(conn, "RELEASE SAVEPOINT quietline_job")
             if _is_retryable(exc):
                 raise
             return (job, False, exc, None)
-        _savepoint(conn, "RELEASE SAVEPOINT quietline_job")
+        _driver_sql(conn, "RELEASE SAVEPOINT quietline_job")
         return (job, True, result, unit)
 
     def _settle(self, outcomes: list[_Outcome[UnitT]]) -> None:
