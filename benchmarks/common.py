@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import orjson
 import uvicorn
 
+from quietline.api.http_protocol import CoalescingHttpToolsProtocol
 from quietline.config import Settings
 
 HOST = "127.0.0.1"
@@ -133,17 +134,23 @@ async def wait_for_quiet(
         print(f"waiting for a quiet machine: others use {cores} cores", flush=True)
 
 
-def uvicorn_config(app: Any, port: int) -> uvicorn.Config:
+def uvicorn_config(app: Any, port: int, *, quietline_http: bool = False) -> uvicorn.Config:
     """The uvicorn settings of ``quietline serve`` for a benchmark server, on 127.0.0.1 only
     (whatever the caller), with uvloop and httptools when installed. One place, so that the
-    calibration's reference servers run exactly as the Quietline server does."""
+    calibration's reference servers run as the Quietline server does, but for
+    ``quietline_http``: Quietline's own HTTP protocol (head and body of a response sent
+    together, ``quietline.api.http_protocol``) is part of what the send benchmark measures,
+    while the reference servers stand for plain frameworks on plain uvicorn."""
     have = importlib.util.find_spec
+    http: Any = "httptools" if have("httptools") else "h11"
+    if quietline_http:
+        http = CoalescingHttpToolsProtocol
     return uvicorn.Config(
         app,
         host=HOST,
         port=port,
         loop="uvloop" if have("uvloop") else "asyncio",
-        http="httptools" if have("httptools") else "h11",
+        http=http,
         ws="auto",
         access_log=False,
         log_config=None,

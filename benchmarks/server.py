@@ -48,7 +48,7 @@ def main() -> None:
     settings = bench_settings(args.data_dir, args.log_level)
     configure_logging(settings.log_level)
     services = build_services(settings)
-    config = uvicorn_config(create_app(services), args.port)
+    config = uvicorn_config(create_app(services), args.port, quietline_http=True)
     print(
         f"benchmark server: pid {os.getpid()}, nofile {nofile}, loop {config.loop}, "
         f"http {config.http}"

@@ -28,6 +28,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from quietline.actions.practices import do_create_practice
+from quietline.api.http_protocol import CoalescingHttpToolsProtocol
 from quietline.app import Services, build_services, create_app, ensure_key_files
 from quietline.config import Settings
 from quietline.crypto.passwords import PasswordCheck
@@ -248,6 +249,7 @@ def live_server(services: Services) -> Iterator[LiveServer]:
             create_app(services),
             host="127.0.0.1",
             port=port,
+            http=CoalescingHttpToolsProtocol,  # as `quietline serve` runs
             log_config=None,
             access_log=False,
             lifespan="on",

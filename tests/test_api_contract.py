@@ -55,6 +55,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import func, select
 
 from quietline.api import problems
+from quietline.api.http_protocol import CoalescingHttpToolsProtocol
 from quietline.api.middleware import MAX_BODY_BYTES
 from quietline.app import Services
 from quietline.domain.policy import PracticePolicy
@@ -350,7 +351,14 @@ def _free_port() -> int:
 def _serve(app: FastAPI) -> Iterator[str]:
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            http=CoalescingHttpToolsProtocol,
+            log_config=None,
+            access_log=False,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -177,6 +177,7 @@ def serve(config: ConfigOption = None) -> None:
 def _run_server(services: Services) -> None:
     import uvicorn
 
+    from quietline.api.http_protocol import CoalescingHttpToolsProtocol
     from quietline.api.middleware import ContainErrors
     from quietline.app import create_app
     from quietline.logging_setup import configure_logging
@@ -188,6 +189,7 @@ def _run_server(services: Services) -> None:
             ContainErrors(create_app(services)),
             host=settings.host,
             port=settings.port,
+            http=CoalescingHttpToolsProtocol,
             ssl_certfile=str(settings.tls_cert_file) if settings.tls_cert_file else None,
             ssl_keyfile=str(settings.tls_key_file) if settings.tls_key_file else None,
             proxy_headers=settings.behind_tls_proxy,
