@@ -7,6 +7,7 @@ PostgreSQL is expected at 127.0.0.1:5432 (trust auth, database ``test``); overri
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -240,16 +241,18 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def live_server(services: Services) -> Iterator[LiveServer]:
-    """The real app under uvicorn on a loopback port, for WebSocket and timing tests."""
+@contextlib.contextmanager
+def uvicorn_in_thread(app: Any, http: Any = CoalescingHttpToolsProtocol) -> Iterator[str]:
+    """``app`` under uvicorn on a free loopback port, in a thread; yields "127.0.0.1:port".
+
+    ``http``: the protocol class, by default the one ``quietline serve`` runs."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(services),
+            app,
             host="127.0.0.1",
             port=port,
-            http=CoalescingHttpToolsProtocol,  # as `quietline serve` runs
+            http=http,
             log_config=None,
             access_log=False,
             lifespan="on",
@@ -262,9 +265,18 @@ def live_server(services: Services) -> Iterator[LiveServer]:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/api/v1/ws", services)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(services: Services) -> Iterator[LiveServer]:
+    """The real app under uvicorn on a loopback port, for WebSocket and timing tests."""
+    with uvicorn_in_thread(create_app(services)) as address:
+        yield LiveServer(f"http://{address}", f"ws://{address}/api/v1/ws", services)
 
 
 # -- captured logs (for the checks that nothing readable reaches a log) --------------------

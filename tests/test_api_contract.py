@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,7 +33,6 @@ import httpx
 import httpx2
 import pytest
 import schemathesis
-import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -55,13 +51,20 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import func, select
 
 from quietline.api import problems
-from quietline.api.http_protocol import CoalescingHttpToolsProtocol
 from quietline.api.middleware import MAX_BODY_BYTES
 from quietline.app import Services
 from quietline.domain.policy import PracticePolicy
 from quietline.storage.tables import metadata
 from quietline.storage.unit import Unit
-from tests.conftest import Api, LiveServer, PracticeHandle, add_staff, make_practice, sign_in
+from tests.conftest import (
+    Api,
+    LiveServer,
+    PracticeHandle,
+    add_staff,
+    make_practice,
+    sign_in,
+    uvicorn_in_thread,
+)
 from tests.fake_sms_provider import PRACTICE_NUMBER, PUBLIC_ORIGIN, signature
 from tests.test_isolation import client_page_session
 
@@ -340,37 +343,10 @@ def _broken_app() -> FastAPI:
     return app
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def _serve(app: FastAPI) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            http=CoalescingHttpToolsProtocol,
-            log_config=None,
-            access_log=False,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "throwaway server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_in_thread(app) as address:
+        yield f"http://{address}"
 
 
 def test_the_contract_harness_reports_broken_operations() -> None:

@@ -5,19 +5,16 @@ protocol (keep-alive, HEAD, 204, streaming, connection close, WebSocket upgrade)
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.sync.client import connect
 
 from quietline.api.http_protocol import CoalescingHttpToolsProtocol, HeldWrites
+from tests.conftest import uvicorn_in_thread
 
 # -- the transport, on a real event loop ------------------------------------------------------
 
@@ -194,39 +191,11 @@ async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(params=[_RecordedCoalescing, _RecordedPlain], ids=["quietline", "uvicorn"])
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, bool]]:
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            _app,
-            host="127.0.0.1",
-            port=port,
-            http=request.param,
-            log_config=None,
-            access_log=False,
-            lifespan="on",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "test server did not start"
-        time.sleep(0.02)
-    WRITES.clear()
-    try:
-        yield f"127.0.0.1:{port}", request.param is _RecordedCoalescing
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with uvicorn_in_thread(_app, http=request.param) as address:
+        WRITES.clear()
+        yield address, request.param is _RecordedCoalescing
 
 
 def test_a_small_answer_leaves_in_one_write(served: tuple[str, bool]) -> None:
