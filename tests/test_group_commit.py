@@ -8,9 +8,11 @@ that head is still the stored one.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -287,3 +289,52 @@ def test_a_jobs_savepoint_journal_stays_in_memory(
     assert db.write_sync(rewrite_every_row) == 1
     assert seen == [[]]
     assert db.read_sync(lambda p: p.conn.exec_driver_sql("PRAGMA temp_store").scalar()) == 2
+
+
+def test_coroutines_waiting_on_one_batch_get_their_own_answers_in_one_hop(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    """A batch answers every coroutine waiting on one event loop with one call onto that loop,
+    after the commit: each gets its own result or exception, and one whose task was
+    cancelled is skipped without disturbing the others (its write still commits, as
+    before)."""
+    db, committed = writer
+    started, release = threading.Event(), threading.Event()
+
+    def first(p: _Probe) -> str:
+        started.set()
+        assert release.wait(WAIT)
+        return _insert("a")(p)
+
+    def failing(p: _Probe) -> str:
+        raise ValueError("only this one fails")
+
+    async def main() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        hops: list[object] = []
+        real = loop.call_soon_threadsafe
+
+        def spy(callback: Any, *args: Any, **kwargs: Any) -> Any:
+            hops.append(callback)
+            return real(callback, *args, **kwargs)
+
+        loop.call_soon_threadsafe = spy  # type: ignore[method-assign, assignment]
+        a = asyncio.ensure_future(db.write(first))
+        await asyncio.to_thread(started.wait, WAIT)
+        b = asyncio.ensure_future(db.write(_insert("b")))
+        bad = asyncio.ensure_future(db.write(failing))
+        gone = asyncio.ensure_future(db.write(_insert("c")))
+        await asyncio.sleep(0)  # all three are queued behind the running job
+        gone.cancel()
+        release.set()
+        results = await asyncio.gather(a, b, bad, gone, return_exceptions=True)
+        answered = [hop for hop in hops if getattr(hop, "__name__", "") == "_give_answers"]
+        return [*results, len(answered)]
+
+    a, b, bad, gone, hops = asyncio.run(main())
+    assert (a, b) == ("a", "b")
+    assert isinstance(bad, ValueError)
+    assert isinstance(gone, asyncio.CancelledError)
+    assert hops == 1
+    assert [len(batch) for batch in committed] == [3]
+    assert _values(db) == ["a", "b", "c"]
