@@ -65,16 +65,26 @@ def _values(db: Database[_Probe]) -> list[str]:
     )
 
 
+def _holding_its_batch(
+    value: str,
+) -> tuple[Callable[[_Probe], str], threading.Event, threading.Event]:
+    """A job that inserts ``value`` once released, with the events that say it started and
+    release it: while it waits, the jobs queued behind it join its batch."""
+    started, release = threading.Event(), threading.Event()
+
+    def job(p: _Probe) -> str:
+        started.set()
+        assert release.wait(WAIT)
+        return _insert(value)(p)
+
+    return job, started, release
+
+
 def test_a_job_that_arrives_while_a_batch_runs_joins_it(
     writer: tuple[Database[_Probe], list[list[_Probe]]],
 ) -> None:
     db, committed = writer
-    started, queued = threading.Event(), threading.Event()
-
-    def first(p: _Probe) -> str:
-        started.set()
-        assert queued.wait(WAIT)
-        return _insert("a")(p)
+    first, started, queued = _holding_its_batch("a")
 
     a = db.submit_write(first)
     assert started.wait(WAIT)
@@ -90,12 +100,7 @@ def test_a_failing_job_rolls_back_alone_and_the_writer_goes_on(
     writer: tuple[Database[_Probe], list[list[_Probe]]],
 ) -> None:
     db, committed = writer
-    started, queued = threading.Event(), threading.Event()
-
-    def first(p: _Probe) -> str:
-        started.set()
-        assert queued.wait(WAIT)
-        return _insert("a")(p)
+    first, started, queued = _holding_its_batch("a")
 
     def failing(p: _Probe) -> str:
         _insert("z")(p)
@@ -299,12 +304,7 @@ def test_coroutines_waiting_on_one_batch_get_their_own_answers_in_one_hop(
     cancelled is skipped without disturbing the others (its write still commits, as
     before)."""
     db, committed = writer
-    started, release = threading.Event(), threading.Event()
-
-    def first(p: _Probe) -> str:
-        started.set()
-        assert release.wait(WAIT)
-        return _insert("a")(p)
+    first, started, release = _holding_its_batch("a")
 
     def failing(p: _Probe) -> str:
         raise ValueError("only this one fails")
