@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -13,6 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from quietline.actions.auth import SessionToken
+from quietline.api.routes.conversations import send_job
+from quietline.api.schemas import SendIn
 from quietline.app import Services
 from quietline.domain import ids
 from quietline.domain.ids import time_ordered_id
@@ -154,3 +159,103 @@ def test_the_idempotency_indexes_leave_out_the_side_a_message_does_not_have(
         return " ".join(str(row[-1]) for row in rows)
 
     assert "uq_messages_sender_idempotency" in services.db.read_sync(plan)
+
+
+def _traced_sends(services: Services, jobs: list[Callable[[Unit], object]]) -> list[str]:
+    """Run the jobs together on the writer with SQLite's statement trace on; what ran."""
+    statements: list[str] = []
+
+    def trace(on: bool) -> Callable[[Unit], None]:
+        def job(unit: Unit) -> None:
+            driver = unit.conn.connection.dbapi_connection
+            assert driver is not None
+            driver.set_trace_callback(statements.append if on else None)
+
+        return job
+
+    services.db.write_sync(trace(True))
+    statements.clear()
+    futures = [services.db.submit_write(job) for job in jobs]
+    for future in futures:
+        future.result()
+    ran = list(statements)
+    services.db.write_sync(trace(False))
+    return ran
+
+
+def _statement_kinds(statements: list[str]) -> Counter[str]:
+    """'UPDATE conversations', 'SELECT device_sessions', ...: the verb and the first table."""
+    kinds: Counter[str] = Counter()
+    for statement in statements:
+        words = statement.replace(".", " ").split()
+        verb = words[0].upper()
+        if verb in ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK"):
+            kinds[verb] += 1
+        elif verb == "SELECT":
+            kinds[f"SELECT {words[1]}"] += 1
+        elif verb == "INSERT":
+            kinds[f"INSERT {words[2]}"] += 1
+        else:
+            kinds[f"{verb} {words[1]}"] += 1
+    return kinds
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_send_runs_nine_statements_on_the_writer(
+    client: TestClient, owner: Api, services: Services, practice: PracticeHandle
+) -> None:
+    """The send's SQL is its cost on the one writer (decision 0003): a guard against a
+    statement slipping into the hot path unnoticed. Counted on SQLite's statement trace; the
+    statements are the same on PostgreSQL. A change here should come with a measurement
+    (``python -m benchmarks.write_path``)."""
+    people = [owner]
+    for n in range(3):
+        add_staff(owner, f"desk{n}@riverbend.test")
+        people.append(sign_in(client, practice.slug, f"desk{n}@riverbend.test"))
+    conversation = UUID(
+        owner.post("/conversations", {"kind": "group", "title": "Desk"}).json()["id"]
+    )
+    for person in people[1:]:
+        added = owner.post(
+            f"/conversations/{conversation}/members", {"user_id": str(person.user_id)}
+        )
+        assert added.status_code in (200, 201, 204), added.text
+    for person in people:  # each session's first use and the audit chain's head are warm
+        _send(person, str(conversation), f"warm-{person.user_id}")
+
+    def job(n: int, key: str | None = None) -> Callable[[Unit], object]:
+        body = SendIn(body=f"Room {n} is free", idempotency_key=key or f"count-{n:04d}")
+        return send_job(SessionToken(people[n % len(people)].token), conversation, body)
+
+    sent = _statement_kinds(_traced_sends(services, [job(n) for n in range(10)]))
+    transaction = {"BEGIN", "COMMIT"}
+    per_send = Counter({kind: count for kind, count in sent.items() if kind not in transaction})
+    assert per_send == Counter(
+        {
+            "SAVEPOINT": 10,
+            "SELECT device_sessions": 10,  # the session, inside the transaction
+            "SELECT conversations": 10,  # the conversation and the sender's membership
+            "SELECT messages": 10,  # the sender's idempotency key: a replay?
+            "UPDATE conversations": 10,  # the next sequence number
+            "INSERT messages": 10,
+            "UPDATE audit_heads": 10,  # the chain's head, checked and advanced at once
+            "INSERT audit_events": 10,
+            "RELEASE": 10,
+        }
+    ), per_send
+    assert 1 <= sent["BEGIN"] == sent["COMMIT"] <= 10
+
+    # A retry with a key already used writes nothing: the session, the conversation and
+    # the key are read, and the first message is the answer.
+    replayed = _statement_kinds(_traced_sends(services, [job(3, "count-0003")]))
+    assert replayed == Counter(
+        {
+            "BEGIN": 1,
+            "SAVEPOINT": 1,
+            "SELECT device_sessions": 1,
+            "SELECT conversations": 1,
+            "SELECT messages": 1,
+            "RELEASE": 1,
+            "COMMIT": 1,
+        }
+    ), replayed

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 from uuid import UUID
@@ -25,6 +26,7 @@ from quietline.actions.conversations import (
     list_conversations,
 )
 from quietline.actions.messages import (
+    SendResult,
     conversation_receipts,
     do_mark,
     do_recall,
@@ -179,24 +181,31 @@ async def send(
     return await send_and_answer(svc, conversation_id, body, token)
 
 
+def send_job(
+    token: SessionToken, conversation_id: UUID, body: s.SendIn
+) -> Callable[[Unit], SendResult]:
+    """The write job of one send: the session checked inside the transaction, then the send.
+
+    One definition for the route, its fast lane and ``benchmarks.write_path``."""
+    return lambda unit: do_send_message(
+        unit,
+        authorize(unit, token),
+        conversation_id,
+        body=body.body,
+        idempotency_key=body.idempotency_key,
+        urgent=body.urgent,
+        ttl_seconds=body.ttl_seconds,
+        acknowledge_clinical=body.acknowledge_clinical,
+    )
+
+
 async def send_and_answer(
     svc: Services, conversation_id: UUID, body: s.SendIn, token: SessionToken
 ) -> Response:
     """The send route's work, shared with its fast lane (:mod:`quietline.api.send_lane`),
     which answers API clients' sends without FastAPI's routing and dependencies."""
     try:
-        result = await svc.db.write(
-            lambda unit: do_send_message(
-                unit,
-                authorize(unit, token),
-                conversation_id,
-                body=body.body,
-                idempotency_key=body.idempotency_key,
-                urgent=body.urgent,
-                ttl_seconds=body.ttl_seconds,
-                acknowledge_clinical=body.acknowledge_clinical,
-            )
-        )
+        result = await svc.db.write(send_job(token, conversation_id, body))
     except ClinicalContentRefused as refused:
         await svc.db.write(partial(do_record_guard_block, refused=refused))
         raise
