@@ -767,6 +767,100 @@ def test_new_passwords_and_pins_are_hashed_off_the_writer_thread(
     assert len(password_hash_threads) == before
 
 
+# -- wrong secrets on a signed-in device ---------------------------------------------------
+def _wrong_tries(owner: Api, session_id: UUID) -> list[tuple[str, str, int]]:
+    """(what for, method, failures) of the device's counted wrong secrets, oldest first."""
+    entries = audit(owner, "device.secret_check_failed")
+    mine = [e for e in entries if e["subject_id"] == str(session_id)]
+    return [
+        (e["details"]["for"], e["details"]["method"], e["details"]["failures"])
+        for e in sorted(mine, key=lambda e: e["seq"])
+    ]
+
+
+def _a_wrong_code(secret: str, clock: ManualClock) -> str:
+    """Six digits that no time step near ``clock`` accepts."""
+    near = {pyotp.TOTP(secret).at(clock.now() + timedelta(seconds=d)) for d in range(-120, 121, 30)}
+    return next(code for code in (f"{n}" * 6 for n in range(10)) if code not in near)
+
+
+def test_wrong_passwords_on_a_signed_in_device_are_counted_and_the_fifth_signs_it_out(
+    client: TestClient,
+    practice: PracticeHandle,
+    owner: Api,
+    clock: ManualClock,
+    password_check_threads: list[str],
+    password_hash_threads: list[str],
+) -> None:
+    """Someone holding an unlocked device must not get unlimited guesses at the password (or
+    the authenticator code) through the forms that ask for it again. Every such form counts
+    toward the same five wrong tries as the app lock; the fifth signs the device out."""
+    add_staff(owner, "ivy@riverbend.test")
+    ivy = sign_in(client, practice.slug, "ivy@riverbend.test", device="held phone")
+    laptop = sign_in(client, practice.slug, "ivy@riverbend.test", device="laptop")
+    secret, _ = enroll_totp(ivy, clock)
+    hashes_before = len(password_hash_threads)
+
+    wrong = "not my password at all"
+    change = ivy.post("/me/password", {"current_password": wrong, "new_password": NEW_PASSWORD})
+    body = assert_problem(change, 403, "forbidden")
+    assert body["tries_left"] == 4
+    assert "4 more tries" in body["detail"]
+    pin = client.put(
+        "/api/v1/me/pin", json={"pin": "482915", "password": wrong}, headers=ivy.headers
+    )
+    assert assert_problem(pin, 403, "forbidden")["tries_left"] == 3
+    off = ivy.post("/me/second-factor/disable", {"password": wrong})
+    assert assert_problem(off, 403, "forbidden")["tries_left"] == 2
+    codes = ivy.post("/me/second-factor/recovery-codes", {"code": _a_wrong_code(secret, clock)})
+    body = assert_problem(codes, 422, "invalid-input")
+    assert body["tries_left"] == 1
+    assert "1 more try" in body["detail"]
+    # A wrong guess costs one argon2id check, off the writer, and no hashing of the new secret.
+    assert len(password_hash_threads) == hashes_before
+    assert not [t for t in password_check_threads if t.startswith("quietline-writer")]
+    assert ivy.get("/me").status_code == 200  # still signed in: four of five
+
+    last = ivy.post("/me/password", {"current_password": wrong, "new_password": NEW_PASSWORD})
+    assert "signed out" in assert_problem(last, 401, "unauthenticated")["detail"]
+    assert_problem(ivy.get("/me"), 401, "unauthenticated")
+    assert laptop.get("/me").status_code == 200  # the count is this device's, not the person's
+
+    assert _wrong_tries(owner, ivy.session_id) == [
+        ("password_change", "password", 1),
+        ("pin_set", "password", 2),
+        ("second_factor_off", "password", 3),
+        ("recovery_codes", "authenticator_code", 4),
+        ("password_change", "password", 5),
+    ]
+    revoked = {e["subject_id"]: e["details"]["reason"] for e in audit(owner, "device.revoked")}
+    assert revoked[str(ivy.session_id)] == "secret_check_failed"
+    # The guesses changed nothing: the password is still the one it was.
+    still = laptop.post(
+        "/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    )
+    assert still.status_code == 204, still.text
+
+
+def test_a_right_password_after_wrong_ones_goes_through_and_is_hashed_once(
+    client: TestClient,
+    practice: PracticeHandle,
+    owner: Api,
+    password_hash_threads: list[str],
+) -> None:
+    add_staff(owner, "jo@riverbend.test")
+    jo = sign_in(client, practice.slug, "jo@riverbend.test")
+    before = len(password_hash_threads)
+    wrong = jo.post(
+        "/me/password", {"current_password": "not it, not it", "new_password": NEW_PASSWORD}
+    )
+    assert assert_problem(wrong, 403, "forbidden")["tries_left"] == 4
+    right = jo.post("/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert right.status_code == 204, right.text
+    assert len(password_hash_threads) == before + 1
+    assert [t[2] for t in _wrong_tries(owner, jo.session_id)] == [1]
+
+
 def test_requests_carrying_secrets_never_print_them() -> None:
     """A sign-in or an invitation's acceptance printed (in a log line, an error message)
     shows no password, code or link token."""

@@ -1,33 +1,23 @@
 """The app lock of the staff web app: lock this device, reopen it with a PIN, a passkey or
-the password. Five wrong tries end the session, as if the device had been revoked."""
+the password. Five wrong tries end the session, as if the device had been revoked; wrong
+passwords and codes given to confirm a security change count toward the same five
+(:func:`quietline.actions.auth.count_wrong_secret`)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from quietline.actions.auth import revoke_sessions
+from quietline.actions.auth import WrongSecret, count_wrong_secret, wrong_password
 from quietline.actions.context import Actor
 from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_request_options
 from quietline.crypto.passwords import NewSecret, Passwords
 from quietline.domain.audit import AuditKind
-from quietline.domain.errors import Forbidden, InvalidInput
+from quietline.domain.errors import InvalidInput
 from quietline.domain.events import Event, session_topic
 from quietline.storage.unit import Unit
 
-MAX_UNLOCK_FAILURES = 5
-_SIGNED_OUT = "Too many wrong tries: this device was signed out. Sign in again."
 _PIN = re.compile(r"^[0-9]{4,12}$")
-
-
-@dataclass(frozen=True, slots=True)
-class UnlockRefused:
-    """A refusal that must still commit (the failure count, the audit row)."""
-
-    detail: str
-    tries_left: int
-    signed_out: bool
 
 
 def do_lock(unit: Unit, actor: Actor) -> None:
@@ -72,7 +62,7 @@ def do_unlock(
     passkey: dict[str, Any] | None = None,
     rp: RelyingParty | None = None,
     checked: tuple[str, bool] | None = None,
-) -> UnlockRefused | None:
+) -> WrongSecret | None:
     """Reopen a locked app. ``checked``: (hash, ok), the PIN or password already checked
     against that hash outside the transaction (argon2id would hold up the single writer);
     used only if it is still the hash to check. Failures are counted here, in order."""
@@ -83,7 +73,7 @@ def do_unlock(
     # tries sent at once must not each be checked against the same stale count.
     current = unit.sessions.get(actor.practice_id, actor.session_id)
     if current is None or current.revoked_at is not None:
-        return UnlockRefused("This device was signed out. Sign in again.", 0, True)
+        return WrongSecret("This device was signed out. Sign in again.", 0, True)
     user = actor.user
     if pin is not None:
         if user.pin_hash is None:
@@ -109,26 +99,13 @@ def do_unlock(
             details={"method": method},
         )
         return None
-    failures = current.unlock_failures + 1
-    unit.sessions.count_unlock_failure(actor.practice_id, actor.session_id)
-    unit.audit(
-        AuditKind.APP_UNLOCK_FAILED,
-        actor.practice_id,
-        actor_user_id=actor.user_id,
-        actor_session_id=actor.session_id,
-        subject_type="session",
-        subject_id=actor.session_id,
-        details={"method": method, "failures": failures},
-    )
-    if failures >= MAX_UNLOCK_FAILURES:
-        revoke_sessions(
-            unit, actor.practice_id, [actor.session_id], reason="unlock_failed", by=None
-        )
-        return UnlockRefused(_SIGNED_OUT, 0, True)
-    left = MAX_UNLOCK_FAILURES - failures
-    tries = "1 more try" if left == 1 else f"{left} more tries"
-    return UnlockRefused(
-        f"That did not match. {tries} before this device is signed out.", left, False
+    return count_wrong_secret(
+        unit,
+        actor,
+        kind=AuditKind.APP_UNLOCK_FAILED,
+        details={"method": method},
+        wrong="That did not match.",
+        reason="unlock_failed",
     )
 
 
@@ -136,14 +113,15 @@ def do_set_pin(
     unit: Unit,
     passwords: Passwords,
     actor: Actor,
-    pin: NewSecret,
+    pin: NewSecret | None,
     password: str,
     checked: tuple[str, bool] | None = None,
-) -> None:
+) -> WrongSecret | None:
     """Set the PIN that reopens the locked app. ``pin`` is hashed and ``password`` checked
-    (``checked``: see :meth:`Passwords.verified`) before the write."""
-    if not passwords.verified(actor.user.password_hash, password, checked):
-        raise Forbidden("The password is not right.")
+    (``checked``: see :meth:`Passwords.verified`) before the write; ``pin`` is None when
+    that check failed. A wrong password is counted against this device."""
+    if pin is None or not passwords.verified(actor.user.password_hash, password, checked):
+        return wrong_password(unit, actor, "pin_set")
     if not _PIN.match(pin.plain):
         raise InvalidInput("A PIN is 4 to 12 digits.")
     digits = pin.plain
@@ -158,6 +136,7 @@ def do_set_pin(
         subject_type="user",
         subject_id=actor.user_id,
     )
+    return None
 
 
 def do_clear_pin(unit: Unit, actor: Actor) -> None:

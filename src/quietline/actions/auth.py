@@ -504,6 +504,69 @@ def list_user_devices(unit: Unit, actor: Actor, user_id: UUID) -> list[DeviceSes
     return _live(unit, actor.practice_id, user_id, actor)
 
 
+MAX_WRONG_SECRETS = 5
+_SIGNED_OUT_BY_TRIES = "Too many wrong tries: this device was signed out. Sign in again."
+_DEVICE_SIGNED_OUT = "This device was signed out. Sign in again."
+
+
+@dataclass(frozen=True, slots=True)
+class WrongSecret:
+    """A wrong PIN, password, passkey or authenticator code given on a signed-in device: a
+    refusal that must still commit (the count, the audit row, at the last try the sign-out),
+    so the action returns it and the route raises it."""
+
+    detail: str
+    tries_left: int
+    signed_out: bool
+
+
+def count_wrong_secret(
+    unit: Unit,
+    actor: Actor,
+    *,
+    kind: AuditKind,
+    details: dict[str, object],
+    wrong: str,
+    reason: str,
+) -> WrongSecret:
+    """Count a wrong secret against this device session. Unlocking the app and re-checking
+    the password or code before a security change share one count (a held, unlocked device
+    must not offer unlimited guesses either way); the fifth signs the device out. The count
+    is the session row's as of this transaction, so tries sent at once are each counted."""
+    current = unit.sessions.get(actor.practice_id, actor.session_id)
+    if current is None or current.revoked_at is not None:
+        return WrongSecret(_DEVICE_SIGNED_OUT, 0, True)
+    failures = current.unlock_failures + 1
+    unit.sessions.count_unlock_failure(actor.practice_id, actor.session_id)
+    unit.audit(
+        kind,
+        actor.practice_id,
+        actor_user_id=actor.user_id,
+        actor_session_id=actor.session_id,
+        subject_type="session",
+        subject_id=actor.session_id,
+        details={**details, "failures": failures},
+    )
+    if failures >= MAX_WRONG_SECRETS:
+        revoke_sessions(unit, actor.practice_id, [actor.session_id], reason=reason, by=None)
+        return WrongSecret(_SIGNED_OUT_BY_TRIES, 0, True)
+    left = MAX_WRONG_SECRETS - failures
+    tries = "1 more try" if left == 1 else f"{left} more tries"
+    return WrongSecret(f"{wrong} {tries} before this device is signed out.", left, False)
+
+
+def wrong_password(unit: Unit, actor: Actor, purpose: str) -> WrongSecret:
+    """A wrong password given to confirm a security change (``purpose``), counted."""
+    return count_wrong_secret(
+        unit,
+        actor,
+        kind=AuditKind.SECRET_CHECK_FAILED,
+        details={"for": purpose, "method": "password"},
+        wrong="The password is not right.",
+        reason="secret_check_failed",
+    )
+
+
 def do_revoke_device(unit: Unit, actor: Actor, session_id: UUID) -> None:
     """A person revokes any of their own devices; an admin, any device in the practice."""
     target = unit.sessions.get(actor.practice_id, session_id)
@@ -520,13 +583,15 @@ def do_change_password(
     passwords: Passwords,
     actor: Actor,
     current: str,
-    new: NewSecret,
+    new: NewSecret | None,
     checked: tuple[str, bool] | None = None,
-) -> None:
+) -> WrongSecret | None:
     """Change the password; every other session of the person is revoked. ``new`` is hashed
-    and ``current`` checked (``checked``: see :meth:`Passwords.verified`) before the write."""
-    if not passwords.verified(actor.user.password_hash, current, checked):
-        raise Forbidden("The current password is not right.")
+    and ``current`` checked (``checked``: see :meth:`Passwords.verified`) before the write;
+    ``new`` is None when that check failed (a wrong guess costs no hashing). A wrong current
+    password is counted against this device (:func:`count_wrong_secret`)."""
+    if new is None or not passwords.verified(actor.user.password_hash, current, checked):
+        return wrong_password(unit, actor, "password_change")
     problem = password_problem(new.plain)
     if problem:
         raise InvalidInput(problem)
@@ -552,6 +617,7 @@ def do_change_password(
         if sid != actor.session_id
     ]
     revoke_sessions(unit, actor.practice_id, others, reason="password_changed", by=actor)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,14 +681,24 @@ def _replace_recovery_codes(unit: Unit, actor: Actor) -> list[str]:
     return codes
 
 
-def do_regenerate_recovery_codes(unit: Unit, actor: Actor, code: str) -> list[str]:
+def do_regenerate_recovery_codes(unit: Unit, actor: Actor, code: str) -> list[str] | WrongSecret:
+    """New recovery codes for a code from the authenticator app. A wrong code is counted
+    against this device (:func:`count_wrong_secret`): six digits must not be guessable from
+    a held device."""
     user = present(unit.users.get(actor.practice_id, actor.user_id), "acting user")
     if not user.has_second_factor:
         raise Conflict("Set up an authenticator app first.")
     if not _consume_totp(
         unit, user.practice_id, user.id, user.totp_secret_sealed, user.totp_last_step, code
     ):
-        raise InvalidInput("That code is not right. Enter the 6-digit code your app shows now.")
+        return count_wrong_secret(
+            unit,
+            actor,
+            kind=AuditKind.SECRET_CHECK_FAILED,
+            details={"for": "recovery_codes", "method": "authenticator_code"},
+            wrong="That code is not right. Enter the 6-digit code your app shows now.",
+            reason="secret_check_failed",
+        )
     codes = _replace_recovery_codes(unit, actor)
     unit.audit(
         AuditKind.RECOVERY_CODES_REGENERATED,
@@ -648,13 +724,22 @@ def remove_authenticator(unit: Unit, practice_id: UUID, user_id: UUID) -> None:
     unit.users.replace_recovery_codes(practice_id, user_id, [])
 
 
-def do_disable_totp(unit: Unit, passwords: Passwords, actor: Actor, password: str) -> None:
+def do_disable_totp(
+    unit: Unit,
+    passwords: Passwords,
+    actor: Actor,
+    password: str,
+    checked: tuple[str, bool] | None = None,
+) -> WrongSecret | None:
+    """Turn the authenticator app off. ``password`` is checked before the write
+    (``checked``: see :meth:`Passwords.verified`); a wrong one is counted against this
+    device (:func:`count_wrong_secret`)."""
     if actor.practice.policy.require_second_factor:
         raise Forbidden("Your practice requires a second factor, so it cannot be turned off.")
-    if not passwords.verify(actor.user.password_hash, password).ok:
-        raise Forbidden("The password is not right.")
+    if not passwords.verified(actor.user.password_hash, password, checked):
+        return wrong_password(unit, actor, "second_factor_off")
     if not actor.user.has_second_factor:
-        return
+        return None
     remove_authenticator(unit, actor.practice_id, actor.user_id)
     unit.audit(
         AuditKind.SECOND_FACTOR_DISABLED,
@@ -664,3 +749,4 @@ def do_disable_totp(unit: Unit, passwords: Passwords, actor: Actor, password: st
         subject_type="user",
         subject_id=actor.user_id,
     )
+    return None

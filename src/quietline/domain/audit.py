@@ -22,6 +22,8 @@ class AuditKind(StrEnum):
     APP_LOCKED = "device.app_locked"
     APP_UNLOCKED = "device.app_unlocked"
     APP_UNLOCK_FAILED = "device.app_unlock_failed"
+    # A wrong password or authenticator code confirming a security change on a device.
+    SECRET_CHECK_FAILED = "device.secret_check_failed"  # noqa: S105 - an event name
     PIN_SET = "auth.pin_set"
     PIN_REMOVED = "auth.pin_removed"
     PUSH_ENABLED = "device.notifications_enabled"

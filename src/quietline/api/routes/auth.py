@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, NoReturn
 from uuid import UUID
 
 from fastapi import APIRouter, Request, Response
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from quietline.actions.auth import (
     PasswordVerdict,
     SignInRequest,
+    WrongSecret,
     do_begin_totp,
     do_change_password,
     do_confirm_totp,
@@ -29,6 +30,7 @@ from quietline.api.views import me_out, policy_out, signed_in_out
 from quietline.api.web_session import clear_cookie_headers
 from quietline.app import Services
 from quietline.crypto.passwords import NewSecret
+from quietline.domain.errors import Forbidden, InvalidInput, QuietlineError, Unauthenticated
 
 router = APIRouter(tags=["sign-in and devices"])
 
@@ -52,16 +54,34 @@ async def check_password_first(svc: Services, req: SignInRequest) -> PasswordVer
     return PasswordVerdict(stored, check, rehashed)
 
 
+async def checked_first(svc: Services, stored: str, given: str) -> tuple[str, bool]:
+    """Before a write that needs the password: ``given`` checked against ``stored`` on a
+    worker thread, so that the writer does not (decision 0003). The write uses the verdict
+    only if ``stored`` is still the stored hash."""
+    return stored, (await asyncio.to_thread(svc.passwords.verify, stored, given)).ok
+
+
 async def checked_and_hashed(
     svc: Services, stored: str, given: str, new: str
-) -> tuple[tuple[str, bool], NewSecret]:
-    """Before a write that needs a password and sets a new password or PIN: the password
-    checked against ``stored`` and the new secret hashed, on worker threads, so that the
-    writer does neither (decision 0003); the write uses the check only if ``stored`` is
-    still the stored hash."""
-    check = await asyncio.to_thread(svc.passwords.verify, stored, given)
-    secret = await asyncio.to_thread(svc.passwords.new_secret, new)
-    return (stored, check.ok), secret
+) -> tuple[tuple[str, bool], NewSecret | None]:
+    """Before a write that needs the password and sets a new password or PIN: the password
+    checked (:func:`checked_first`), then the new secret hashed on a worker thread, only if
+    the password was right: a wrong guess costs one argon2id check, not two."""
+    checked = await checked_first(svc, stored, given)
+    secret = await asyncio.to_thread(svc.passwords.new_secret, new) if checked[1] else None
+    return checked, secret
+
+
+def refuse(
+    wrong: WrongSecret, svc: Services, request: Request, status: type[QuietlineError]
+) -> NoReturn:
+    """Raise a counted refusal (:class:`WrongSecret`) once its write has committed: ``status``
+    with the tries left, or 401 when it signed this device out (and the web app's cookie is
+    dropped)."""
+    if wrong.signed_out:
+        headers = clear_cookie_headers(svc.settings) if request.state.from_cookie else None
+        raise Unauthenticated(wrong.detail, headers=headers)
+    raise status(wrong.detail, extra={"tries_left": wrong.tries_left})
 
 
 async def open_session(
@@ -112,16 +132,21 @@ async def me(actor: SignedInAny, svc: ServicesDep) -> s.MeOut:
 
 
 @router.post("/me/password", status_code=204)
-async def change_password(body: s.PasswordChangeIn, actor: SignedIn, svc: ServicesDep) -> Response:
-    """Change your password. Every other device is signed out."""
+async def change_password(
+    body: s.PasswordChangeIn, request: Request, actor: SignedIn, svc: ServicesDep
+) -> Response:
+    """Change your password. Every other device is signed out. A wrong current password
+    counts toward this device's five wrong tries (as the app lock's do)."""
     checked, new = await checked_and_hashed(
         svc, actor.user.password_hash, body.current_password, body.new_password
     )
-    await svc.db.write(
+    wrong = await svc.db.write(
         lambda unit: do_change_password(
             unit, svc.passwords, actor, body.current_password, new, checked
         )
     )
+    if wrong is not None:
+        refuse(wrong, svc, request, Forbidden)
     return Response(status_code=204)
 
 
@@ -161,14 +186,29 @@ async def confirm_totp(body: s.CodeIn, actor: SignedInAny, svc: ServicesDep) -> 
 
 
 @router.post("/me/second-factor/recovery-codes", response_model=s.RecoveryCodesOut)
-async def regenerate_codes(body: s.CodeIn, actor: SignedIn, svc: ServicesDep) -> s.RecoveryCodesOut:
+async def regenerate_codes(
+    body: s.CodeIn, request: Request, actor: SignedIn, svc: ServicesDep
+) -> s.RecoveryCodesOut:
+    """New recovery codes (the old ones stop working). A wrong code counts toward this
+    device's five wrong tries."""
     codes = await svc.db.write(lambda unit: do_regenerate_recovery_codes(unit, actor, body.code))
+    if isinstance(codes, WrongSecret):
+        refuse(codes, svc, request, InvalidInput)
     return s.RecoveryCodesOut(recovery_codes=codes)
 
 
 @router.post("/me/second-factor/disable", status_code=204)
-async def disable_totp(body: s.PasswordIn, actor: SignedIn, svc: ServicesDep) -> Response:
-    await svc.db.write(lambda unit: do_disable_totp(unit, svc.passwords, actor, body.password))
+async def disable_totp(
+    body: s.PasswordIn, request: Request, actor: SignedIn, svc: ServicesDep
+) -> Response:
+    """Turn the authenticator app off (unless the practice requires it). A wrong password
+    counts toward this device's five wrong tries."""
+    checked = await checked_first(svc, actor.user.password_hash, body.password)
+    wrong = await svc.db.write(
+        lambda unit: do_disable_totp(unit, svc.passwords, actor, body.password, checked)
+    )
+    if wrong is not None:
+        refuse(wrong, svc, request, Forbidden)
     return Response(status_code=204)
 
 

@@ -18,9 +18,9 @@ from quietline.actions.passkeys import (
 from quietline.actions.status import do_end_session, do_set_in_session
 from quietline.api import schemas as s
 from quietline.api.access import Public, ServicesDep, SignedIn, SignedInAny
-from quietline.api.routes.auth import checked_and_hashed
+from quietline.api.routes.auth import checked_and_hashed, refuse
 from quietline.api.web_session import relying_party
-from quietline.domain.errors import InvalidInput
+from quietline.domain.errors import Forbidden, InvalidInput
 from quietline.domain.models import Passkey
 
 router = APIRouter(tags=["status, notifications and passkeys"])
@@ -67,12 +67,15 @@ async def unsubscribe(actor: SignedInAny, svc: ServicesDep) -> Response:
 
 
 @router.put("/me/pin", status_code=204)
-async def set_pin(body: s.PinIn, actor: SignedIn, svc: ServicesDep) -> Response:
-    """The PIN that reopens the locked app (4 to 12 digits). Needs the password."""
+async def set_pin(body: s.PinIn, request: Request, actor: SignedIn, svc: ServicesDep) -> Response:
+    """The PIN that reopens the locked app (4 to 12 digits). Needs the password; a wrong one
+    counts toward this device's five wrong tries."""
     checked, pin = await checked_and_hashed(svc, actor.user.password_hash, body.password, body.pin)
-    await svc.db.write(
+    wrong = await svc.db.write(
         lambda unit: do_set_pin(unit, svc.passwords, actor, pin, body.password, checked)
     )
+    if wrong is not None:
+        refuse(wrong, svc, request, Forbidden)
     return Response(status_code=204)
 
 
