@@ -2,7 +2,8 @@
 
     python -m benchmarks.read_latency [--requests 2000] [--reseed]
 
-The data set (built once, then reused from the data folder; ``--reseed`` rebuilds it):
+The data set (built once, then reused from the data folder and migrated to this code's schema
+first; ``--reseed`` rebuilds it):
 60 staff; one reader who is a member of 200 conversations (59 direct, 141 channels of 3-12
 members) holding 1,000,000 messages in all, one channel alone holding 100,000. Bodies are
 real ciphertext: each message is sealed with its own data key under its conversation's key by
@@ -31,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import orjson
 from sqlalchemy import select, update
@@ -63,6 +64,8 @@ from benchmarks.profile_report import summarize_profile
 from quietline.app import Services
 from quietline.config import Settings
 from quietline.crypto.fields import seal_message_body
+from quietline.domain.ids import time_ordered_id
+from quietline.storage.migrate import current_revision, head_revision, known_revisions, upgrade
 from quietline.storage.tables import conversation_members, conversations, messages
 from quietline.storage.unit import Unit
 
@@ -97,7 +100,7 @@ def _seal_batch(
     key = unit.conversation_key(conversation)
     rows = []
     for seq in range(start_seq, start_seq + count):
-        message_id = uuid4()
+        message_id = time_ordered_id()  # as sends make them (decision 0024)
         body = f"{BODIES[seq % len(BODIES)]} (#{seq})"
         sealed = seal_message_body(key, conversation.practice_id, conversation_id, message_id, body)
         rows.append(
@@ -220,6 +223,23 @@ def seed(settings: Settings, args: argparse.Namespace) -> Dataset:
     return dataset
 
 
+def _bring_schema_up_to_date(data_dir: Path) -> None:
+    """A reused data set gets this code's migrations, as an operator's upgrade would give it;
+    one made by newer code cannot be measured with older code (the server would refuse it)."""
+    from benchmarks.common import bench_settings  # noqa: PLC0415
+
+    url = bench_settings(data_dir).resolved_database_url()
+    found = current_revision(url)
+    if found not in known_revisions():
+        raise SystemExit(
+            f"the data set in {data_dir} has schema revision {found}, which this code does not "
+            "know (made by newer code?): run with --reseed"
+        )
+    if found != head_revision():
+        print(f"migrating the reused data set from schema {found} to {head_revision()}")
+        upgrade(url)
+
+
 def load_or_seed(args: argparse.Namespace) -> Dataset:
     marker = args.data_dir / MARKER
     if marker.exists() and not args.reseed:
@@ -230,6 +250,7 @@ def load_or_seed(args: argparse.Namespace) -> Dataset:
             args.big_messages,
         )
         if same:
+            _bring_schema_up_to_date(args.data_dir)
             raw["big_conversation"] = UUID(raw["big_conversation"])
             return Dataset(**raw)
     settings = new_installation(args.data_dir)

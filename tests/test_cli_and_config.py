@@ -33,11 +33,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner, Result
 
+import quietline.storage
 from quietline.app import build_services, create_app, ensure_key_files
 from quietline.cli.demo import STAFF
 from quietline.cli.main import app
 from quietline.config import ConfigError, Settings, load_settings
-from quietline.storage.migrate import upgrade
+from quietline.storage.migrate import head_revision, known_revisions, upgrade
 from quietline.storage.tables import metadata
 from tests.conftest import BACKENDS, PG_URL
 
@@ -547,6 +548,15 @@ def test_serve_runs_from_a_toml_config_file_on_loopback(tmp_path: Path) -> None:
             },
         )
         assert signed_in.status_code == 200, signed_in.text
+
+
+def test_the_known_revisions_are_every_migration_up_to_the_head() -> None:
+    """What a tool checks a database against before using it (the benchmarks do)."""
+    versions = Path(quietline.storage.__file__).parent / "migrations" / "versions"
+    files = sorted(p.name for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    assert known_revisions() == {name[:4] for name in files}
+    assert head_revision() == files[-1][:4]
+    assert "no-such-revision" not in known_revisions()
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:

@@ -60,6 +60,12 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this code's migrations know."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
 def current_revision(url: str) -> str | None:
     engine = make_migration_engine(url)
     try:
