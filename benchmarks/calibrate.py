@@ -13,6 +13,10 @@ phases) and reports each one's messages/s against the issue's value. The mean of
 ratios is ``machine_factor``: Quietline's send throughput divided by it is comparable with
 the issue's 1,500/s.
 
+It also measures how steady the CPU is (``cpu_steadiness`` in ``benchmarks.common``): the
+CPU time of a fixed piece of arithmetic, repeated. On an oversubscribed host the same work
+sometimes takes several times as long, which no code change removes from a latency tail.
+
 The machine is shared and each measurement is short, so a measurement during which other
 processes used more than ``--max-background`` cores is repeated (at most ``--attempts``
 times); the least disturbed one is kept, and a variant still disturbed is marked so.
@@ -33,6 +37,7 @@ from benchmarks.common import (
     HttpClient,
     Report,
     ServerProcess,
+    cpu_steadiness,
     fresh_dir,
     loop_name,
     raise_nofile,
@@ -141,6 +146,8 @@ async def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_nofile()
+    print("measuring how steady the CPU is", flush=True)
+    steadiness = cpu_steadiness()
     variants: dict[str, Any] = {}
     for variant in args.variants:
         print(f"calibrating with the {variant} reference server", flush=True)
@@ -158,6 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         },
         "machine_factor": round(sum(ratios) / len(ratios), 3),
         "disturbed_variants": [k for k, v in variants.items() if v["disturbed"]],
+        "cpu_steadiness": steadiness,
         "how_to_read": (
             "machine_factor = mean of measured/reference over the variants; Quietline's "
             "send_throughput messages/s divided by machine_factor is comparable with the "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import importlib.metadata
 import importlib.util
 import json
@@ -461,6 +462,36 @@ def summarize_ms(values_s: Sequence[float]) -> dict[str, float | int]:
         "p99": round(percentile(ordered, 99), 3),
         "p99.9": round(percentile(ordered, 99.9), 3),
         "max": round(ordered[-1], 3),
+    }
+
+
+def cpu_steadiness(rounds: int = 300, spins: int = 100_000) -> dict[str, Any]:
+    """How steady this machine's CPU is: the CPU time of one fixed piece of pure-Python
+    arithmetic (no allocation, the cyclic collector off), repeated ``rounds`` times.
+
+    Identical work should take the same CPU time each round; on a shared host whose cores are
+    oversubscribed it does not, and the guest sees it as its own user time, not as steal
+    (session 16: p99 2.8x the median, max 3.6x). Latency percentiles measured on such a
+    machine carry that factor: read ``p99_over_p50`` before a benchmark's tail."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        rounds_s = []
+        for _ in range(rounds):
+            started = time.thread_time()
+            total = 0
+            for i in range(spins):
+                total += i * i % 7
+            rounds_s.append(time.thread_time() - started)
+    finally:
+        if collecting:
+            gc.enable()
+    summary = summarize_ms(rounds_s)
+    return {
+        "spins_per_round": spins,
+        "round_cpu_ms": summary,
+        "p99_over_p50": round(float(summary["p99"]) / float(summary["p50"]), 2),
+        "max_over_p50": round(float(summary["max"]) / float(summary["p50"]), 2),
     }
 
 
