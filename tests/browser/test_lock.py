@@ -95,3 +95,42 @@ def test_a_passkey_is_registered_and_unlocks_the_app(devices: Devices, team: Tea
     expect(ui.search_box(page)).to_be_visible(timeout=ui.SHOW)
     (used,) = credentials(cdp, authenticator)
     assert used["signCount"] > credential["signCount"], "the passkey was not used"
+
+
+def _save_pin_with(page: Page, password: str) -> Any:
+    """Settings → "New PIN" with ``password`` as the current one; the server's answer."""
+    ui.go(page, "Settings")
+    page.get_by_label("New PIN", exact=True).fill("482915")
+    page.get_by_label("Current password", exact=True).fill(password)
+    with page.expect_response(ui.answer_to("PUT", "/api/v1/me/pin")) as answer:
+        page.get_by_role("button", name="Save PIN", exact=True).click()
+    return answer.value
+
+
+def test_wrong_passwords_in_settings_count_toward_the_locks_five_tries(
+    devices: Devices, team: Team
+) -> None:
+    """Someone holding an open, unlocked app cannot guess the password through Settings
+    without limit: those wrong passwords and wrong PINs at the lock screen share five tries,
+    and the fifth signs the device out and wipes the page."""
+    desk = devices.open("desktop")
+    page = desk.page
+    title, received, sent = content_on_screen(team, desk, team.avery)
+    ui.set_pin(page)
+    for left in (4, 3, 2):
+        wrong = _save_pin_with(page, "not the password at all")
+        assert wrong.status == 403, wrong.text()
+        assert wrong.json()["tries_left"] == left
+        expect(page.get_by_text(f"{left} more tries", exact=False).first).to_be_visible(
+            timeout=ui.SHOW
+        )
+    ui.lock(page)
+    assert ui.unlock_with_pin(page, "000000").status == 401  # the fourth
+    expect(page.get_by_text("1 more try", exact=False).first).to_be_visible(timeout=ui.SHOW)
+    expect(ui.pin_box(page)).to_have_value("", timeout=ui.SHOW)  # the page is done with it
+    last = ui.unlock_with_pin(page, "000000")
+    assert last.status == 401
+    assert "signed out" in last.json()["detail"]
+    expect(ui.sign_in_button(page)).to_be_visible(timeout=ui.SHOW)
+    assert_all_gone(page, [title, received, sent], "the fifth wrong secret")
+    assert ui.api_fetch(page, "GET", "/api/v1/web/session")["status"] == 401
