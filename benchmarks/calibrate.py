@@ -146,6 +146,7 @@ async def run_variant(variant: str, args: argparse.Namespace) -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     raise_nofile()
+    await wait_for_quiet([os.getpid()], max_wait=args.quiet_wait)
     print("measuring how steady the CPU is", flush=True)
     steadiness = cpu_steadiness()
     variants: dict[str, Any] = {}
