@@ -842,23 +842,39 @@ def test_wrong_passwords_on_a_signed_in_device_are_counted_and_the_fifth_signs_i
     assert still.status_code == 204, still.text
 
 
-def test_a_right_password_after_wrong_ones_goes_through_and_is_hashed_once(
+def test_a_right_password_after_wrong_ones_is_hashed_once_and_gives_the_tries_back(
     client: TestClient,
     practice: PracticeHandle,
     owner: Api,
     password_hash_threads: list[str],
 ) -> None:
+    """As unlocking does, a right password that confirms a change gives the device its five
+    tries back: a slip on Monday does not cost a try on Friday."""
     add_staff(owner, "jo@riverbend.test")
     jo = sign_in(client, practice.slug, "jo@riverbend.test")
     before = len(password_hash_threads)
-    wrong = jo.post(
-        "/me/password", {"current_password": "not it, not it", "new_password": NEW_PASSWORD}
-    )
-    assert assert_problem(wrong, 403, "forbidden")["tries_left"] == 4
+    for left in (4, 3):
+        wrong = jo.post(
+            "/me/password", {"current_password": "not it, not it", "new_password": NEW_PASSWORD}
+        )
+        assert assert_problem(wrong, 403, "forbidden")["tries_left"] == left
     right = jo.post("/me/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD})
     assert right.status_code == 204, right.text
-    assert len(password_hash_threads) == before + 1
-    assert [t[2] for t in _wrong_tries(owner, jo.session_id)] == [1]
+    assert len(password_hash_threads) == before + 1  # the new password only
+
+    def set_pin(pin: str, password: str) -> httpx2.Response:
+        return client.put(
+            "/api/v1/me/pin", json={"pin": pin, "password": password}, headers=jo.headers
+        )
+
+    again = set_pin("482915", "still not it")
+    assert assert_problem(again, 403, "forbidden")["tries_left"] == 4
+    assert [t[2] for t in _wrong_tries(owner, jo.session_id)] == [1, 2, 1]
+    # A right password whose change is refused (a PIN that is a run) gives nothing back.
+    run = set_pin("123456", NEW_PASSWORD)
+    assert_problem(run, 422, "invalid-input")
+    still = set_pin("482915", "still not it")
+    assert assert_problem(still, 403, "forbidden")["tries_left"] == 3
 
 
 def test_requests_carrying_secrets_never_print_them() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from quietline.actions.auth import WrongSecret, count_wrong_secret, wrong_password
+from quietline.actions.auth import WrongSecret, count_wrong_secret, right_secret, wrong_password
 from quietline.actions.context import Actor
 from quietline.actions.passkeys import RelyingParty, check_passkey, passkey_request_options
 from quietline.crypto.passwords import NewSecret, Passwords
@@ -122,6 +122,7 @@ def do_set_pin(
     that check failed. A wrong password is counted against this device."""
     if pin is None or not passwords.verified(actor.user.password_hash, password, checked):
         return wrong_password(unit, actor, "pin_set")
+    right_secret(unit, actor)
     if not _PIN.match(pin.plain):
         raise InvalidInput("A PIN is 4 to 12 digits.")
     digits = pin.plain

@@ -555,6 +555,13 @@ def count_wrong_secret(
     return WrongSecret(f"{wrong} {tries} before this device is signed out.", left, False)
 
 
+def right_secret(unit: Unit, actor: Actor) -> None:
+    """A right password or code confirmed a security change: this device is back to five
+    tries, as after unlocking (someone who knows the password gains nothing from a reset)."""
+    if actor.session.unlock_failures:
+        unit.sessions.forgive_unlock_failures(actor.practice_id, actor.session_id)
+
+
 def wrong_password(unit: Unit, actor: Actor, purpose: str) -> WrongSecret:
     """A wrong password given to confirm a security change (``purpose``), counted."""
     return count_wrong_secret(
@@ -592,6 +599,7 @@ def do_change_password(
     password is counted against this device (:func:`count_wrong_secret`)."""
     if new is None or not passwords.verified(actor.user.password_hash, current, checked):
         return wrong_password(unit, actor, "password_change")
+    right_secret(unit, actor)
     problem = password_problem(new.plain)
     if problem:
         raise InvalidInput(problem)
@@ -699,6 +707,7 @@ def do_regenerate_recovery_codes(unit: Unit, actor: Actor, code: str) -> list[st
             wrong="That code is not right. Enter the 6-digit code your app shows now.",
             reason="secret_check_failed",
         )
+    right_secret(unit, actor)
     codes = _replace_recovery_codes(unit, actor)
     unit.audit(
         AuditKind.RECOVERY_CODES_REGENERATED,
@@ -738,6 +747,7 @@ def do_disable_totp(
         raise Forbidden("Your practice requires a second factor, so it cannot be turned off.")
     if not passwords.verified(actor.user.password_hash, password, checked):
         return wrong_password(unit, actor, "second_factor_off")
+    right_secret(unit, actor)
     if not actor.user.has_second_factor:
         return None
     remove_authenticator(unit, actor.practice_id, actor.user_id)

@@ -103,6 +103,11 @@ _UNLOCK_FAILED = (
     .where(*_UPDATE_SCOPE)
     .values(unlock_failures=device_sessions.c.unlock_failures + 1)
 )
+_FORGIVE_FAILURES = (
+    update(device_sessions)
+    .where(*_UPDATE_SCOPE, device_sessions.c.unlock_failures > 0)
+    .values(unlock_failures=0)
+)
 _LIVE_AMONG = select(device_sessions.c.id).where(
     device_sessions.c.practice_id == bindparam("practice_id"),
     device_sessions.c.id.in_(bindparam("ids", expanding=True)),
@@ -235,6 +240,11 @@ class SessionStore:
 
     def count_unlock_failure(self, practice_id: UUID, session_id: UUID) -> None:
         self._conn.execute(_UNLOCK_FAILED, {"b_practice_id": practice_id, "session_id": session_id})
+
+    def forgive_unlock_failures(self, practice_id: UUID, session_id: UUID) -> None:
+        """Back to five tries (a right secret was given); writes nothing when none were used."""
+        scope = {"b_practice_id": practice_id, "session_id": session_id}
+        self._conn.execute(_FORGIVE_FAILURES, scope)
 
     def revoke(
         self,
