@@ -16,10 +16,9 @@ from quietline.actions.app_lock import (
 )
 from quietline.api import schemas as s
 from quietline.api.access import CsrfRefused, Public, ServicesDep, SignedInEvenLocked
-from quietline.api.routes.auth import open_session
+from quietline.api.routes.auth import open_session, refuse
 from quietline.api.views import me_out, web_signed_in
 from quietline.api.web_session import (
-    clear_cookie_headers,
     csrf_token_for,
     relying_party,
     same_origin,
@@ -105,7 +104,5 @@ async def unlock(
         )
     )
     if refused is not None:
-        if refused.signed_out:
-            raise Unauthenticated(refused.detail, headers=clear_cookie_headers(svc.settings))
-        raise Unauthenticated(refused.detail, extra={"tries_left": refused.tries_left})
+        refuse(refused, svc, request, Unauthenticated)
     return Response(status_code=204)
