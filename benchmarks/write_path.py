@@ -4,7 +4,7 @@
 
 In-process, SQLite, in a fresh data folder with the send benchmark's channel (ten senders,
 each with their own device session). Each round submits sends ``--batch`` at a time, as ten
-closed-loop senders do, with the job the send route runs (``send_job``: the session checked
+closed-loop senders do, with the job the send route runs (``SendJob``: the session checked
 in the transaction, membership, sequence number, sealing, the message row, its audit entry),
 and waits for the batch before the next. Reports per round: sends a second, the process's
 and the writer thread's CPU per send. Then one traced batch: the SQL statements the writer
@@ -32,7 +32,7 @@ from uuid import UUID
 from benchmarks.common import DEFAULT_ROOT, Report, bench_settings, run_async, wait_for_quiet
 from benchmarks.fixtures import Member, channel_with_members, open_services
 from quietline.actions.auth import SessionToken
-from quietline.api.routes.conversations import send_job
+from quietline.api.routes.conversations import SendJob
 from quietline.api.schemas import SendIn
 from quietline.app import Services
 from quietline.storage.unit import Unit
@@ -73,7 +73,7 @@ class Sends:
             n = self._next
             self._next += 1
             body = SendIn(body=f"{n} {self._text}", idempotency_key=f"write-path-{n:09d}")
-            job = send_job(self._tokens[n % len(self._tokens)], self._conversation, body)
+            job = SendJob(self._tokens[n % len(self._tokens)], self._conversation, body)
             futures.append(self._services.db.submit_write(job))
         wait(futures)
         for future in futures:

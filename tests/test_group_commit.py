@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,12 +22,15 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from quietline.actions.audit import verify_all
+from quietline.actions.auth import SessionToken
+from quietline.api.routes.conversations import SendJob
+from quietline.api.schemas import SendIn
 from quietline.app import Services, build_services
 from quietline.config import Settings
 from quietline.domain.audit import AuditKind
 from quietline.storage.database import Database
 from quietline.storage.unit import Unit
-from tests.conftest import make_practice
+from tests.conftest import Api, PracticeHandle, make_practice
 
 WAIT = 10.0
 
@@ -338,3 +342,174 @@ def test_coroutines_waiting_on_one_batch_get_their_own_answers_in_one_hop(
     assert hops == 1
     assert [len(batch) for batch in committed] == [3]
     assert _values(db) == ["a", "b", "c"]
+
+
+# -- counters a batch keeps in memory (decision 0026) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Channel:
+    practice_id: UUID
+    conversation_id: UUID
+    token: SessionToken
+
+
+@pytest.fixture
+def channel(owner: Api, practice: PracticeHandle) -> _Channel:
+    made = owner.post("/conversations", {"kind": "group", "title": "Front desk"})
+    assert made.status_code == 201, made.text
+    return _Channel(practice.id, UUID(made.json()["id"]), SessionToken(owner.token))
+
+
+def _send(channel: _Channel, key: str) -> SendJob:
+    return SendJob(
+        channel.token, channel.conversation_id, SendIn(body="Room 3?", idempotency_key=key)
+    )
+
+
+@dataclass(frozen=True)
+class _SendThenFail:
+    """A send that fails after it took its number (and wrote its audit entry)."""
+
+    send: SendJob
+    defers_sequence_numbers: bool = True
+
+    def __call__(self, unit: Unit) -> None:
+        self.send(unit)
+        raise ValueError("failed after taking its number")
+
+
+def _in_one_batch(services: Services, jobs: list[Callable[[Unit], Any]]) -> list[Any]:
+    """Run ``jobs`` in one batch of the writer (queued behind a job that holds it), and give
+    each job's result or exception."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_unit: Unit) -> None:
+        started.set()
+        assert release.wait(WAIT)
+
+    holding = services.db.submit_write(hold)
+    assert started.wait(WAIT)
+    futures = [services.db.submit_write(job) for job in jobs]
+    release.set()
+    holding.result(WAIT)
+    return [f.exception(WAIT) or f.result(WAIT) for f in futures]
+
+
+def _stored(services: Services, channel: _Channel) -> tuple[list[int], int]:
+    def read(unit: Unit) -> tuple[list[int], int]:
+        rows = unit.messages.all_rows(channel.practice_id, channel.conversation_id, limit=100)
+        found = unit.conversations.get(channel.practice_id, channel.conversation_id)
+        assert found is not None
+        return [m.seq for m in rows], found.last_seq
+
+    return services.db.read_sync(read)
+
+
+def test_sends_in_one_batch_keep_gap_free_numbers_when_one_of_them_fails(
+    services: Services, channel: _Channel
+) -> None:
+    """The batch's first send writes the conversation's number and the chain's head; the
+    others count on in memory. A send that fails after taking its number is rolled back with
+    its savepoint, and the count with it: the next send takes the same number, the row
+    stores the last one, and the audit chain verifies (head included)."""
+    first = _in_one_batch(
+        services,
+        [
+            _send(channel, "deferred-0001"),
+            _SendThenFail(_send(channel, "deferred-0002")),
+            _send(channel, "deferred-0003"),
+            _SendThenFail(_send(channel, "deferred-0004")),
+        ],
+    )
+    assert [type(r).__name__ for r in first] == [
+        "SendResult",
+        "ValueError",
+        "SendResult",
+        "ValueError",
+    ]
+    assert [first[0].message.seq, first[2].message.seq] == [1, 2]
+    assert _stored(services, channel) == ([1, 2], 2)
+    # A batch that begins with a failed send: its first number is not written either.
+    second = _in_one_batch(
+        services,
+        [_SendThenFail(_send(channel, "deferred-0005")), _send(channel, "deferred-0006")],
+    )
+    assert second[1].message.seq == 3
+    assert _stored(services, channel) == ([1, 2, 3], 3)
+    _chain_ok(services)
+
+
+def test_a_job_that_reads_sequence_numbers_sees_the_ones_taken_before_it_in_its_batch(
+    services: Services, channel: _Channel
+) -> None:
+    """Any job that has not declared it reads no last_seq gets the numbers stored first: here
+    it reads the conversation's row between two sends of the same batch."""
+
+    def read_last_seq(unit: Unit) -> int:
+        found = unit.conversations.get(channel.practice_id, channel.conversation_id)
+        assert found is not None
+        return found.last_seq
+
+    a, b, seen, c = _in_one_batch(
+        services,
+        [
+            _send(channel, "between-0001"),  # writes 1 to the row
+            _send(channel, "between-0002"),  # counts 2 in memory
+            read_last_seq,
+            _send(channel, "between-0003"),
+        ],
+    )
+    assert (a.message.seq, b.message.seq, seen, c.message.seq) == (1, 2, 2, 3)
+    assert _stored(services, channel) == ([1, 2, 3], 3)
+    _chain_ok(services)
+
+
+def test_the_audit_head_read_in_a_batch_is_the_one_its_appends_left(
+    services: Services, channel: _Channel
+) -> None:
+    def append_and_read(unit: Unit) -> tuple[tuple[int, bytes] | None, tuple[int, bytes]]:
+        unit.audit(AuditKind.POLICY_CHANGED, channel.practice_id)
+        return unit.audit_log.head(channel.practice_id), unit.audit_heads[channel.practice_id]
+
+    _sent, (read, appended), _again = _in_one_batch(
+        services,
+        [_send(channel, "head-0001"), append_and_read, _send(channel, "head-0002")],
+    )
+    assert read == appended
+    stored = _head(services, channel.practice_id)
+    assert stored is not None
+    assert stored[0] == appended[0] + 1  # the last send's entry follows it
+    _chain_ok(services)
+
+
+def test_a_row_moved_behind_the_counters_fails_the_batch_and_each_job_runs_alone(
+    services: Services, channel: _Channel
+) -> None:
+    """Storing a counter checks that its row still holds what the batch wrote. A job that
+    claims to read no last_seq but moves it anyway makes that check fail: the batch rolls
+    back and the writer runs its jobs again, one transaction each, where nothing is held
+    back. The numbers come out right either way."""
+
+    @dataclass(frozen=True)
+    class MovesTheRow:
+        defers_sequence_numbers: bool = True
+
+        def __call__(self, unit: Unit) -> None:
+            unit.conn.execute(
+                text("UPDATE conversations SET last_seq = last_seq + 1 WHERE id = :id"),
+                {
+                    "id": channel.conversation_id.hex
+                    if services.db.is_sqlite
+                    else channel.conversation_id
+                },
+            )
+
+    a, moved, b = _in_one_batch(
+        services, [_send(channel, "moved-0001"), MovesTheRow(), _send(channel, "moved-0002")]
+    )
+    assert moved is None
+    # Run alone: a takes 1, the row moves to 2, b takes 3.
+    assert (a.message.seq, b.message.seq) == (1, 3)
+    assert _stored(services, channel) == ([1, 3], 3)
+    _chain_ok(services)

@@ -4,10 +4,10 @@ written with every send, and idempotency keys indexed only for the sender who ha
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from uuid import UUID
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from quietline.actions.auth import SessionToken
-from quietline.api.routes.conversations import send_job
+from quietline.api.routes.conversations import SendJob
 from quietline.api.schemas import SendIn
 from quietline.app import Services
 from quietline.domain import ids
@@ -161,25 +161,40 @@ def test_the_idempotency_indexes_leave_out_the_side_a_message_does_not_have(
     assert "uq_messages_sender_idempotency" in services.db.read_sync(plan)
 
 
-def _traced_sends(services: Services, jobs: list[Callable[[Unit], object]]) -> list[str]:
-    """Run the jobs together on the writer, each with SQLite's statement trace on while it
-    runs (inside the savepoint the writer wraps it in): the statements of those jobs only,
-    not of other work that shares their batch (the expiry purge, say)."""
+def _traced_sends(services: Services, jobs: list[SendJob]) -> list[str]:
+    """Run the sends together in one batch of the writer (queued behind a job that holds
+    the writer until all are queued), each with SQLite's statement trace on while it runs
+    (inside the savepoint the writer wraps it in): the statements of those jobs only, not
+    of other work that shares their batch (the expiry purge, say), nor the counters the
+    batch stores before its commit."""
     statements: list[str] = []
 
-    def traced(job: Callable[[Unit], object]) -> Callable[[Unit], object]:
-        def run(unit: Unit) -> object:
+    @dataclasses.dataclass(frozen=True)
+    class Traced:
+        job: SendJob
+        # What the writer reads off the job it runs: a send, traced, is still a send.
+        defers_sequence_numbers: bool = SendJob.defers_sequence_numbers
+
+        def __call__(self, unit: Unit) -> object:
             driver = unit.conn.connection.dbapi_connection
             assert driver is not None
             driver.set_trace_callback(statements.append)
             try:
-                return job(unit)
+                return self.job(unit)
             finally:
                 driver.set_trace_callback(None)
 
-        return run
+    started, release = threading.Event(), threading.Event()
 
-    futures = [services.db.submit_write(traced(job)) for job in jobs]
+    def hold(_unit: Unit) -> None:
+        started.set()
+        assert release.wait(10)
+
+    holding = services.db.submit_write(hold)
+    assert started.wait(10)
+    futures = [services.db.submit_write(Traced(job)) for job in jobs]
+    release.set()
+    holding.result()
     for future in futures:
         future.result()
     return statements
@@ -209,8 +224,10 @@ def test_a_send_runs_seven_statements_of_its_own_on_the_writer(
     """The send's SQL is its cost on the one writer (decision 0003): a guard against a
     statement slipping into the hot path unnoticed. Seven of its own, inside the savepoint
     and release the writer wraps every job in; counted on SQLite's statement trace while the
-    job runs (the statements are the same on PostgreSQL). A change here should come with a
-    measurement (``python -m benchmarks.write_path``)."""
+    job runs (the statements are the same on PostgreSQL). The conversation's sequence number
+    and the audit chain's head are written by the batch's first send only; the others count
+    on in memory and the batch stores both once before it commits (decision 0026). A change
+    here should come with a measurement (``python -m benchmarks.write_path``)."""
     people = [owner]
     for n in range(3):
         add_staff(owner, f"desk{n}@riverbend.test")
@@ -226,9 +243,9 @@ def test_a_send_runs_seven_statements_of_its_own_on_the_writer(
     for person in people:  # each session's first use and the audit chain's head are warm
         _send(person, str(conversation), f"warm-{person.user_id}")
 
-    def job(n: int, key: str | None = None) -> Callable[[Unit], object]:
+    def job(n: int, key: str | None = None) -> SendJob:
         body = SendIn(body=f"Room {n} is free", idempotency_key=key or f"count-{n:04d}")
-        return send_job(SessionToken(people[n % len(people)].token), conversation, body)
+        return SendJob(SessionToken(people[n % len(people)].token), conversation, body)
 
     sent = _statement_kinds(_traced_sends(services, [job(n) for n in range(10)]))
     assert sent == Counter(
@@ -236,12 +253,26 @@ def test_a_send_runs_seven_statements_of_its_own_on_the_writer(
             "SELECT device_sessions": 10,  # the session, inside the transaction
             "SELECT conversations": 10,  # the conversation and the sender's membership
             "SELECT messages": 10,  # the sender's idempotency key: a replay?
-            "UPDATE conversations": 10,  # the next sequence number
+            "UPDATE conversations": 1,  # the first sequence number of the batch
             "INSERT messages": 10,
-            "UPDATE audit_heads": 10,  # the chain's head, checked and advanced at once
+            "UPDATE audit_heads": 1,  # the chain's head, checked and advanced at once
             "INSERT audit_events": 10,
         }
     ), sent
+
+    # ... and what the batch stored before its commit is where its sends left it.
+    def stored(unit: Unit) -> tuple[list[int], int, tuple[int, bytes] | None, int]:
+        rows = unit.messages.all_rows(practice.id, conversation, limit=1000)
+        found = unit.conversations.get(practice.id, conversation)
+        assert found is not None
+        newest = unit.audit_log.query(practice.id, limit=1)[0]
+        return [m.seq for m in rows], found.last_seq, unit.audit_log.head(practice.id), newest.seq
+
+    seqs, last_seq, head, newest_entry = services.db.read_sync(stored)
+    assert seqs == list(range(1, len(seqs) + 1)), seqs
+    assert last_seq == seqs[-1]
+    assert head is not None
+    assert head[0] == newest_entry
 
     # A retry with a key already used writes nothing: the session, the conversation and
     # the key are read, and the first message is the answer.

@@ -31,7 +31,9 @@ from quietline.events.hub import InProcessHub
 from quietline.notify.webpush import WebPushSender
 from quietline.storage.audit_anchor import AuditAnchor
 from quietline.storage.database import Database
-from quietline.storage.stores.audit import AuditHeadHints
+from quietline.storage.deferred import DeferredCounters
+from quietline.storage.stores.audit import AuditHeadHints, store_deferred_head
+from quietline.storage.stores.conversations import store_deferred_seq
 from quietline.storage.unit import Unit
 
 if TYPE_CHECKING:
@@ -204,7 +206,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         anchor.advance(heads)
 
     db: Database[Unit] = Database(
-        settings.resolved_database_url(), make_unit, after_commit, when_idle=anchor.flush
+        settings.resolved_database_url(),
+        make_unit,
+        after_commit,
+        when_idle=anchor.flush,
+        counters=lambda: DeferredCounters(store_deferred_seq, store_deferred_head),
     )
     return Services(
         settings=settings,

@@ -3,8 +3,10 @@
 All SQL runs on worker threads, never on the event loop. Reads run on a small pool. Writes
 run on one writer thread per process that gathers the jobs waiting at that moment and commits
 them together, each inside its own savepoint: one fsync for many sends, and a job that fails
-rolls back alone. The units of committed jobs go to ``after_commit`` (which publishes their
-events) only after the commit that made them true, in commit order.
+rolls back alone. The sequence numbers and audit chain heads a batch moves are kept in
+memory and stored once before its commit (:mod:`quietline.storage.deferred`). The units of
+committed jobs go to ``after_commit`` (which publishes their events) only after the commit
+that made them true, in commit order.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
+
+from quietline.storage.deferred import DeferredCounters, Mark, defers_sequence_numbers
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +170,8 @@ class Database(Generic[UnitT]):
     transaction: reads in a snapshot, writes in the writer's batch. ``after_commit`` gets the
     units of the jobs that committed, in commit order, on the writer thread (to publish their
     events, for instance); ``when_idle`` runs when the writer has had nothing to do for a
-    moment.
+    moment. ``counters`` makes the counters each writer transaction keeps in memory (none:
+    nothing is deferred).
     """
 
     def __init__(
@@ -177,6 +182,7 @@ class Database(Generic[UnitT]):
         *,
         when_idle: Callable[[], None] | None = None,
         read_threads: int = 4,
+        counters: Callable[[], DeferredCounters] | None = None,
     ) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
@@ -191,6 +197,7 @@ class Database(Generic[UnitT]):
         self._make_unit = make_unit
         self._after_commit = after_commit
         self._when_idle = when_idle
+        self._counters = counters
         self._reader = ThreadPoolExecutor(read_threads, thread_name_prefix="quietline-read")
         self._queue: queue.SimpleQueue[_Job[UnitT] | None] = queue.SimpleQueue()
         self._writer = threading.Thread(
@@ -338,24 +345,41 @@ class Database(Generic[UnitT]):
         began, at no cost in latency when the writer is idle."""
         outcomes: list[_Outcome[UnitT]] = []
         conn = self._connection()
+        counters = self._counters() if self._counters is not None else None
         try:
             with conn.begin():
-                index = 0
-                while True:
-                    if index == len(batch):
-                        nxt = self._next_waiting(batch) if absorb else None
-                        if nxt is None:
-                            break
-                        batch.append(nxt)
-                    outcomes.append(self._run_job(conn, batch[index]))
-                    index += 1
+                if counters is not None:
+                    counters.attach(conn)
+                try:
+                    index = 0
+                    while True:
+                        if index == len(batch):
+                            nxt = self._next_waiting(batch) if absorb else None
+                            if nxt is None:
+                                break
+                            batch.append(nxt)
+                        outcomes.append(self._run_job(conn, batch[index], counters))
+                        index += 1
+                    if counters is not None:
+                        counters.store(conn)  # in the transaction: a failure rolls it back
+                finally:
+                    if counters is not None:
+                        DeferredCounters.detach(conn)  # before the connection can be reused
         except BaseException:
             # A failed commit or a lost connection: start the next attempt on a fresh one.
             self._drop_connection()
             raise
         return outcomes
 
-    def _run_job(self, conn: Connection, job: _Job[UnitT]) -> _Outcome[UnitT]:
+    def _run_job(
+        self, conn: Connection, job: _Job[UnitT], counters: DeferredCounters | None
+    ) -> _Outcome[UnitT]:
+        mark: Mark | None = None
+        if counters is not None:
+            if counters.holds_sequence_numbers and not defers_sequence_numbers(job.fn):
+                # This job may read a conversation's last_seq straight from its row.
+                counters.store_sequence_numbers(conn)
+            mark = counters.mark()
         unit = self._make_unit(conn, False)
         _driver_sql(conn, "SAVEPOINT quietline_job")
         try:
@@ -363,6 +387,8 @@ class Database(Generic[UnitT]):
         except Exception as exc:
             _driver_sql(conn, "ROLLBACK TO SAVEPOINT quietline_job")
             _driver_sql(conn, "RELEASE SAVEPOINT quietline_job")
+            if counters is not None and mark is not None:
+                counters.restore(mark)  # as the rollback left the rows
             if _is_retryable(exc):
                 raise
             return (job, False, exc, None)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
@@ -181,22 +181,31 @@ async def send(
     return await send_and_answer(svc, conversation_id, body, token)
 
 
-def send_job(
-    token: SessionToken, conversation_id: UUID, body: s.SendIn
-) -> Callable[[Unit], SendResult]:
+@dataclass(frozen=True, slots=True)
+class SendJob:
     """The write job of one send: the session checked inside the transaction, then the send.
 
     One definition for the route, its fast lane and ``benchmarks.write_path``."""
-    return lambda unit: do_send_message(
-        unit,
-        authorize(unit, token),
-        conversation_id,
-        body=body.body,
-        idempotency_key=body.idempotency_key,
-        urgent=body.urgent,
-        ttl_seconds=body.ttl_seconds,
-        acknowledge_clinical=body.acknowledge_clinical,
-    )
+
+    token: SessionToken
+    conversation_id: UUID
+    body: s.SendIn
+    # A send reads no conversation's last_seq except the number it takes, so the writer may
+    # keep sequence numbers in memory across the sends of a batch (storage.deferred).
+    defers_sequence_numbers: ClassVar[bool] = True
+
+    def __call__(self, unit: Unit) -> SendResult:
+        body = self.body
+        return do_send_message(
+            unit,
+            authorize(unit, self.token),
+            self.conversation_id,
+            body=body.body,
+            idempotency_key=body.idempotency_key,
+            urgent=body.urgent,
+            ttl_seconds=body.ttl_seconds,
+            acknowledge_clinical=body.acknowledge_clinical,
+        )
 
 
 async def send_and_answer(
@@ -205,7 +214,7 @@ async def send_and_answer(
     """The send route's work, shared with its fast lane (:mod:`quietline.api.send_lane`),
     which answers API clients' sends without FastAPI's routing and dependencies."""
     try:
-        result = await svc.db.write(send_job(token, conversation_id, body))
+        result = await svc.db.write(SendJob(token, conversation_id, body))
     except ClinicalContentRefused as refused:
         await svc.db.write(partial(do_record_guard_block, refused=refused))
         raise

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from quietline.crypto.audit_chain import canonical, entry_mac, genesis_mac
 from quietline.domain.ids import time_ordered_id
 from quietline.domain.models import AuditEntry
+from quietline.storage.deferred import CounterMoved, DeferredCounters
 from quietline.storage.prepared import Prepared
 from quietline.storage.tables import audit_events, audit_heads
 
@@ -126,6 +127,16 @@ class AuditStore:
             "subject_id": subject_id,
             "details": details,
         }
+        counters = DeferredCounters.of(self._conn)
+        if counters is not None:
+            held = counters.audit_head(practice_id)
+            if held is not None:
+                # This writer transaction holds the head row already (it wrote it, and on
+                # PostgreSQL locked it): count on in memory; stored before the commit.
+                entry = self._entry_after(held[0], held[1], fields)
+                _INSERT.run(self._conn, entry)
+                counters.head_moved(practice_id, entry["seq"], entry["mac"])
+                return self._remember(practice_id, entry)
         hint = self._hints.get(practice_id) if self._hints is not None else None
         if hint is not None:
             prev_seq, prev_mac = hint
@@ -142,6 +153,8 @@ class AuditStore:
             ).rowcount
             if moved == 1:
                 _INSERT.run(self._conn, entry)
+                if counters is not None:
+                    counters.head_stored(practice_id, entry["seq"], entry["mac"])
                 return self._remember(practice_id, entry)
         head = _HEAD_FOR_UPDATE.run(self._conn, {"practice_id": practice_id}).first()
         if head is None:
@@ -156,6 +169,8 @@ class AuditStore:
         _UPDATE_HEAD.run(
             self._conn, {"b_practice_id": practice_id, "seq": entry["seq"], "mac": entry["mac"]}
         )
+        if counters is not None:
+            counters.head_stored(practice_id, entry["seq"], entry["mac"])
         return self._remember(practice_id, entry)
 
     def _entry_after(
@@ -175,6 +190,10 @@ class AuditStore:
         return seq, mac
 
     def head(self, practice_id: UUID) -> tuple[int, bytes] | None:
+        counters = DeferredCounters.of(self._conn)
+        held = counters.audit_head(practice_id) if counters is not None else None
+        if held is not None:
+            return held  # moved in this writer transaction, not stored yet
         row = self._conn.execute(
             select(audit_heads.c.last_seq, audit_heads.c.last_mac).where(
                 audit_heads.c.practice_id == practice_id
@@ -234,3 +253,27 @@ class AuditStore:
             query = query.where(audit_events.c.seq < before_seq)
         rows = self._conn.execute(query.order_by(audit_events.c.seq.desc()).limit(limit))
         return [_entry(r) for r in rows]
+
+
+def store_deferred_head(
+    conn: Connection,
+    practice_id: UUID,
+    stored_seq: int,
+    stored_mac: bytes,
+    seq: int,
+    mac: bytes,
+) -> None:
+    """Write the chain head a writer transaction moved in memory
+    (:mod:`quietline.storage.deferred`), only from the head it stored itself."""
+    moved = _ADVANCE_HEAD_FROM.run(
+        conn,
+        {
+            "b_practice_id": practice_id,
+            "prev_seq": stored_seq,
+            "prev_mac": stored_mac,
+            "seq": seq,
+            "mac": mac,
+        },
+    ).rowcount
+    if moved != 1:
+        raise CounterMoved("a practice's audit chain head moved under its writer")

@@ -12,6 +12,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from quietline.domain.models import Conversation, ConversationSummary, Membership
+from quietline.storage.deferred import CounterMoved, DeferredCounters
 from quietline.storage.prepared import Prepared
 from quietline.storage.tables import conversation_members, conversations, messages
 
@@ -66,6 +67,17 @@ _NEXT_SEQ = Prepared(
     )
     .values(last_seq=conversations.c.last_seq + 1, last_activity_at=bindparam("now"))
     .returning(conversations.c.last_seq)
+)
+# Stores the numbers a writer transaction took in memory (storage.deferred): moves the row
+# only from the value this transaction wrote into it.
+_STORE_SEQ = Prepared(
+    update(conversations)
+    .where(
+        conversations.c.practice_id == bindparam("b_practice_id"),
+        conversations.c.id == bindparam("conversation_id"),
+        conversations.c.last_seq == bindparam("stored"),
+    )
+    .values(last_seq=bindparam("taken"), last_activity_at=bindparam("now"))
 )
 _ADD_MEMBER = conversation_members.insert()
 _MEMBERSHIP = Prepared(select(conversation_members).where(*_MEMBER_SCOPE))
@@ -363,12 +375,24 @@ class ConversationStore:
         return result.rowcount == 1
 
     def next_seq(self, practice_id: UUID, conversation_id: UUID, now: datetime) -> int:
-        """Take the next sequence number. The row lock this takes orders concurrent senders."""
+        """Take the next sequence number. The row lock this takes orders concurrent senders.
+
+        In a writer batch, only the first number a transaction takes from a conversation is
+        written to its row at once; the rest are counted in memory and stored before the
+        commit (:mod:`quietline.storage.deferred`)."""
+        counters = DeferredCounters.of(self._conn)
+        if counters is not None:
+            taken = counters.take_seq(conversation_id, now)
+            if taken is not None:
+                return taken
         row = _NEXT_SEQ.run(
             self._conn,
             {"b_practice_id": practice_id, "conversation_id": conversation_id, "now": now},
         ).one()
-        return int(row["last_seq"])
+        seq = int(row["last_seq"])
+        if counters is not None:
+            counters.seq_stored(practice_id, conversation_id, seq, now)
+        return seq
 
     # -- membership ---------------------------------------------------------------
     def add_member(
@@ -491,3 +515,26 @@ class ConversationStore:
         }
         found = _summaries(_MY_CONVERSATION.run(self._conn, params).rows)
         return found[0] if found else None
+
+
+def store_deferred_seq(
+    conn: Connection,
+    practice_id: UUID,
+    conversation_id: UUID,
+    stored: int,
+    taken: int,
+    now: datetime,
+) -> None:
+    """Write the last number a writer transaction took (:mod:`quietline.storage.deferred`)."""
+    moved = _STORE_SEQ.run(
+        conn,
+        {
+            "b_practice_id": practice_id,
+            "conversation_id": conversation_id,
+            "stored": stored,
+            "taken": taken,
+            "now": now,
+        },
+    ).rowcount
+    if moved != 1:
+        raise CounterMoved("a conversation's sequence number moved under its writer")
