@@ -26,6 +26,7 @@ from quietline.crypto.envelope import (
     NONCE_BYTES,
     DecryptionError,
     associated_data,
+    associated_data_for,
     open_envelope,
     read_header,
     seal,
@@ -118,6 +119,13 @@ def test_associated_data_is_canonical() -> None:
     # the order in which ids are given does not matter; the purpose does
     assert associated_data("x", a=1, b=2) == associated_data("x", b=2, a=1)
     assert associated_data("x", a=1) != associated_data("y", a=1)
+    # several purposes over the same ids (a message's body and data key): the same bytes
+    assert associated_data_for(
+        ("message-body", "message-key"), message=message, practice=practice
+    ) == (
+        associated_data("message-body", practice=practice, message=message),
+        associated_data("message-key", practice=practice, message=message),
+    )
 
 
 def test_fresh_nonce_per_envelope() -> None:

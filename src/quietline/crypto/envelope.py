@@ -50,9 +50,14 @@ class EnvelopeHeader:
 
 def associated_data(purpose: str, **ids: object) -> bytes:
     """Canonical associated data from a purpose and immutable ids (sorted by name)."""
-    parts = [f"quietline/v1/{purpose}"]
-    parts.extend(f"{name}={ids[name]}" for name in sorted(ids))
-    return "|".join(parts).encode()
+    return associated_data_for((purpose,), **ids)[0]
+
+
+def associated_data_for(purposes: tuple[str, ...], **ids: object) -> tuple[bytes, ...]:
+    """:func:`associated_data` for several purposes over the same ids, each id formatted once
+    (a message's body and its data key share three ids: half the cost of sealing one)."""
+    named = "".join(f"|{name}={ids[name]}" for name in sorted(ids))
+    return tuple(f"quietline/v1/{purpose}{named}".encode() for purpose in purposes)
 
 
 def seal(

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from quietline.crypto.envelope import associated_data, new_key, open_envelope, seal
+from quietline.crypto.envelope import (
+    associated_data,
+    associated_data_for,
+    new_key,
+    open_envelope,
+    seal,
+)
 
 _DEK_ID = "dek"
 _CK_ID = "ck"
@@ -26,9 +32,9 @@ def seal_message_body(
 ) -> SealedMessage:
     """Encrypt a message body under a fresh data key, itself wrapped by the conversation key."""
     dek = new_key()
-    ids = {"practice": practice_id, "conversation": conversation_id, "message": message_id}
-    sealed_body = seal(dek, _DEK_ID, body.encode(), associated_data("message-body", **ids))
-    wrapped = seal(conversation_key, _CK_ID, dek, associated_data("message-key", **ids))
+    body_aad, key_aad = _message_aads(practice_id, conversation_id, message_id)
+    sealed_body = seal(dek, _DEK_ID, body.encode(), body_aad)
+    wrapped = seal(conversation_key, _CK_ID, dek, key_aad)
     return SealedMessage(sealed_body, wrapped)
 
 
@@ -39,9 +45,22 @@ def open_message_body(
     message_id: UUID,
     sealed: SealedMessage,
 ) -> str:
-    ids = {"practice": practice_id, "conversation": conversation_id, "message": message_id}
-    dek = open_envelope(conversation_key, sealed.wrapped_dek, associated_data("message-key", **ids))
-    return open_envelope(dek, sealed.body, associated_data("message-body", **ids)).decode()
+    body_aad, key_aad = _message_aads(practice_id, conversation_id, message_id)
+    dek = open_envelope(conversation_key, sealed.wrapped_dek, key_aad)
+    return open_envelope(dek, sealed.body, body_aad).decode()
+
+
+def _message_aads(
+    practice_id: UUID, conversation_id: UUID, message_id: UUID
+) -> tuple[bytes, bytes]:
+    """The associated data of a message's body and of its data key."""
+    body_aad, key_aad = associated_data_for(
+        ("message-body", "message-key"),
+        practice=practice_id,
+        conversation=conversation_id,
+        message=message_id,
+    )
+    return body_aad, key_aad
 
 
 def seal_conversation_title(
