@@ -3,7 +3,8 @@
 The writer runs each job in its own savepoint inside one transaction per batch, lets jobs
 that arrive while a batch runs join it, keeps its connection between batches and starts on a
 fresh one after a failed commit. The audit chain appends from a remembered head only while
-that head is still the stored one.
+that head is still the stored one. A batch counts its sends' sequence numbers and its audit
+chain heads in memory and stores them once before its commit (decision 0026).
 """
 
 from __future__ import annotations
