@@ -15,7 +15,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from quietline.crypto.passwords import PasswordCheck
 from quietline.domain.clock import ManualClock
 from quietline.storage.migrate import upgrade
 from quietline.storage.tables import metadata
+from quietline.storage.unit import Unit
 
 PG_URL = os.environ.get("QL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("QL_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
@@ -146,6 +147,23 @@ def make_practice(services: Services, slug: str, owner_email: str | None = None)
         )
     )
     return PracticeHandle(practice.id, slug, owner.id, email)
+
+
+def in_one_batch(services: Services, jobs: list[Callable[[Unit], Any]]) -> list[Any]:
+    """Run ``jobs`` in one batch of the writer (queued behind a job that holds it until all
+    are queued, so they join its batch), and give each job's result or exception."""
+    started, release = threading.Event(), threading.Event()
+
+    def hold(_unit: Unit) -> None:
+        started.set()
+        assert release.wait(10)
+
+    holding = services.db.submit_write(hold)
+    assert started.wait(10)
+    futures = [services.db.submit_write(job) for job in jobs]
+    release.set()
+    holding.result(10)
+    return [f.exception(10) or f.result(10) for f in futures]
 
 
 class Api:

@@ -31,7 +31,7 @@ from quietline.config import Settings
 from quietline.domain.audit import AuditKind
 from quietline.storage.database import Database
 from quietline.storage.unit import Unit
-from tests.conftest import Api, PracticeHandle, make_practice
+from tests.conftest import Api, PracticeHandle, in_one_batch, make_practice
 
 WAIT = 10.0
 
@@ -380,23 +380,6 @@ class _SendThenFail:
         raise ValueError("failed after taking its number")
 
 
-def _in_one_batch(services: Services, jobs: list[Callable[[Unit], Any]]) -> list[Any]:
-    """Run ``jobs`` in one batch of the writer (queued behind a job that holds it), and give
-    each job's result or exception."""
-    started, release = threading.Event(), threading.Event()
-
-    def hold(_unit: Unit) -> None:
-        started.set()
-        assert release.wait(WAIT)
-
-    holding = services.db.submit_write(hold)
-    assert started.wait(WAIT)
-    futures = [services.db.submit_write(job) for job in jobs]
-    release.set()
-    holding.result(WAIT)
-    return [f.exception(WAIT) or f.result(WAIT) for f in futures]
-
-
 def _stored(services: Services, channel: _Channel) -> tuple[list[int], int]:
     def read(unit: Unit) -> tuple[list[int], int]:
         rows = unit.messages.all_rows(channel.practice_id, channel.conversation_id, limit=100)
@@ -414,7 +397,7 @@ def test_sends_in_one_batch_keep_gap_free_numbers_when_one_of_them_fails(
     others count on in memory. A send that fails after taking its number is rolled back with
     its savepoint, and the count with it: the next send takes the same number, the row
     stores the last one, and the audit chain verifies (head included)."""
-    first = _in_one_batch(
+    first = in_one_batch(
         services,
         [
             _send(channel, "deferred-0001"),
@@ -432,7 +415,7 @@ def test_sends_in_one_batch_keep_gap_free_numbers_when_one_of_them_fails(
     assert [first[0].message.seq, first[2].message.seq] == [1, 2]
     assert _stored(services, channel) == ([1, 2], 2)
     # A batch that begins with a failed send: its first number is not written either.
-    second = _in_one_batch(
+    second = in_one_batch(
         services,
         [_SendThenFail(_send(channel, "deferred-0005")), _send(channel, "deferred-0006")],
     )
@@ -452,7 +435,7 @@ def test_a_job_that_reads_sequence_numbers_sees_the_ones_taken_before_it_in_its_
         assert found is not None
         return found.last_seq
 
-    a, b, seen, c = _in_one_batch(
+    a, b, seen, c = in_one_batch(
         services,
         [
             _send(channel, "between-0001"),  # writes 1 to the row
@@ -473,7 +456,7 @@ def test_the_audit_head_read_in_a_batch_is_the_one_its_appends_left(
         unit.audit(AuditKind.POLICY_CHANGED, channel.practice_id)
         return unit.audit_log.head(channel.practice_id), unit.audit_heads[channel.practice_id]
 
-    _sent, (read, appended), _again = _in_one_batch(
+    _sent, (read, appended), _again = in_one_batch(
         services,
         [_send(channel, "head-0001"), append_and_read, _send(channel, "head-0002")],
     )
@@ -506,7 +489,7 @@ def test_a_row_moved_behind_the_counters_fails_the_batch_and_each_job_runs_alone
                 },
             )
 
-    a, moved, b = _in_one_batch(
+    a, moved, b = in_one_batch(
         services, [_send(channel, "moved-0001"), MovesTheRow(), _send(channel, "moved-0002")]
     )
     assert moved is None

@@ -4,7 +4,6 @@ written with every send, and idempotency keys indexed only for the sender who ha
 from __future__ import annotations
 
 import dataclasses
-import threading
 import time
 import uuid
 from collections import Counter
@@ -23,7 +22,7 @@ from quietline.domain import ids
 from quietline.domain.ids import time_ordered_id
 from quietline.storage.tables import audit_events
 from quietline.storage.unit import Unit
-from tests.conftest import Api, PracticeHandle, add_staff, sign_in
+from tests.conftest import Api, PracticeHandle, add_staff, in_one_batch, sign_in
 
 GENERATORS = [pytest.param(ids._uuid7, id="own"), pytest.param(time_ordered_id, id="used")]
 
@@ -184,19 +183,8 @@ def _traced_sends(services: Services, jobs: list[SendJob]) -> list[str]:
             finally:
                 driver.set_trace_callback(None)
 
-    started, release = threading.Event(), threading.Event()
-
-    def hold(_unit: Unit) -> None:
-        started.set()
-        assert release.wait(10)
-
-    holding = services.db.submit_write(hold)
-    assert started.wait(10)
-    futures = [services.db.submit_write(Traced(job)) for job in jobs]
-    release.set()
-    holding.result()
-    for future in futures:
-        future.result()
+    for outcome in in_one_batch(services, [Traced(job) for job in jobs]):
+        assert not isinstance(outcome, BaseException), outcome
     return statements
 
 
