@@ -1,10 +1,12 @@
 """The group-commit writer (decision 0003) and the audit chain's head hints.
 
-The writer runs each job in its own savepoint inside one transaction per batch, lets jobs
-that arrive while a batch runs join it, keeps its connection between batches and starts on a
-fresh one after a failed commit. The audit chain appends from a remembered head only while
-that head is still the stored one. A batch counts its sends' sequence numbers and its audit
-chain heads in memory and stores them once before its commit (decision 0026).
+The writer runs a batch's jobs in one transaction and rolls a failing job back alone: on
+SQLite without a savepoint when the job changed no row, else by running the batch again
+with a savepoint per job (decision 0027). It lets jobs that arrive while a batch runs join
+it, keeps its connection between batches and starts on a fresh one after a failed commit.
+The audit chain appends from a remembered head only while that head is still the stored
+one. A batch counts its sends' sequence numbers and its audit chain heads in memory and
+stores them once before its commit (decision 0026).
 """
 
 from __future__ import annotations
@@ -124,6 +126,89 @@ def test_a_failing_job_rolls_back_alone_and_the_writer_goes_on(
     assert _values(db) == ["a", "c"]
     assert db.write_sync(_insert("d")) == "d"
     assert _values(db) == ["a", "c", "d"]
+
+
+def _tracing(statements: list[str], on: bool) -> Callable[[_Probe], None]:
+    """A job that turns SQLite's statement trace of the writer's connection on or off."""
+
+    def job(p: _Probe) -> None:
+        driver = p.conn.connection.dbapi_connection
+        assert driver is not None
+        driver.set_trace_callback(statements.append if on else None)
+
+    return job
+
+
+def _counted(value: str, runs: list[str]) -> Callable[[_Probe], str]:
+    def job(p: _Probe) -> str:
+        runs.append(value)
+        return _insert(value)(p)
+
+    return job
+
+
+def test_on_sqlite_a_batch_takes_no_savepoints_and_a_job_refused_before_writing_costs_nothing(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    """A savepoint makes SQLite copy each page a job changes into its journal (decision
+    0027). On SQLite the writer takes none; a job that raises having changed no row (a
+    refusal: not a member, a wrong key) leaves nothing to undo, and the jobs around it run
+    once and commit together."""
+    db, committed = writer
+    statements: list[str] = []
+    runs: list[str] = []
+    first, started, queued = _holding_its_batch("a")
+
+    def refused(p: _Probe) -> str:
+        p.conn.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        raise PermissionError("refused before writing")
+
+    db.write_sync(_tracing(statements, True))
+    a = db.submit_write(first)
+    assert started.wait(WAIT)
+    bad = db.submit_write(refused)
+    c = db.submit_write(_counted("c", runs))
+    queued.set()
+    assert (a.result(WAIT), c.result(WAIT)) == ("a", "c")
+    with pytest.raises(PermissionError, match="before writing"):
+        bad.result(WAIT)
+    db.write_sync(_tracing(statements, False))
+    assert runs == ["c"]  # the batch ran once
+    assert [len(batch) for batch in committed][-2] == 2  # a and c, in one commit
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()], statements
+    assert _values(db) == ["a", "c"]
+
+
+def test_on_sqlite_a_job_that_wrote_then_failed_runs_its_batch_again_with_savepoints(
+    writer: tuple[Database[_Probe], list[list[_Probe]]],
+) -> None:
+    """The rare case: the failing job had changed rows, which only rolling back the whole
+    transaction undoes without a savepoint. The batch runs again, each job in a savepoint:
+    the others still commit together, once, and the failing job's rows are gone."""
+    db, committed = writer
+    statements: list[str] = []
+    runs: list[str] = []
+    first, started, queued = _holding_its_batch("a")
+
+    def wrote_then_failed(p: _Probe) -> str:
+        _insert("z")(p)
+        raise ValueError("fails after writing")
+
+    db.write_sync(_tracing(statements, True))
+    a = db.submit_write(first)
+    assert started.wait(WAIT)
+    b = db.submit_write(_counted("b", runs))
+    bad = db.submit_write(wrote_then_failed)
+    c = db.submit_write(_counted("c", runs))
+    queued.set()
+    assert (a.result(WAIT), b.result(WAIT), c.result(WAIT)) == ("a", "b", "c")
+    with pytest.raises(ValueError, match="fails after writing"):
+        bad.result(WAIT)
+    db.write_sync(_tracing(statements, False))
+    assert runs == ["b", "b", "c"]  # b ran before the failure and again in the rerun
+    assert [len(batch) for batch in committed][-2] == 3  # a, b and c, in one commit
+    assert sum(1 for s in statements if s.upper().startswith("ROLLBACK TO SAVEPOINT")) == 1
+    assert _values(db) == ["a", "b", "c"]
 
 
 def test_a_failed_commit_runs_the_batch_again_one_job_at_a_time_on_a_fresh_connection(
