@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from quietline.api import access
+from quietline.app import create_app
 from tests.conftest import Api, PracticeHandle, add_staff, make_practice, sign_in
 
 # Security headers every API answer carries, whichever way it went.
@@ -261,3 +262,27 @@ def test_a_streamed_body_over_the_limit_is_refused_alike(
     assert lane.status_code == 413, lane.text
     _same(lane, route)
     assert owner.get(f"/conversations/{channel}/messages").json()["messages"] == []
+
+
+def test_an_unexpected_error_gets_the_apps_500_problem_both_ways(
+    services: Any, owner: Api, channel: UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane and the edge stand in front of FastAPI's own error handler
+    (``EdgeFirstFastAPI``): the lane answers an unexpected error itself, with the app's 500
+    problem, and FastAPI's handler's answer now passes through the edge (security headers
+    included) too."""
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("a fault nobody expected, quoting room 7")
+
+    from quietline.api.routes import conversations
+
+    monkeypatch.setattr(conversations, "do_send_message", broken)
+    body = {"body": "Is room 3 free?", "idempotency_key": _key()}
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        lane = _send(client, owner.token, channel, body, lane=True)
+        fastapi = _send(client, owner.token, channel, body, lane=False)
+    assert lane.status_code == 500, lane.text
+    assert lane.headers["content-type"] == "application/problem+json"
+    assert "room 7" not in lane.text
+    _same(lane, fastapi)

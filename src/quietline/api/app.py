@@ -7,12 +7,13 @@ import contextlib
 import gc
 import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.responses import RedirectResponse
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from quietline import __version__
 from quietline.actions.auth import do_forget_stale_throttles
@@ -87,6 +88,25 @@ def _telemetry_off() -> dict[str, Any]:
     return {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
 
 
+class EdgeFirstFastAPI(FastAPI):
+    """FastAPI with the edge (:class:`EdgeMiddleware`: body limit, security headers, access
+    log) and the send lane in front of FastAPI's own layers, not inside them.
+
+    FastAPI puts an application's middleware inside its error handler, its telemetry hooks
+    and its body limit. On the send lane that nesting cost about 5 µs of the event loop per
+    send for layers the lane does not need (it answers its own errors; telemetry is off;
+    the edge enforces the body limit). In front of them, the edge also adds its security
+    headers to the 500 answer of FastAPI's error handler, which it could not see from
+    inside.
+    """
+
+    front: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return stack if self.front is None else self.front(stack)
+
+
 def build_api(services: Services) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,7 +142,7 @@ def build_api(services: Services) -> FastAPI:
             await notifier.close()
             services.hub.bind(None)
 
-    app = FastAPI(
+    app = EdgeFirstFastAPI(
         title="Quietline API",
         version=__version__,
         description="Secure messaging for therapy practices. Errors are RFC 9457 problems.",
@@ -176,7 +196,13 @@ def build_api(services: Services) -> FastAPI:
     )
     # HSTS whenever clients reach us over HTTPS, directly or through the TLS proxy.
     settings = services.settings
-    # Inside the edge (limits, headers, access log), in front of FastAPI (decision 0023).
-    app.add_middleware(SendLane, services=services, route=send_route(conversations.router.routes))
-    app.add_middleware(EdgeMiddleware, tls=settings.tls or settings.behind_tls_proxy)
+    tls = settings.tls or settings.behind_tls_proxy
+    send = send_route(conversations.router.routes)
+
+    def front(fastapi_stack: ASGIApp) -> ASGIApp:
+        # The send lane inside the edge (limits, headers, access log), both in front of
+        # FastAPI (decisions 0023 and 0027).
+        return EdgeMiddleware(SendLane(fastapi_stack, services=services, route=send), tls=tls)
+
+    app.front = front
     return app

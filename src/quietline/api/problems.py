@@ -188,10 +188,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        # The type only: an exception's message may carry data from the request.
-        log.error("unhandled error: %s", exc.__class__.__name__, exc_info=False)
-        return problem(
-            500,
-            "Something went wrong on the server. Nothing was lost; "
-            "try again, and tell your practice admin if it keeps happening.",
-        )
+        return unexpected_problem(exc)
+
+
+def unexpected_problem(exc: Exception) -> JSONResponse:
+    """The 500 answer to an error nothing expected (the app's handler, and the send lane's,
+    which runs in front of it)."""
+    # The type only: an exception's message may carry data from the request.
+    log.error("unhandled error: %s", exc.__class__.__name__, exc_info=False)
+    return problem(
+        500,
+        "Something went wrong on the server. Nothing was lost; "
+        "try again, and tell your practice admin if it keeps happening.",
+    )

@@ -17,7 +17,9 @@ app, whose CSRF checks live in :mod:`quietline.api.access`) keeps its one implem
 
 It sits inside :class:`~quietline.api.middleware.EdgeMiddleware`, so the body limit, the
 security headers and the access log (with the route's template, never the path) apply to
-it as to every route, and an unexpected error reaches the same 500 handler.
+it as to every route. Both stand in front of FastAPI's own layers (its error handler, its
+telemetry hooks, its body limit; :class:`quietline.api.app.EdgeFirstFastAPI`), so the lane
+answers an unexpected error itself, with the app's 500 problem.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quietline.actions.auth import SessionToken
 from quietline.api import schemas as s
-from quietline.api.problems import domain_problem
+from quietline.api.problems import domain_problem, unexpected_problem
 from quietline.api.routes.conversations import send_and_answer
 from quietline.domain.errors import QuietlineError
 
@@ -102,6 +104,8 @@ class SendLane:
             response = await send_and_answer(self.services, conversation_id, body, token)
         except QuietlineError as refusal:
             response = domain_problem(refusal)
+        except Exception as exc:  # the lane runs in front of FastAPI's error handler
+            response = unexpected_problem(exc)
         await response(scope, receive, send)
 
 
