@@ -201,7 +201,7 @@ def build_api(services: Services) -> FastAPI:
 
     def front(fastapi_stack: ASGIApp) -> ASGIApp:
         # The send lane inside the edge (limits, headers, access log), both in front of
-        # FastAPI (decisions 0023 and 0027).
+        # FastAPI's layers (decision 0023, amended in session 18).
         return EdgeMiddleware(SendLane(fastapi_stack, services=services, route=send), tls=tls)
 
     app.front = front
