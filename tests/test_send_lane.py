@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from quietline.api import access
+from quietline.api.routes import conversations
 from quietline.app import create_app
 from tests.conftest import Api, PracticeHandle, add_staff, make_practice, sign_in
 
@@ -274,8 +275,6 @@ def test_an_unexpected_error_gets_the_apps_500_problem_both_ways(
 
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a fault nobody expected, quoting room 7")
-
-    from quietline.api.routes import conversations
 
     monkeypatch.setattr(conversations, "do_send_message", broken)
     body = {"body": "Is room 3 free?", "idempotency_key": _key()}
