@@ -163,9 +163,8 @@ def test_the_idempotency_indexes_leave_out_the_side_a_message_does_not_have(
 def _traced_sends(services: Services, jobs: list[SendJob]) -> list[str]:
     """Run the sends together in one batch of the writer (queued behind a job that holds
     the writer until all are queued), each with SQLite's statement trace on while it runs:
-    the statements of those jobs only, not
-    of other work that shares their batch (the expiry purge, say), nor the counters the
-    batch stores before its commit."""
+    the statements of those jobs only, not of other work that shares their batch (the
+    expiry purge, say), nor the counters the batch stores before its commit."""
     statements: list[str] = []
 
     @dataclasses.dataclass(frozen=True)
@@ -213,10 +212,10 @@ def test_a_send_runs_seven_statements_of_its_own_on_the_writer(
     statement slipping into the hot path unnoticed. Seven of its own (on PostgreSQL inside
     the savepoint and release the writer wraps every job in; on SQLite the writer takes none,
     decision 0027); counted on SQLite's statement trace while the job runs (the statements
-    are the same on PostgreSQL). The conversation's sequence number
-    and the audit chain's head are written by the batch's first send only; the others count
-    on in memory and the batch stores both once before it commits (decision 0026). A change
-    here should come with a measurement (``python -m benchmarks.write_path``)."""
+    are the same on PostgreSQL). The conversation's sequence number and the audit chain's
+    head are written by the batch's first send only; the others count on in memory and the
+    batch stores both once before it commits (decision 0026). A change here should come
+    with a measurement (``python -m benchmarks.write_path``)."""
     people = [owner]
     for n in range(3):
         add_staff(owner, f"desk{n}@riverbend.test")
