@@ -14,8 +14,9 @@ length of its transaction (decision 0026):
 * :meth:`DeferredCounters.store` writes each moved counter once before the commit, checked
   against the value noted (a row that moved otherwise fails the batch, which the writer then
   runs again job by job);
-* a job that fails gets its savepoint rolled back *and* the counters put back as they were
-  when it began (:meth:`mark`, :meth:`restore`), so sequence numbers stay gap-free.
+* a job that fails is rolled back (to its savepoint, or it changed nothing: decision 0027)
+  *and* gets the counters put back as they were when it began (:meth:`mark`,
+  :meth:`restore`), so sequence numbers stay gap-free.
 
 Only what reads a counter through this class may run while it holds moved values. The audit
 chain head is read by :class:`~quietline.storage.stores.audit.AuditStore` alone, which asks
