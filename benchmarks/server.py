@@ -87,6 +87,10 @@ def main() -> None:
                 Path(profile_out).write_text(profiler.output_text(unicode=True, show_all=False))
         else:
             server.run()
+    except KeyboardInterrupt:
+        # The benchmarks stop the server with SIGINT; uvicorn shuts down gracefully, then
+        # raises it again. The log needs no traceback for a requested stop.
+        pass
     finally:
         services.close()
 
