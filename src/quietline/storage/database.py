@@ -419,10 +419,10 @@ class Database(Generic[UnitT]):
                 counters.store_sequence_numbers(conn)
             mark = counters.mark()
         unit = self._make_unit(conn, False)
+        # Without a savepoint: the rows changed so far, to tell whether a failure left any.
+        changes = None if savepoints else _total_changes(conn)
         if savepoints:
             _driver_sql(conn, "SAVEPOINT quietline_job")
-        else:
-            changes = _total_changes(conn)
         try:
             result = job.fn(unit)
         except Exception as exc:
@@ -433,7 +433,7 @@ class Database(Generic[UnitT]):
                 counters.restore(mark)  # as the rollback left the rows
             if _is_retryable(exc):
                 raise
-            if not savepoints and _total_changes(conn) != changes:
+            if changes is not None and _total_changes(conn) != changes:
                 raise _WroteThenFailed from exc
             return (job, False, exc, None)
         if savepoints:
